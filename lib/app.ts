@@ -1,0 +1,137 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import { Namespaces } from '../protocol/index.js';
+import { registerHttpRoutes } from './http.js';
+import { createLogger } from './logger.js';
+import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
+import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
+import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
+import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
+import { loadTls } from './tls.js';
+
+/** A running (or ready to listen) service. */
+export interface App {
+  /** The fastify instance serving the HTTP routes; Socket.IO is attached to its server. */
+  readonly http: FastifyInstance;
+  /** The Socket.IO server with the protocol namespaces mounted. */
+  readonly io: Server;
+  readonly log: Logger;
+  /** Starts listening; resolves with the bound port and the URLs to reach it by. */
+  listen(): Promise<{ port: number; urls: string[] }>;
+  /** Disconnects every client, stops accepting connections and releases the port. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Extra wiring for embedders and tests. */
+export interface AppDependencies {
+  /** Logger to use instead of one built from the options. */
+  readonly log?: Logger;
+}
+
+/**
+ * Builds the service: fastify for HTTP, Socket.IO attached to the same server, and the `/layout`,
+ * `/bus`, `/lobby` and `/trigger` namespaces. Reads no argv or env and never exits the process.
+ *
+ * @example
+ * ```ts
+ * const app = await createApp({ ...DEFAULT_OPTIONS, port: 0 });
+ * const { urls } = await app.listen();
+ * // ...
+ * await app.close();
+ * ```
+ */
+export async function createApp(options: Partial<ServiceOptions> = {}, deps: AppDependencies = {}): Promise<App> {
+  const config: ServiceOptions = { ...DEFAULT_OPTIONS, ...options };
+  const log = deps.log ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
+  const tls = config.tls ? await loadTls(config.tls, log) : undefined;
+
+  const httpLog: FastifyBaseLogger = log.child({ component: 'http' });
+  const http = Fastify({
+    loggerInstance: httpLog,
+    logController: new DebugRequestLogs(),
+    bodyLimit: config.maxPayload,
+    forceCloseConnections: true,
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+  });
+
+  const io = new Server(http.server, {
+    // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
+    allowEIO3: true,
+    maxHttpBufferSize: config.maxPayload,
+    // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
+    cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
+  });
+
+  const socketLog = log.child({ component: 'socket' });
+  const layoutConfig = { maxIdLength: config.maxIdLength, maxRoomsPerSocket: config.maxRoomsPerSocket };
+  const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
+  for (const name of namespaces) {
+    const nsp = io.of(name);
+    const nspLog = socketLog.child({ nsp: name });
+    nsp.on('connection', (socket) => {
+      nspLog.debug({ socketId: socket.id, transport: socket.conn.transport.name }, 'connected');
+      socket.on('disconnect', (reason) => nspLog.debug({ socketId: socket.id, reason }, 'disconnected'));
+    });
+  }
+  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }));
+  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }));
+  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }));
+  mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
+
+  await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength });
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    io,
+    log,
+    async listen() {
+      const port = await listenWithFallback(http, config);
+      const scheme = tls ? 'https' : 'http';
+      const hosts = config.host === undefined || config.host === '::' || config.host === '0.0.0.0' ? ['localhost'] : [config.host];
+      const urls = hosts.map((host) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
+      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
+      return { port, urls };
+    },
+    close() {
+      // Socket.IO disconnects its clients and closes the engine; fastify destroys the remaining HTTP
+      // connections so that the port is released without waiting for keep-alive timeouts.
+      closing ??= Promise.all([io.close(), http.close()]).then(() => undefined);
+      return closing;
+    },
+  };
+}
+
+/** Per-request lines at info would flood the log under bus traffic: request logs go to debug. */
+class DebugRequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, err: error ?? undefined }, 'request completed');
+  }
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'route not found');
+  }
+}
+
+/**
+ * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on
+ * machines without IPv6 (as Node itself does; fastify alone would bind only localhost).
+ */
+async function listenWithFallback(http: FastifyInstance, config: ServiceOptions): Promise<number> {
+  if (config.host !== undefined) {
+    await http.listen({ port: config.port, host: config.host });
+  } else {
+    try {
+      await http.listen({ port: config.port, host: '::' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+      await http.listen({ port: config.port, host: '0.0.0.0' });
+    }
+  }
+  return (http.server.address() as AddressInfo).port;
+}

@@ -1,0 +1,20 @@
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogLevel } from './options.js';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Human-readable lines (pino-pretty) instead of JSON; the CLI turns this on when stdout is a TTY. */
+  readonly pretty: boolean;
+}
+
+/**
+ * The service's root logger. Pretty output runs in-process (not as a pino transport thread) so that
+ * the last lines before an exit are never lost.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const base = { level: options.level, base: { service: 'realtime-rooms' } };
+  if (!options.pretty) return pino(base);
+  return pino(base, pretty({ colorize: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }));
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import type { Namespace, Socket } from 'socket.io';
+import {
+  layoutRequestSchemas,
+  type LayoutClientToServerEvents,
+  type LayoutServerToClientEvents,
+  type ProtocolLimits,
+} from '../../protocol/index.js';
+import { requestListener, requireArgs, unknownEventListener, type RequestHandler } from '../reply.js';
+import { assertRoomCapacity, roomKey, type Untrusted } from '../rooms.js';
+import { compileValidator, parseWirePayload } from '../validate.js';
+
+/** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */
+export interface LayoutSocketData {
+  name?: string;
+}
+
+/** The server's typed `/layout` (or `/bus`) namespace. */
+export type LayoutNamespace = Namespace<
+  Untrusted<LayoutClientToServerEvents>,
+  LayoutServerToClientEvents,
+  Record<string, never>,
+  LayoutSocketData
+>;
+type LayoutSocket = Socket<Untrusted<LayoutClientToServerEvents>, LayoutServerToClientEvents, Record<string, never>, LayoutSocketData>;
+
+/** What the layout handlers need from the service configuration. */
+export interface LayoutConfig extends ProtocolLimits {
+  readonly maxRoomsPerSocket: number;
+}
+
+/** Handle on a mounted layout-protocol namespace, for publishers outside Socket.IO (HTTP). */
+export interface LayoutChannel {
+  /** Sends `EVENT {sender, room, message}` to every socket in `room`. */
+  publish(room: string, sender: string, message: unknown): void;
+}
+
+/** Display name used for senders that never JOINed with a name. */
+const UNKNOWN_SENDER = 'unknown';
+
+/**
+ * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT) on `nsp`. `/bus` mounts the same.
+ */
+export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger): LayoutChannel {
+  const schemas = layoutRequestSchemas(config);
+  const validate = {
+    JOIN: compileValidator(schemas.JOIN),
+    LEAVE: compileValidator(schemas.LEAVE),
+    NOTIFY: compileValidator(schemas.NOTIFY),
+    CLIENTS: compileValidator(schemas.CLIENTS),
+  };
+
+  const handlers: Record<keyof LayoutClientToServerEvents, RequestHandler<LayoutSocket>> = {
+    JOIN(socket, args) {
+      requireArgs(args, 1);
+      const { room, name } = validate.JOIN(parseWirePayload(args[0]));
+      const key = roomKey(room);
+      assertRoomCapacity(socket, key, config.maxRoomsPerSocket);
+      socket.data.name = name;
+      void socket.join(key);
+    },
+    LEAVE(socket, args) {
+      requireArgs(args, 1);
+      const { room } = validate.LEAVE(parseWirePayload(args[0]));
+      void socket.leave(roomKey(room));
+    },
+    NOTIFY(socket, args) {
+      requireArgs(args, 1);
+      const { room, message } = validate.NOTIFY(parseWirePayload(args[0]));
+      socket.to(roomKey(room)).emit('EVENT', { sender: socket.data.name ?? UNKNOWN_SENDER, room, message });
+    },
+    async CLIENTS(socket, args) {
+      requireArgs(args, 1);
+      const { room } = validate.CLIENTS(parseWirePayload(args[0]));
+      // fetchSockets walks the room's member set, which keeps insertion (= join) order.
+      const members = await nsp.in(roomKey(room)).fetchSockets();
+      const clients: string[] = [];
+      for (const member of members) if (member.data.name !== undefined) clients.push(member.data.name);
+      socket.emit('CLIENTS', { room, clients });
+      return { room, clients };
+    },
+  };
+
+  const listeners = Object.entries(handlers).map(
+    ([event, handler]) => [event, requestListener(event, handler, log)] as const,
+  );
+  const onUnknown = unknownEventListener<LayoutSocket>(new Set(Object.keys(handlers)), log);
+
+  nsp.on('connection', (socket) => {
+    for (const [event, listener] of listeners) socket.on(event as keyof LayoutClientToServerEvents, listener);
+    socket.onAny(onUnknown);
+  });
+
+  return {
+    publish(room, sender, message) {
+      nsp.to(roomKey(room)).emit('EVENT', { sender, room, message });
+    },
+  };
+}

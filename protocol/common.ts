@@ -1,0 +1,52 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { ErrorBodySchema } from './errors.js';
+
+/** Default upper bound on the length of room, lobby and display-name identifiers. */
+export const DEFAULT_MAX_ID_LENGTH = 256;
+
+/** Limits that shape the schemas; the server may configure them, clients use the defaults. */
+export interface ProtocolLimits {
+  /** Longest accepted room id, lobby id or display name, in UTF-16 code units. */
+  readonly maxIdLength: number;
+}
+
+/** The limits a server uses unless configured otherwise. */
+export const DEFAULT_LIMITS: ProtocolLimits = { maxIdLength: DEFAULT_MAX_ID_LENGTH };
+
+/**
+ * A room id, lobby id or display name: a non-empty string of bounded length. Numbers are never coerced.
+ */
+export function Identifier(limits: ProtocolLimits = DEFAULT_LIMITS) {
+  return Type.String({ minLength: 1, maxLength: limits.maxIdLength });
+}
+
+/**
+ * A payload as it may travel: the object itself, or a JSON string of it (what legacy clients send).
+ */
+export type Wire<T> = T | string;
+
+/** Schema of a failed acknowledgement. */
+export const AckFailureSchema = Type.Object({ ok: Type.Literal(false), error: ErrorBodySchema });
+
+/** `{ ok: false, error: { code, message } }`. */
+export type AckFailure = Static<typeof AckFailureSchema>;
+
+/** Schema of a successful acknowledgement carrying `result`'s fields next to `ok: true`. */
+export function AckSuccessSchema<T extends TSchema>(result: T) {
+  return Type.Intersect([Type.Object({ ok: Type.Literal(true) }), result]);
+}
+
+/** Success `{ ok: true, ...R }` or failure `{ ok: false, error }`; discriminate on `ok`. */
+export type Ack<R extends object = object> = ({ ok: true } & R) | AckFailure;
+
+/** The callback a client passes as the last argument to receive an {@link Ack}. */
+export type AckCallback<R extends object = object> = (response: Ack<R>) => void;
+
+/** Schema of the `ERROR` event a socket receives when a request without an ack fails. */
+export const ErrorEventSchema = Type.Intersect([
+  Type.Object({ event: Type.String() }),
+  ErrorBodySchema,
+]);
+
+/** `ERROR { event, code, message }`: the failure of the named request. */
+export type ErrorEvent = Static<typeof ErrorEventSchema>;

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * The command line: flags and environment → options, start, signals, exit codes. Nothing else.
+ * Exit codes: 0 after a clean shutdown, 1 when the service fails at run time (port in use, …),
+ * 2 for invalid flags or environment.
+ */
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createApp, type App } from './lib/app.js';
+import {
+  DEFAULT_OPTIONS,
+  LOG_LEVELS,
+  OptionError,
+  parseBoolean,
+  parseByteSize,
+  parseCorsOrigin,
+  parseLogLevel,
+  parsePort,
+  parsePositiveInteger,
+  type LogLevel,
+  type ServiceOptions,
+} from './lib/options.js';
+import { packageRoot, packageVersion } from './lib/package.js';
+
+/** Exit code for a usage error: a bad flag, environment variable or file. */
+const EXIT_USAGE = 2;
+/** Graceful shutdown must finish within this; the process exits 1 past it. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+/** Adapts an options.ts parser to commander, which expects InvalidArgumentError. */
+function arg<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+const EXAMPLES = `
+Examples:
+  $ realtime-rooms                              HTTP on port 3000, all interfaces
+  $ realtime-rooms --https                      HTTPS with a cached self-signed certificate
+  $ realtime-rooms -S --cert tls.crt --key tls.key -p 8443
+  $ PORT=8080 LOG_LEVEL=debug realtime-rooms    the same flags as environment variables
+  $ node dist/server.js --https --cors-origin https://app.example.com
+
+Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck, POST /bus-message/:room.
+Clients of an HTTPS server with a self-signed certificate connect with { rejectUnauthorized: false }.
+Flags win over environment variables. Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error.`;
+
+function buildProgram(): Command {
+  return new Command('realtime-rooms')
+    .description('Realtime room and lobby messaging over Socket.IO (successor of the 2-IMMERSE websocket service).')
+    .version(packageVersion, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help and exit')
+    .addOption(new Option('-p, --port <port>', 'port to listen on (0 = any free port)').env('PORT').default(DEFAULT_OPTIONS.port).argParser(arg(parsePort)))
+    .addOption(new Option('-H, --host <host>', 'interface to bind (default: all interfaces)').env('HOST'))
+    .addOption(new Option('-S, --https', 'serve HTTPS; without --cert/--key a self-signed certificate is generated and cached [env: HTTPS=true]'))
+    .addOption(new Option('--cert <file>', 'PEM certificate for HTTPS (implies --https)').env('TLS_CERT'))
+    .addOption(new Option('--key <file>', 'PEM private key for HTTPS (implies --https)').env('TLS_KEY'))
+    .addOption(new Option('--cert-dir <dir>', 'where the self-signed certificate is cached').env('CERT_DIR').default(join(packageRoot, 'certs')))
+    .addOption(new Option('-v, --verbose', 'log at debug level (same as --log-level debug) [env: VERBOSE=true]'))
+    .addOption(new Option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`).env('LOG_LEVEL').default(DEFAULT_OPTIONS.logLevel).argParser(arg(parseLogLevel)))
+    .addOption(new Option('--log-format <format>', 'json, pretty, or auto (pretty when stdout is a terminal)').env('LOG_FORMAT').choices(['auto', 'json', 'pretty']).default('auto'))
+    .addOption(new Option('--max-payload <bytes>', 'largest message or HTTP body (e.g. 1mb, 512kb); a socket sending more is disconnected').env('MAX_PAYLOAD').default(DEFAULT_OPTIONS.maxPayload).argParser(arg(parseByteSize)))
+    .addOption(new Option('--cors-origin <list>', "origins allowed for long-polling: '*' or a comma-separated list").env('CORS_ORIGIN').default(DEFAULT_OPTIONS.corsOrigin).argParser(arg(parseCorsOrigin)))
+    .addOption(new Option('--max-rooms <n>', 'rooms one socket may be in at once').env('MAX_ROOMS').default(DEFAULT_OPTIONS.maxRoomsPerSocket).argParser(arg((v) => parsePositiveInteger(v, 'max rooms'))))
+    .addOption(new Option('--max-id-length <n>', 'longest room id, lobby id or display name').env('MAX_ID_LENGTH').default(DEFAULT_OPTIONS.maxIdLength).argParser(arg((v) => parsePositiveInteger(v, 'max id length'))))
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError()
+    .allowExcessArguments(false)
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+    });
+}
+
+interface ParsedFlags {
+  port: number;
+  host?: string;
+  https?: true;
+  cert?: string;
+  key?: string;
+  certDir: string;
+  verbose?: true;
+  logLevel: LogLevel;
+  logFormat: 'auto' | 'json' | 'pretty';
+  maxPayload: number;
+  corsOrigin: '*' | string[];
+  maxRooms: number;
+  maxIdLength: number;
+}
+
+/** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
+function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOptions {
+  const flags = program.opts<ParsedFlags>();
+  // commander treats any set env value of a boolean flag as true (HTTPS=false would enable it), so
+  // boolean variables are read here with explicit true/false values.
+  const https = flags.https ?? (env.HTTPS !== undefined && parseBoolean(env.HTTPS, 'HTTPS'));
+  const verbose = flags.verbose ?? (env.VERBOSE !== undefined && parseBoolean(env.VERBOSE, 'VERBOSE'));
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    throw new OptionError('--cert and --key must be given together');
+  }
+  if (flags.cert !== undefined && flags.key !== undefined) {
+    assertReadable(flags.cert, '--cert');
+    assertReadable(flags.key, '--key');
+  }
+  const logLevel = verbose && program.getOptionValueSource('logLevel') !== 'cli' ? 'debug' : flags.logLevel;
+  return {
+    port: flags.port,
+    host: flags.host,
+    tls:
+      flags.cert !== undefined && flags.key !== undefined
+        ? { kind: 'files', certFile: flags.cert, keyFile: flags.key }
+        : https
+          ? { kind: 'self-signed', cacheDir: flags.certDir }
+          : undefined,
+    logLevel,
+    prettyLogs: flags.logFormat === 'pretty' || (flags.logFormat === 'auto' && process.stdout.isTTY === true),
+    maxPayload: flags.maxPayload,
+    corsOrigin: flags.corsOrigin,
+    maxRoomsPerSocket: flags.maxRooms,
+    maxIdLength: flags.maxIdLength,
+  };
+}
+
+function assertReadable(file: string, flag: string): void {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    throw new OptionError(`cannot read ${flag} file '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function describeListenError(err: unknown, options: ServiceOptions): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${options.host ?? 'all interfaces'} port ${options.port}`;
+  if (code === 'EADDRINUSE') return `port ${options.port} is already in use (${where}); choose another with --port`;
+  if (code === 'EACCES') return `no permission to listen on ${where}; use a port above 1023 or grant the capability`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot bind host '${options.host ?? ''}': no such local address`;
+  return undefined;
+}
+
+function handleSignals(app: App): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting immediately');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: disconnecting clients');
+    setTimeout(() => {
+      app.log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => {
+        app.log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  program.parse();
+  let options: ServiceOptions;
+  try {
+    options = toServiceOptions(program, process.env);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+
+  const app = await createApp(options);
+  process.on('uncaughtException', (err) => {
+    app.log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  try {
+    await app.listen();
+  } catch (err) {
+    const reason = describeListenError(err, options);
+    if (!reason) throw err;
+    process.stderr.write(`error: ${reason}\n`);
+    process.exit(1);
+  }
+  handleSignals(app);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
