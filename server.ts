@@ -175,15 +175,17 @@ async function main(): Promise<void> {
   const program = buildProgram();
   program.parse();
   let options: ServiceOptions;
+  let app: App;
   try {
     options = toServiceOptions(program, process.env);
+    // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
+    app = await createApp(options);
   } catch (err) {
     if (!(err instanceof OptionError)) throw err;
     process.stderr.write(`error: ${err.message}\n`);
     process.exit(EXIT_USAGE);
   }
 
-  const app = await createApp(options);
   process.on('uncaughtException', (err) => {
     app.log.fatal({ err }, 'uncaught exception; exiting');
     process.exit(1);

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { registerHttpRoutes } from './http.js';
+import { errorBody, registerHttpRoutes } from './http.js';
 import { createLogger } from './logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
@@ -51,6 +51,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const http = Fastify({
     loggerInstance: httpLog,
     logController: new DebugRequestLogs(),
+    frameworkErrors: sendFrameworkError,
     bodyLimit: config.maxPayload,
     forceCloseConnections: true,
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
@@ -70,6 +71,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   for (const name of namespaces) {
     const nsp = io.of(name);
     const nspLog = socketLog.child({ nsp: name });
+    // Only at debug: a disconnect listener per socket costs memory at scale.
+    if (!nspLog.isLevelEnabled('debug')) continue;
     nsp.on('connection', (socket) => {
       nspLog.debug({ socketId: socket.id, transport: socket.conn.transport.name }, 'connected');
       socket.on('disconnect', (reason) => nspLog.debug({ socketId: socket.id, reason }, 'disconnected'));
@@ -102,6 +105,11 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       return closing;
     },
   };
+}
+
+/** Errors fastify raises before routing (a malformed URL) get the same JSON body as every other 400. */
+function sendFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(errorBody('BAD_REQUEST', error.message));
 }
 
 /** Per-request lines at info would flood the log under bus traffic: request logs go to debug. */

@@ -1,10 +1,10 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { generate } from 'selfsigned';
-import type { TlsSource } from './options.js';
+import { OptionError, type TlsSource } from './options.js';
 
 /** PEM-encoded key and certificate, as Node's `https` options take them. */
 export interface TlsMaterial {
@@ -20,11 +20,19 @@ const CERT_FILE = 'selfsigned.cert.pem';
 
 /**
  * Loads the key and certificate for HTTPS: from the given files, or a self-signed certificate cached in
- * `cacheDir` and regenerated when missing, near expiry, or not covering this host name.
+ * `cacheDir` and regenerated when missing, near expiry, not covering this host name, or not matching its key.
+ *
+ * @throws OptionError when given files cannot be read, are not PEM, or the key does not match the certificate.
  */
 export async function loadTls(source: TlsSource, log: Logger): Promise<TlsMaterial> {
   if (source.kind === 'files') {
-    const [cert, key] = await Promise.all([readFile(source.certFile, 'utf8'), readFile(source.keyFile, 'utf8')]);
+    const [cert, key] = await Promise.all([
+      readTlsFile(source.certFile, 'certificate'),
+      readTlsFile(source.keyFile, 'private key'),
+    ]);
+    // Checked here so that a wrong file is a clear usage error, not a stack trace from deep inside `https`.
+    const problem = mismatch({ cert, key });
+    if (problem) throw new OptionError(`cannot use certificate '${source.certFile}' with key '${source.keyFile}': ${problem}`);
     return { cert, key };
   }
   const names = ['localhost', hostname()];
@@ -81,12 +89,33 @@ async function readCached(dir: string, names: readonly string[]): Promise<TlsMat
   } catch {
     return undefined;
   }
+  // A pair half-written by an interrupted start must be regenerated, not make every later start fail.
+  if (mismatch(material)) return undefined;
+  const x509 = new X509Certificate(material.cert);
+  const fresh = Date.parse(x509.validTo) - Date.now() > RENEW_BEFORE_MS;
+  const covers = names.every((name) => x509.checkHost(name) !== undefined);
+  return fresh && covers ? material : undefined;
+}
+
+async function readTlsFile(file: string, what: string): Promise<string> {
   try {
-    const x509 = new X509Certificate(material.cert);
-    const fresh = Date.parse(x509.validTo) - Date.now() > RENEW_BEFORE_MS;
-    const covers = names.every((name) => x509.checkHost(name) !== undefined);
-    return fresh && covers ? material : undefined;
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new OptionError(`cannot read the ${what} file '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Why `material` cannot serve HTTPS (not PEM, or a key of another certificate), or undefined when it can. */
+function mismatch(material: TlsMaterial): string | undefined {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(material.cert);
   } catch {
-    return undefined;
+    return 'the certificate is not a PEM certificate';
+  }
+  try {
+    return x509.checkPrivateKey(createPrivateKey(material.key)) ? undefined : 'the private key does not belong to the certificate';
+  } catch {
+    return 'the private key is not an unencrypted PEM private key';
   }
 }

@@ -72,17 +72,24 @@ export function parseWirePayload(payload: unknown): unknown {
  * or of a string (what legacy clients produce with `JSON.stringify`).
  */
 export function idOrObjectPayload(payload: unknown, key: string): unknown {
-  if (typeof payload !== 'string') return payload;
+  if (typeof payload !== 'string') {
+    // A number, null or array is a bad id, not a bad object: wrapping it makes the error name the field.
+    return isPlainObject(payload) ? payload : { [key]: payload };
+  }
   const first = payload.charCodeAt(0);
   // Only '{' and '"' can start a JSON object or string; anything else is a plain id, unparsed.
   if (first === 0x7b || first === 0x22) {
     try {
       const parsed: unknown = JSON.parse(payload);
       if (typeof parsed === 'string') return { [key]: parsed };
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed;
+      if (isPlainObject(parsed)) return parsed;
     } catch {
       // Not JSON after all: a plain id that happens to start with a brace or quote.
     }
   }
   return { [key]: payload };
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

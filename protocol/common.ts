@@ -21,6 +21,12 @@ export function Identifier(limits: ProtocolLimits = DEFAULT_LIMITS) {
 }
 
 /**
+ * A socket id as the server assigns it (20 characters; `/<namespace>#<id>` for Engine.IO 3 clients). Not
+ * bounded by the configurable identifier limit, which is for ids that clients choose.
+ */
+export const PeerId = Type.String({ minLength: 1, maxLength: DEFAULT_MAX_ID_LENGTH });
+
+/**
  * A payload as it may travel: the object itself, or a JSON string of it (what legacy clients send).
  */
 export type Wire<T> = T | string;
@@ -39,7 +45,11 @@ export function AckSuccessSchema<T extends TSchema>(result: T) {
 /** Success `{ ok: true, ...R }` or failure `{ ok: false, error }`; discriminate on `ok`. */
 export type Ack<R extends object = object> = ({ ok: true } & R) | AckFailure;
 
-/** The callback a client passes as the last argument to receive an {@link Ack}. */
+/**
+ * The callback a client passes as the last argument to receive an {@link Ack}. The event maps declare it
+ * as a required parameter so that socket.io-client's `emitWithAck` resolves to the typed {@link Ack}; the
+ * server itself never requires it (legacy clients send none and get `ERROR` events instead).
+ */
 export type AckCallback<R extends object = object> = (response: Ack<R>) => void;
 
 /** Schema of the `ERROR` event a socket receives when a request without an ack fails. */

@@ -41,10 +41,10 @@ export type LayoutClients = Static<typeof LayoutEventSchemas.CLIENTS>;
 
 /** Events a `/layout` or `/bus` client may emit, typed for `socket.io-client`'s `Socket<Listen, Emit>`. */
 export interface LayoutClientToServerEvents {
-  JOIN: (request: Wire<LayoutJoin>, ack?: AckCallback) => void;
-  LEAVE: (request: Wire<LayoutLeave>, ack?: AckCallback) => void;
-  NOTIFY: (request: Wire<LayoutNotify>, ack?: AckCallback) => void;
-  CLIENTS: (request: Wire<LayoutClientsRequest>, ack?: AckCallback<LayoutClients>) => void;
+  JOIN: (request: Wire<LayoutJoin>, ack: AckCallback) => void;
+  LEAVE: (request: Wire<LayoutLeave>, ack: AckCallback) => void;
+  NOTIFY: (request: Wire<LayoutNotify>, ack: AckCallback) => void;
+  CLIENTS: (request: Wire<LayoutClientsRequest>, ack: AckCallback<LayoutClients>) => void;
 }
 
 /** Events a `/layout` or `/bus` client receives. */

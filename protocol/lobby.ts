@@ -3,7 +3,7 @@
  * a socket is in at most one lobby at a time.
  */
 import Type, { type Static } from 'typebox';
-import { DEFAULT_LIMITS, Identifier, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
+import { DEFAULT_LIMITS, Identifier, PeerId, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
 
 /** Builds the client-to-server request schemas for the given limits. */
 export function lobbyRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {
@@ -12,7 +12,7 @@ export function lobbyRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {
     /** JOIN and LEAVE take a bare lobby id or `{ lobby }`; both normalise to this object. */
     LOBBY: Type.Object({ lobby }),
     BROADCAST: Type.Object({ message: Type.Unknown() }),
-    RTCSIGNAL: Type.Object({ to: Identifier(limits) }, { additionalProperties: true }),
+    RTCSIGNAL: Type.Object({ to: PeerId }, { additionalProperties: true }),
   };
 }
 
@@ -45,10 +45,10 @@ export type LobbyJoinResult = Static<typeof LobbyEventSchemas.JOIN_RESULT>;
 
 /** Events a `/lobby` client may emit. */
 export interface LobbyClientToServerEvents {
-  JOIN: (request: Wire<LobbyRef>, ack?: AckCallback<LobbyJoinResult>) => void;
-  LEAVE: (request: Wire<LobbyRef>, ack?: AckCallback) => void;
-  BROADCAST: (request: Wire<LobbyBroadcast>, ack?: AckCallback) => void;
-  RTCSIGNAL: (request: Wire<RtcSignalRequest>, ack?: AckCallback) => void;
+  JOIN: (request: Wire<LobbyRef>, ack: AckCallback<LobbyJoinResult>) => void;
+  LEAVE: (request: Wire<LobbyRef>, ack: AckCallback) => void;
+  BROADCAST: (request: Wire<LobbyBroadcast>, ack: AckCallback) => void;
+  RTCSIGNAL: (request: Wire<RtcSignalRequest>, ack: AckCallback) => void;
 }
 
 /** Events a `/lobby` client receives. */

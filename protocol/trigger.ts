@@ -16,11 +16,11 @@ export type TriggerBroadcastRequest = keyof typeof TriggerBroadcasts;
 
 /** Events a `/trigger` client may emit. A room is a bare string (a JSON string of one, or `{ room }`, works too). */
 export interface TriggerClientToServerEvents {
-  JOIN: (room: string, ack?: AckCallback) => void;
-  LEAVE: (room: string, ack?: AckCallback) => void;
-  BROADCAST_EVENTS: (room: string, data: unknown, ack?: AckCallback) => void;
-  BROADCAST_UPDATES: (room: string, data: unknown, ack?: AckCallback) => void;
-  BROADCAST_STATUS: (room: string, data: unknown, ack?: AckCallback) => void;
+  JOIN: (room: string, ack: AckCallback) => void;
+  LEAVE: (room: string, ack: AckCallback) => void;
+  BROADCAST_EVENTS: (room: string, data: unknown, ack: AckCallback) => void;
+  BROADCAST_UPDATES: (room: string, data: unknown, ack: AckCallback) => void;
+  BROADCAST_STATUS: (room: string, data: unknown, ack: AckCallback) => void;
 }
 
 /** Events a `/trigger` client receives: the `data` of another member's broadcast, unchanged. */

@@ -1,0 +1,258 @@
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { get, type RequestOptions } from 'node:https';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { CHILD_DEADLINE_MS, repoRoot, runCli, startCli, type CliExit, type CliServer } from './support/cli.js';
+import { connectV4 } from './support/server.js';
+import { onTeardown } from './support/teardown.js';
+import { ack, next, withDeadline } from './support/wait.js';
+
+const FLAGS = [
+  '--version', '--port', '--host', '--https', '--cert', '--key', '--cert-dir', '--verbose',
+  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--help',
+];
+
+function packageVersion(): string {
+  const parsed: unknown = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || !('version' in parsed) || typeof parsed.version !== 'string') {
+    throw new Error('package.json has no version');
+  }
+  return parsed.version;
+}
+
+/** Asserts a usage error: exit code 2, nothing on stdout, and exactly one `error: …` line on stderr matching `gist`. */
+function expectUsageError(exit: CliExit, gist: RegExp): void {
+  const lines = exit.stderr.split('\n').filter((line) => line.length > 0);
+  expect(lines, `stderr: ${exit.stderr}`).to.have.lengthOf(1);
+  expect(lines[0]).to.match(/^error: /);
+  expect(lines[0]).to.match(gist);
+  expect(exit.code, `stderr: ${exit.stderr}`).to.equal(2);
+  expect(exit.stdout).to.equal('');
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'realtime-rooms-cli-'));
+  onTeardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Listens on 127.0.0.1, port 0, closed after the test: a port known to be taken. */
+async function occupyPort(): Promise<number> {
+  const server: Server = createServer();
+  await withDeadline(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 'a net.Server to listen');
+  onTeardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as AddressInfo).port;
+}
+
+/** GET over HTTPS accepting a self-signed certificate; resolves with the status, body and the server's certificate. */
+function httpsGet(url: string): Promise<{ status: number | undefined; body: string; fingerprint: string }> {
+  const options: RequestOptions = { rejectUnauthorized: false };
+  return withDeadline(
+    new Promise((resolve, reject) => {
+      get(url, options, (res) => {
+        const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body, fingerprint }));
+      }).on('error', reject);
+    }),
+    `GET ${url}`,
+  );
+}
+
+/** The PEM certificate the CLI cached in `dir` (whatever its file name). */
+async function cachedCert(dir: string): Promise<X509Certificate> {
+  for (const file of await readdir(dir)) {
+    const text = await readFile(join(dir, file), 'utf8');
+    if (text.includes('BEGIN CERTIFICATE')) return new X509Certificate(text);
+  }
+  throw new Error(`no certificate cached in ${dir}: ${(await readdir(dir)).join(', ')}`);
+}
+
+describe('CLI (server.ts)', () => {
+  describe('--help and --version', () => {
+    it('--help exits 0 and lists every flag, the environment variables and the examples', async () => {
+      const exit = await runCli(['--help']);
+      expect(exit.code, exit.stderr).to.equal(0);
+      expect(exit.stderr).to.equal('');
+      expect(exit.stdout).to.include('Usage: realtime-rooms');
+      for (const flag of FLAGS) expect(exit.stdout).to.include(flag);
+      for (const variable of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'LOG_LEVEL', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'HTTPS=true']) {
+        // commander wraps the help text at 80 columns, so the variable may follow a line break.
+        expect(exit.stdout).to.match(new RegExp(`env:\\s+${variable}`));
+      }
+      expect(exit.stdout).to.include('Examples:');
+      expect(exit.stdout).to.include('$ realtime-rooms --https');
+      expect(exit.stdout).to.match(/Flags win over environment variables/);
+    });
+
+    for (const flag of ['-V', '--version']) {
+      it(`${flag} exits 0 and prints package.json's version`, async () => {
+        const exit = await runCli([flag]);
+        expect(exit.code, exit.stderr).to.equal(0);
+        expect(exit.stdout.trim()).to.equal(packageVersion());
+      });
+    }
+  });
+
+  describe('bad input: one error line on stderr and exit code 2', () => {
+    const cases: { name: string; args: string[]; env?: Record<string, string>; gist: RegExp }[] = [
+      { name: 'a port that is not a number', args: ['-p', 'abc'], gist: /port must be an integer from 0 to 65535, got 'abc'/ },
+      { name: 'a port above 65535', args: ['--port', '70000'], gist: /port must be an integer from 0 to 65535, got '70000'/ },
+      { name: 'PORT=abc in the environment', args: [], env: { PORT: 'abc' }, gist: /env 'PORT'.*got 'abc'/ },
+      { name: 'an unknown log level', args: ['--log-level', 'loud'], gist: /log level must be one of .*got 'loud'/ },
+      { name: 'an unknown flag', args: ['--bogus'], gist: /unknown option '--bogus'/ },
+      { name: 'a stray argument', args: ['3000'], gist: /too many arguments/ },
+      { name: '--cert without --key', args: ['-p', '0', '--cert', 'tls.crt'], gist: /--cert and --key must be given together/ },
+      {
+        name: 'a missing certificate file',
+        args: ['-p', '0', '--cert', 'no-such-dir/tls.crt', '--key', 'no-such-dir/tls.key'],
+        gist: /cannot read --cert file 'no-such-dir\/tls.crt' \(ENOENT\)/,
+      },
+      { name: 'a certificate file that is not PEM', args: ['-p', '0', '--cert', 'package.json', '--key', 'package.json'], gist: /not a PEM certificate/ },
+      { name: 'a directory as the certificate', args: ['-p', '0', '--cert', 'lib', '--key', 'lib'], gist: /cannot read the certificate file 'lib' \(EISDIR\)/ },
+      { name: 'HTTPS=maybe in the environment', args: ['-p', '0'], env: { HTTPS: 'maybe' }, gist: /HTTPS must be true or false, got 'maybe'/ },
+      { name: 'VERBOSE=sometimes in the environment', args: ['-p', '0'], env: { VERBOSE: 'sometimes' }, gist: /VERBOSE must be true or false/ },
+      { name: 'a payload size with an unknown unit', args: ['--max-payload', '12zb'], gist: /size must be a number of bytes.*got '12zb'/ },
+      { name: 'a payload size of 0', args: ['--max-payload', '0'], gist: /size must be at least 1 byte/ },
+      { name: 'a CORS origin that is not a URL', args: ['--cors-origin', 'ftp://example.com'], gist: /cors origin must look like https:\/\/host/ },
+      { name: 'a CORS origin with a path', args: ['--cors-origin', 'https://a.example,https://b.example/app'], gist: /got 'https:\/\/b\.example\/app'/ },
+      { name: 'an unknown log format', args: ['--log-format', 'xml'], gist: /'xml' is invalid.*json/ },
+      { name: 'a non-positive room limit', args: ['--max-rooms', '0'], gist: /max rooms must be a positive integer/ },
+    ];
+    for (const { name, args, env, gist } of cases) {
+      it(`rejects ${name}`, async () => {
+        expectUsageError(await runCli(args, { env }), gist);
+      });
+    }
+
+    it('suggests the closest flag for a misspelt one', async () => {
+      const exit = await runCli(['--prot', '0']);
+      expect(exit.code, exit.stderr).to.equal(2);
+      expect(exit.stderr).to.equal("error: unknown option '--prot'\n(Did you mean --port?)\n");
+    });
+  });
+
+  describe('flags and environment', () => {
+    it('lets flags win over environment variables', async () => {
+      const taken = await occupyPort();
+      // If the environment won, the service would fail on the taken port, or log nothing at all.
+      const srv = await startCli(['-H', '127.0.0.1', '-p', '0', '--log-level', 'info'], {
+        env: { PORT: String(taken), LOG_LEVEL: 'silent', HOST: '::1' },
+      });
+      expect(srv.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(srv.port).to.be.above(0).and.not.equal(taken);
+    });
+
+    it('reads its settings from the environment when no flag is given', async () => {
+      const srv = await startCli([], { env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', HTTPS: 'false' } });
+      expect(srv.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // LOG_LEVEL=debug took effect: a client connecting is logged at debug level (pino's 20).
+      expect(srv.logs.filter((line) => line.level === 20)).to.deep.equal([]);
+      await connectV4(`${srv.url}/layout`);
+      await srv.waitForLog((line) => line.level === 20, 'a debug line about the connection');
+    });
+  });
+
+  describe('runtime failures', () => {
+    it('reports a port already in use in one line, without a stack trace, and exits 1', async () => {
+      const taken = await occupyPort();
+      const exit = await runCli(['-H', '127.0.0.1', '-p', String(taken)]);
+      expect(exit.code, exit.stderr).to.equal(1);
+      expect(exit.stderr.trim().split('\n'), exit.stderr).to.have.lengthOf(1);
+      expect(exit.stderr).to.match(new RegExp(`^error: port ${taken} is already in use.*--port`));
+      expect(exit.stderr).not.to.match(/\n\s+at /);
+    });
+  });
+
+  describe('--https', () => {
+    it('serves HTTPS and Socket.IO with a self-signed certificate, cached and reused at the next start', async () => {
+      const certDir = await tempDir();
+      const first = await startCli(['-H', '127.0.0.1', '-p', '0', '--https', '--cert-dir', certDir]);
+      expect(first.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+      const health = await httpsGet(`${first.url}/healthcheck`);
+      expect(health.status).to.equal(200);
+      expect(health.body).to.equal('OK');
+      const cert = await cachedCert(certDir);
+      expect(health.fingerprint).to.equal(cert.fingerprint256);
+      expect(first.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate'))).to.equal(true);
+
+      const socket = await connectV4(`${first.url}/layout`, { rejectUnauthorized: false });
+      expect(await ack(socket, 'JOIN', { room: 'r', name: 'secure' })).to.deep.equal({ ok: true });
+      expect(await ack(socket, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['secure'] });
+      socket.disconnect();
+
+      first.child.kill('SIGTERM');
+      expect((await withDeadline(first.exited, 'the first server to exit', CHILD_DEADLINE_MS)).code).to.equal(0);
+
+      const second = await startCli(['-H', '127.0.0.1', '-p', '0', '-S', '--cert-dir', certDir]);
+      expect((await httpsGet(`${second.url}/healthcheck`)).fingerprint).to.equal(cert.fingerprint256);
+      expect((await cachedCert(certDir)).fingerprint256).to.equal(cert.fingerprint256);
+      expect(second.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate'))).to.equal(false);
+    });
+
+    it('serves the given --cert/--key files', async () => {
+      const certDir = await tempDir();
+      // A first start generates a pair; the second serves exactly those files.
+      const generator = await startCli(['-H', '127.0.0.1', '-p', '0', '--https', '--cert-dir', certDir]);
+      generator.child.kill('SIGTERM');
+      await withDeadline(generator.exited, 'the generating server to exit', CHILD_DEADLINE_MS);
+      const files = await readdir(certDir);
+      const certFile = files.find((file) => file.includes('cert'));
+      const keyFile = files.find((file) => file.includes('key'));
+      if (certFile === undefined || keyFile === undefined) throw new Error(`no cert/key pair in ${files.join(', ')}`);
+      const cert = new X509Certificate(await readFile(join(certDir, certFile), 'utf8'));
+
+      const srv = await startCli(['-H', '127.0.0.1', '-p', '0', '--cert', join(certDir, certFile), '--key', join(certDir, keyFile)]);
+      expect(srv.url).to.match(/^https:/);
+      expect((await httpsGet(`${srv.url}/healthcheck`)).fingerprint).to.equal(cert.fingerprint256);
+    });
+  });
+
+  describe('signals', () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`${signal} disconnects the clients and exits 0 within 5 s`, async () => {
+        const srv: CliServer = await startCli(['-H', '127.0.0.1', '-p', '0']);
+        const socket = await connectV4(`${srv.url}/layout`);
+        expect(await ack(socket, 'JOIN', { room: 'r', name: 'A' })).to.deep.equal({ ok: true });
+        const disconnected = next<string>(socket, 'disconnect', 5000);
+        srv.child.kill(signal);
+        const exit = await withDeadline(srv.exited, `exit after ${signal}`, 5000);
+        expect(exit.code, exit.stderr).to.equal(0);
+        expect(exit.signal).to.equal(null);
+        expect(exit.stderr).to.equal('');
+        expect(await disconnected).to.be.a('string');
+        expect(srv.logs.map((line) => line.msg)).to.include.members(['shutting down: disconnecting clients', 'stopped']);
+        expect(srv.logs.find((line) => line.msg === 'shutting down: disconnecting clients')?.signal).to.equal(signal);
+      });
+    }
+  });
+
+  describe('the built entry point', () => {
+    it('node dist/server.js --help exits 0', async () => {
+      if (!existsSync(join(repoRoot, 'dist', 'server.js'))) {
+        throw new Error('dist/server.js does not exist: run `npm run build` first (npm test builds before mocha)');
+      }
+      const exit = await runCli(['--help'], { entry: 'dist/server.js' });
+      expect(exit.code, exit.stderr).to.equal(0);
+      expect(exit.stdout).to.include('Usage: realtime-rooms');
+      expect(exit.stdout).to.include('Examples:');
+    });
+
+    it('node dist/server.js -V prints the version', async () => {
+      if (!existsSync(join(repoRoot, 'dist', 'server.js'))) {
+        throw new Error('dist/server.js does not exist: run `npm run build` first (npm test builds before mocha)');
+      }
+      const exit = await runCli(['-V'], { entry: 'dist/server.js' });
+      expect(exit.code, exit.stderr).to.equal(0);
+      expect(exit.stdout.trim()).to.equal(packageVersion());
+    });
+  });
+});
