@@ -24,8 +24,3 @@ export function assertRoomCapacity(socket: Socket, key: string, maxRooms: number
   }
 }
 
-/**
- * The server-side view of a client's event map: every argument is untrusted until validated, so the
- * server registers listeners that take `unknown`, while clients keep the precise types.
- */
-export type Untrusted<Events> = { [Event in keyof Events]: (...args: unknown[]) => void };

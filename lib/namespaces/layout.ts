@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { Namespace, Socket } from 'socket.io';
 import {
   layoutRequestSchemas,
   type LayoutClientToServerEvents,
   type LayoutServerToClientEvents,
   type ProtocolLimits,
 } from '../../protocol/index.js';
-import { requestListener, requireArgs, unknownEventListener, type RequestHandler } from '../reply.js';
-import { assertRoomCapacity, roomKey, type Untrusted } from '../rooms.js';
+import { requireArgs, type RequestHandler } from '../reply.js';
+import { assertRoomCapacity, roomKey } from '../rooms.js';
 import { compileValidator, parseWirePayload } from '../validate.js';
+import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */
 export interface LayoutSocketData {
@@ -16,13 +16,8 @@ export interface LayoutSocketData {
 }
 
 /** The server's typed `/layout` (or `/bus`) namespace. */
-export type LayoutNamespace = Namespace<
-  Untrusted<LayoutClientToServerEvents>,
-  LayoutServerToClientEvents,
-  Record<string, never>,
-  LayoutSocketData
->;
-type LayoutSocket = Socket<Untrusted<LayoutClientToServerEvents>, LayoutServerToClientEvents, Record<string, never>, LayoutSocketData>;
+export type LayoutNamespace = ProtocolNamespace<LayoutClientToServerEvents, LayoutServerToClientEvents, LayoutSocketData>;
+type LayoutSocket = ProtocolSocket<LayoutClientToServerEvents, LayoutServerToClientEvents, LayoutSocketData>;
 
 /** What the layout handlers need from the service configuration. */
 export interface LayoutConfig extends ProtocolLimits {
@@ -81,15 +76,7 @@ export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Log
     },
   };
 
-  const listeners = Object.entries(handlers).map(
-    ([event, handler]) => [event, requestListener(event, handler, log)] as const,
-  );
-  const onUnknown = unknownEventListener<LayoutSocket>(new Set(Object.keys(handlers)), log);
-
-  nsp.on('connection', (socket) => {
-    for (const [event, listener] of listeners) socket.on(event as keyof LayoutClientToServerEvents, listener);
-    socket.onAny(onUnknown);
-  });
+  serveRequests(nsp, handlers, log);
 
   return {
     publish(room, sender, message) {

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Namespace, Socket } from 'socket.io';
 import {
   lobbyRequestSchemas,
   type LobbyClientToServerEvents,
@@ -8,9 +7,10 @@ import {
   type RtcSignalRequest,
 } from '../../protocol/index.js';
 import { RequestError } from '../errors.js';
-import { requestListener, requireArgs, unknownEventListener, type RequestHandler } from '../reply.js';
-import { roomKey, type Untrusted } from '../rooms.js';
+import { requestListener, requireArgs, type RequestHandler } from '../reply.js';
+import { roomKey } from '../rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../validate.js';
+import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/lobby`: the one lobby the socket is in, if any. */
 export interface LobbySocketData {
@@ -18,13 +18,8 @@ export interface LobbySocketData {
 }
 
 /** The server's typed `/lobby` namespace. */
-export type LobbyNamespace = Namespace<
-  Untrusted<LobbyClientToServerEvents>,
-  LobbyServerToClientEvents,
-  Record<string, never>,
-  LobbySocketData
->;
-type LobbySocket = Socket<Untrusted<LobbyClientToServerEvents>, LobbyServerToClientEvents, Record<string, never>, LobbySocketData>;
+export type LobbyNamespace = ProtocolNamespace<LobbyClientToServerEvents, LobbyServerToClientEvents, LobbySocketData>;
+type LobbySocket = ProtocolSocket<LobbyClientToServerEvents, LobbyServerToClientEvents, LobbySocketData>;
 
 /**
  * Mounts the `/lobby` protocol (JOIN, LEAVE, BROADCAST, RTCSIGNAL → JOINED, PEERS, LEFT, MESSAGE,
@@ -89,19 +84,14 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
     },
   };
 
-  const listeners = Object.entries(handlers).map(
-    ([event, handler]) => [event, requestListener(event, handler, log)] as const,
-  );
-  const onUnknown = unknownEventListener<LobbySocket>(new Set(Object.keys(handlers)), log);
   const joinFromHandshake = requestListener<LobbySocket>('JOIN', (socket, args) => join(socket, args[0]), log);
+  // Shared by every socket (Socket.IO calls it with the socket as `this`): no closure per connection.
+  function announceLeave(this: LobbySocket): void {
+    if (this.data.lobby !== undefined) nsp.to(roomKey(this.data.lobby)).emit('LEFT', this.id);
+  }
 
-  nsp.on('connection', (socket) => {
-    for (const [event, listener] of listeners) socket.on(event as keyof LobbyClientToServerEvents, listener);
-    socket.onAny(onUnknown);
-    socket.on('disconnect', () => {
-      const lobby = socket.data.lobby;
-      if (lobby !== undefined) nsp.to(roomKey(lobby)).emit('LEFT', socket.id);
-    });
+  serveRequests(nsp, handlers, log, (socket) => {
+    socket.on('disconnect', announceLeave);
     const lobbyId = handshakeLobbyId(socket);
     if (lobbyId !== undefined) joinFromHandshake.call(socket, lobbyId);
   });

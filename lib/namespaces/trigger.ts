@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Namespace, Socket } from 'socket.io';
 import Type from 'typebox';
 import {
   Identifier,
@@ -8,13 +7,14 @@ import {
   type TriggerClientToServerEvents,
   type TriggerServerToClientEvents,
 } from '../../protocol/index.js';
-import { requestListener, requireArgs, unknownEventListener, type RequestHandler } from '../reply.js';
-import { assertRoomCapacity, roomKey, type Untrusted } from '../rooms.js';
+import { requireArgs, type RequestHandler } from '../reply.js';
+import { assertRoomCapacity, roomKey } from '../rooms.js';
 import { compileValidator, idOrObjectPayload } from '../validate.js';
+import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** The server's typed `/trigger` namespace. */
-export type TriggerNamespace = Namespace<Untrusted<TriggerClientToServerEvents>, TriggerServerToClientEvents>;
-type TriggerSocket = Socket<Untrusted<TriggerClientToServerEvents>, TriggerServerToClientEvents>;
+export type TriggerNamespace = ProtocolNamespace<TriggerClientToServerEvents, TriggerServerToClientEvents>;
+type TriggerSocket = ProtocolSocket<TriggerClientToServerEvents, TriggerServerToClientEvents>;
 
 /** What the trigger handlers need from the service configuration. */
 export interface TriggerConfig extends ProtocolLimits {
@@ -53,13 +53,5 @@ export function mountTrigger(nsp: TriggerNamespace, config: TriggerConfig, log: 
     BROADCAST_STATUS: broadcast(TriggerBroadcasts.BROADCAST_STATUS),
   };
 
-  const listeners = Object.entries(handlers).map(
-    ([event, handler]) => [event, requestListener(event, handler, log)] as const,
-  );
-  const onUnknown = unknownEventListener<TriggerSocket>(new Set(Object.keys(handlers)), log);
-
-  nsp.on('connection', (socket) => {
-    for (const [event, listener] of listeners) socket.on(event as keyof TriggerClientToServerEvents, listener);
-    socket.onAny(onUnknown);
-  });
+  serveRequests(nsp, handlers, log);
 }
