@@ -125,20 +125,23 @@ class DebugRequestLogs extends LogController {
   }
 }
 
+/** fastify logs each bound address; worded so that it reads as the detail of the service's own start line. */
+const listenTextResolver = (address: string): string => `bound to ${address}`;
+
 /**
  * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on
  * machines without IPv6 (as Node itself does; fastify alone would bind only localhost).
  */
 async function listenWithFallback(http: FastifyInstance, config: ServiceOptions): Promise<number> {
   if (config.host !== undefined) {
-    await http.listen({ port: config.port, host: config.host });
+    await http.listen({ port: config.port, host: config.host, listenTextResolver });
   } else {
     try {
-      await http.listen({ port: config.port, host: '::' });
+      await http.listen({ port: config.port, host: '::', listenTextResolver });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
-      await http.listen({ port: config.port, host: '0.0.0.0' });
+      await http.listen({ port: config.port, host: '0.0.0.0', listenTextResolver });
     }
   }
   return (http.server.address() as AddressInfo).port;

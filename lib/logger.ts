@@ -16,5 +16,9 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, base: { service: 'realtime-rooms' } };
   if (!options.pretty) return pino(base);
-  return pino(base, pretty({ colorize: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }));
+  // sync: lines are written in order and none is lost when the process exits right after logging.
+  return pino(
+    base,
+    pretty({ colorize: true, singleLine: true, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }),
+  );
 }
