@@ -10,6 +10,7 @@ import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
 import { loadTls } from './tls.js';
+import { installWriteCoalescing } from './write-coalescing.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -57,6 +58,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
 
+  installWriteCoalescing();
   const io = new Server(http.server, {
     // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
     allowEIO3: true,

@@ -1,0 +1,135 @@
+/**
+ * The servers the bench compares, each started the same way: a child process pinned to CPU 0 (when
+ * `taskset` exists), with --expose-gc and the memory probe preloaded, listening on the port in $PORT.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A system under test. */
+export interface SystemSpec {
+  readonly name: string;
+  readonly label: string;
+  /** Node arguments after the common ones: the entry point and its flags. */
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const tsx = ['--import', 'tsx'];
+
+/** The systems in the order they run; the plain Socket.IO baseline first, as the latency rates derive from it. */
+export const SYSTEMS: readonly SystemSpec[] = [
+  { name: 'socketio', label: 'plain Socket.IO v4 (baseline)', args: [...tsx, 'bench/baselines/socketio-plain.ts'] },
+  { name: 'raw-ws', label: 'raw ws, frame built once (baseline)', args: [...tsx, 'bench/baselines/raw-ws.ts'] },
+  { name: 'raw-ws-coalesced', label: 'raw ws + per-tick write coalescing (limit)', args: [...tsx, 'bench/baselines/raw-ws.ts'], env: { COALESCE: '1' } },
+  { name: 'service', label: 'realtime-rooms (this service)', args: ['dist/server.js', '-H', '127.0.0.1', '--log-format', 'json', '--log-level', 'info'] },
+];
+
+/** Memory as reported by the probe after two forced GCs. */
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** A started system. */
+export interface RunningServer {
+  readonly port: number;
+  readonly pid: number;
+  /** CPU time (user + system, all threads) the server process has used so far, in nanoseconds. */
+  cpuNs(): number;
+  /** Forces GC in the server and reports its memory. */
+  memory(): Promise<MemorySample>;
+  stop(): Promise<void>;
+}
+
+/** Whether servers and load generator can be pinned to separate cores. */
+export const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts `spec` and resolves once it logs that it is listening. */
+export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
+  const port = await freePort();
+  const nodeArgs = ['--expose-gc', '--require', join(root, 'bench/probe.cjs'), ...spec.args];
+  const [command, args] = canPin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...spec.env, PORT: String(port), NODE_ENV: 'production', NODE_V8_COVERAGE: '' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  await waitForListening(child, spec.name);
+  const pid = child.pid ?? 0;
+  return {
+    port,
+    pid,
+    cpuNs: () => processCpuNs(pid),
+    memory: () => requestMemory(child),
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForListening(child: ChildProcess, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s: ${output}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${String(code)} before listening: ${output}`));
+    });
+  });
+}
+
+/** Sums utime+stime of every thread from /proc/<pid>/task/<tid>/schedstat (ns precision). */
+function processCpuNs(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+function requestMemory(child: ChildProcess): Promise<MemorySample> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('memory probe did not answer')), 10_000);
+    child.once('message', (message: MemorySample & { type: string }) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.send({ type: 'mem' });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
