@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { parse as parseYaml } from 'yaml';
+import { Namespaces } from '../protocol/index.js';
+import { OptionError } from './options.js';
+import { resolveSecret, SecretError, type Secret } from './secrets.js';
+
+/** How long a token-url request may take unless the file says otherwise. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
+
+/** The built-in namespaces that a sites file may give an auth mode, by name. */
+export type BuiltinName = keyof typeof Namespaces;
+const BUILTIN_NAMES = Object.keys(Namespaces) as BuiltinName[];
+
+/** How a namespace authenticates its clients. */
+export type AuthConfig =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'token-url';
+      /** Called with `Authorization: <scheme> <token>`; answers a JSON array of room names. */
+      readonly url: string;
+      readonly scheme: string;
+      readonly timeoutMs: number;
+    };
+
+/** One application sharing the deployment: its own namespace, auth and API key. */
+export interface SiteConfig {
+  readonly name: string;
+  /** `/<name>`, as in the original service. */
+  readonly namespace: string;
+  readonly auth: AuthConfig;
+  /** Key of `POST /send?site=<name>`; without one the site cannot be pushed to. */
+  readonly apiKey: Secret | undefined;
+  readonly userRoomPrefix: string | undefined;
+  readonly updateUserUrl: string | undefined;
+}
+
+/** Sites and namespace auth, as loaded from a sites file or the environment. */
+export interface AccessConfig {
+  readonly sites: readonly SiteConfig[];
+  /** Auth of the built-in namespaces; a namespace not listed is open (mode none). */
+  readonly builtins: Readonly<Partial<Record<BuiltinName, AuthConfig>>>;
+}
+
+const AuthSchema = Type.Object(
+  {
+    mode: Type.Enum(['none', 'token-url']),
+    url: Type.Optional(Type.String({ minLength: 1 })),
+    scheme: Type.Optional(Type.String({ minLength: 1, pattern: '^[!-~]+$' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+  },
+  { additionalProperties: false },
+);
+
+const SiteSchema = Type.Object(
+  {
+    auth: AuthSchema,
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
+    userRoomPrefix: Type.Optional(Type.String({ minLength: 1 })),
+    updateUserUrl: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const BuiltinSchema = Type.Object({ auth: AuthSchema }, { additionalProperties: false });
+
+/** The schema of a whole sites file (YAML or JSON). Unknown fields are errors: a typo never loads silently. */
+export const SitesFileSchema = Type.Object(
+  {
+    sites: Type.Optional(Type.Record(Type.String(), SiteSchema)),
+    namespaces: Type.Optional(
+      Type.Object(Object.fromEntries(BUILTIN_NAMES.map((name) => [name, Type.Optional(BuiltinSchema)])), { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A sites file as written. */
+export type SitesFile = Static<typeof SitesFileSchema>;
+type RawAuth = Static<typeof AuthSchema>;
+
+const checkSitesFile = Compile(SitesFileSchema);
+
+/** Site names become namespaces and query values: letters, digits, `_` and `-`. */
+const SITE_NAME = /^[A-Za-z0-9][\w-]{0,63}$/;
+
+/**
+ * Reads, validates and resolves a sites file: JSON when the name ends in `.json`, YAML otherwise.
+ * Throws an {@link OptionError} naming the file and the field at the first problem; nothing is half-loaded.
+ */
+export function loadSitesFile(file: string, env: NodeJS.ProcessEnv): AccessConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new OptionError(`cannot read config file '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new OptionError(`config file '${file}' is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`);
+  }
+  return parseSitesFile(raw ?? {}, `config file '${file}'`, env);
+}
+
+/**
+ * Validates an already parsed sites file against {@link SitesFileSchema} and resolves its secrets.
+ * `source` prefixes error messages (e.g. `config file 'sites.yml'`).
+ */
+export function parseSitesFile(raw: unknown, source: string, env: NodeJS.ProcessEnv): AccessConfig {
+  if (!checkSitesFile.Check(raw)) {
+    throw new OptionError(`${source}: ${describeSchemaError(checkSitesFile.Errors(raw))}`);
+  }
+  const fail = (field: string, message: string): never => {
+    throw new OptionError(`${source}: ${field} ${message}`);
+  };
+  const sites = Object.entries(raw.sites ?? {}).map(([name, site]): SiteConfig => {
+    const field = `sites.${name}`;
+    if (!SITE_NAME.test(name)) fail(field, 'is not a valid site name: use letters, digits, _ and - (at most 64)');
+    if ((BUILTIN_NAMES as string[]).includes(name)) fail(field, `is a built-in namespace; configure it under namespaces.${name}`);
+    if (site.updateUserUrl !== undefined) assertHttpUrl(site.updateUserUrl, `${field}.updateUserUrl`, fail);
+    let apiKey: Secret | undefined;
+    try {
+      apiKey = site.apiKey === undefined ? undefined : resolveSecret(site.apiKey, env);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      fail(`${field}.apiKey:`, err.message);
+    }
+    return {
+      name,
+      namespace: `/${name}`,
+      auth: resolveAuth(site.auth, `${field}.auth`, fail),
+      apiKey,
+      userRoomPrefix: site.userRoomPrefix,
+      updateUserUrl: site.updateUserUrl,
+    };
+  });
+  const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};
+  for (const name of BUILTIN_NAMES) {
+    const entry = raw.namespaces?.[name];
+    if (entry) builtins[name] = resolveAuth(entry.auth, `namespaces.${name}.auth`, fail);
+  }
+  return { sites, builtins };
+}
+
+function resolveAuth(auth: RawAuth, field: string, fail: (field: string, message: string) => never): AuthConfig {
+  if (auth.mode === 'none') {
+    for (const key of ['url', 'scheme', 'timeoutMs'] as const) {
+      if (auth[key] !== undefined) fail(`${field}.${key}`, `applies to mode token-url only, not to mode none`);
+    }
+    return { mode: 'none' };
+  }
+  if (auth.url === undefined) return fail(`${field}.url`, 'is required for mode token-url');
+  assertHttpUrl(auth.url, `${field}.url`, fail);
+  return { mode: 'token-url', url: auth.url, scheme: auth.scheme ?? 'Bearer', timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS };
+}
+
+function assertHttpUrl(value: string, field: string, fail: (field: string, message: string) => never): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail(field, `must be an http(s) URL, got '${value}'`);
+}
+
+/** The environment variables of the single-site form, and the field each one sets. */
+export const SITE_ENV = {
+  SITE_NAME: 'the site name (and namespace)',
+  AUTH_URL: 'auth.url (mode token-url); without it the site is open (mode none)',
+  AUTH_SCHEME: 'auth.scheme (default Bearer)',
+  AUTH_TIMEOUT_MS: 'auth.timeoutMs',
+  API_KEY: 'apiKey',
+  USER_ROOM_PREFIX: 'userRoomPrefix',
+  UPDATE_USER_URL: 'updateUserUrl',
+} as const;
+
+/**
+ * The single-site form: a site described entirely by environment variables (see {@link SITE_ENV}), as in the
+ * original service's Docker set-up. Returns undefined when `SITE_NAME` is not set; the other variables
+ * without it are an error rather than silently ignored.
+ */
+export function sitesFromEnv(env: NodeJS.ProcessEnv): AccessConfig | undefined {
+  const set = (name: keyof typeof SITE_ENV): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const name = set('SITE_NAME');
+  if (name === undefined) {
+    const stray = (Object.keys(SITE_ENV) as (keyof typeof SITE_ENV)[]).find((key) => set(key) !== undefined);
+    if (stray) throw new OptionError(`${stray} is set but SITE_NAME is not; set SITE_NAME to configure a site from the environment`);
+    return undefined;
+  }
+  const url = set('AUTH_URL');
+  const timeout = set('AUTH_TIMEOUT_MS');
+  const auth: Record<string, unknown> = url === undefined ? { mode: 'none' } : { mode: 'token-url', url };
+  if (set('AUTH_SCHEME') !== undefined) auth.scheme = set('AUTH_SCHEME');
+  if (timeout !== undefined) auth.timeoutMs = /^\d+$/.test(timeout) ? Number(timeout) : timeout;
+  const site: Record<string, unknown> = { auth };
+  if (set('API_KEY') !== undefined) site.apiKey = set('API_KEY');
+  if (set('USER_ROOM_PREFIX') !== undefined) site.userRoomPrefix = set('USER_ROOM_PREFIX');
+  if (set('UPDATE_USER_URL') !== undefined) site.updateUserUrl = set('UPDATE_USER_URL');
+  return parseSitesFile({ sites: { [name]: site } }, `environment (SITE_NAME=${name})`, env);
+}
+
+interface SchemaError {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly message: string;
+  readonly params: unknown;
+}
+
+/** The first schema violation, worded for a person editing the file: the field path, then the problem. */
+function describeSchemaError(errors: readonly SchemaError[]): string {
+  const error = errors[0];
+  if (!error) return 'is invalid';
+  const field = error.instancePath.split('/').filter(Boolean).join('.') || '(top level)';
+  const params = (error.params ?? {}) as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'boolean':
+      return `${field} is not a known field`;
+    case 'required': {
+      const missing = Array.isArray(params.requiredProperties) ? params.requiredProperties.map(String) : [];
+      return `${[field === '(top level)' ? '' : field, missing[0] ?? ''].filter(Boolean).join('.')} is required`;
+    }
+    case 'enum':
+      return `${field} must be one of ${Array.isArray(params.allowedValues) ? params.allowedValues.join(', ') : 'the allowed values'}`;
+    default:
+      return `${field} ${error.message}`;
+  }
+}
