@@ -33,23 +33,32 @@ export class SecretError extends Error {
  */
 export function resolveSecret(reference: string, env: NodeJS.ProcessEnv): Secret {
   if (reference.startsWith('scrypt:')) return parseScrypt(reference);
-  let value = reference;
+  const value = readSecretText(reference, env);
+  // A secret read from env or a file may itself be a hash.
+  return value.startsWith('scrypt:') ? parseScrypt(value) : { kind: 'digest', digest: sha256(value) };
+}
+
+/**
+ * The clear text of a secret the service must use rather than check (an HMAC key, a PEM key):
+ * `env:NAME`, `file:/path` (trailing newline dropped) or the value itself.
+ */
+export function readSecretText(reference: string, env: NodeJS.ProcessEnv): string {
   if (reference.startsWith('env:')) {
     const name = reference.slice('env:'.length);
     const fromEnv = env[name];
     if (fromEnv === undefined || fromEnv === '') throw new SecretError(`environment variable ${name} is not set`);
-    value = fromEnv;
-  } else if (reference.startsWith('file:')) {
-    const path = reference.slice('file:'.length);
-    try {
-      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new SecretError(`cannot read file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    if (value === '') throw new SecretError(`file '${path}' is empty`);
+    return fromEnv;
   }
-  // A secret read from env or a file may itself be a hash.
-  return value.startsWith('scrypt:') ? parseScrypt(value) : { kind: 'digest', digest: sha256(value) };
+  if (!reference.startsWith('file:')) return reference;
+  const path = reference.slice('file:'.length);
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new SecretError(`cannot read file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (value === '') throw new SecretError(`file '${path}' is empty`);
+  return value;
 }
 
 function parseScrypt(text: string): Secret {

@@ -1,10 +1,11 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { Namespaces } from '../protocol/index.js';
 import { OptionError } from './options.js';
-import { resolveSecret, SecretError, type Secret } from './secrets.js';
+import { readSecretText, resolveSecret, SecretError, type Secret } from './secrets.js';
 
 /** How long a token-url request may take unless the file says otherwise. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
@@ -22,7 +23,26 @@ export type AuthConfig =
       readonly url: string;
       readonly scheme: string;
       readonly timeoutMs: number;
+    }
+  | {
+      readonly mode: 'jwt';
+      readonly algorithms: readonly JwtAlgorithm[];
+      /** HS256 key. */
+      readonly hmacKey: KeyObject | undefined;
+      /** RS256 / ES256 public key. */
+      readonly publicKey: KeyObject | undefined;
+      /** Claim holding the array of rooms to join (default `rooms`). */
+      readonly roomsClaim: string;
+      /** Claim holding the user id (default `sub`). */
+      readonly userClaim: string;
+      readonly issuer: string | undefined;
+      readonly audience: string | undefined;
     };
+
+/** The JWT algorithms mode jwt accepts. */
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+/** One of {@link JWT_ALGORITHMS}. */
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /** One application sharing the deployment: its own namespace, auth and API key. */
 export interface SiteConfig {
@@ -45,10 +65,17 @@ export interface AccessConfig {
 
 const AuthSchema = Type.Object(
   {
-    mode: Type.Enum(['none', 'token-url']),
+    mode: Type.Enum(['none', 'token-url', 'jwt']),
     url: Type.Optional(Type.String({ minLength: 1 })),
     scheme: Type.Optional(Type.String({ minLength: 1, pattern: '^[!-~]+$' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+    algorithms: Type.Optional(Type.Array(Type.Enum([...JWT_ALGORITHMS]), { minItems: 1, uniqueItems: true })),
+    secret: Type.Optional(Type.String({ minLength: 1 })),
+    publicKey: Type.Optional(Type.String({ minLength: 1 })),
+    roomsClaim: Type.Optional(Type.String({ minLength: 1 })),
+    userClaim: Type.Optional(Type.String({ minLength: 1 })),
+    issuer: Type.Optional(Type.String({ minLength: 1 })),
+    audience: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -132,7 +159,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
     return {
       name,
       namespace: `/${name}`,
-      auth: resolveAuth(site.auth, `${field}.auth`, fail),
+      auth: resolveAuth(site.auth, `${field}.auth`, fail, env),
       apiKey,
       userRoomPrefix: site.userRoomPrefix,
       updateUserUrl: site.updateUserUrl,
@@ -141,24 +168,76 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};
   for (const name of BUILTIN_NAMES) {
     const entry = raw.namespaces?.[name];
-    if (entry) builtins[name] = resolveAuth(entry.auth, `namespaces.${name}.auth`, fail);
+    if (entry) builtins[name] = resolveAuth(entry.auth, `namespaces.${name}.auth`, fail, env);
   }
   return { sites, builtins };
 }
 
-function resolveAuth(auth: RawAuth, field: string, fail: (field: string, message: string) => never): AuthConfig {
-  if (auth.mode === 'none') {
-    for (const key of ['url', 'scheme', 'timeoutMs'] as const) {
-      if (auth[key] !== undefined) fail(`${field}.${key}`, `applies to mode token-url only, not to mode none`);
-    }
-    return { mode: 'none' };
+/** The fields each mode takes besides `mode`; any other is an error, so a field never silently does nothing. */
+const MODE_FIELDS: Record<RawAuth['mode'], readonly (keyof RawAuth)[]> = {
+  none: [],
+  'token-url': ['url', 'scheme', 'timeoutMs'],
+  jwt: ['algorithms', 'secret', 'publicKey', 'roomsClaim', 'userClaim', 'issuer', 'audience'],
+};
+
+type Fail = (field: string, message: string) => never;
+
+function resolveAuth(auth: RawAuth, field: string, fail: Fail, env: NodeJS.ProcessEnv): AuthConfig {
+  const allowed = MODE_FIELDS[auth.mode];
+  for (const key of Object.keys(auth) as (keyof RawAuth)[]) {
+    if (key !== 'mode' && !allowed.includes(key)) fail(`${field}.${key}`, `does not apply to mode ${auth.mode}`);
   }
-  if (auth.url === undefined) return fail(`${field}.url`, 'is required for mode token-url');
-  assertHttpUrl(auth.url, `${field}.url`, fail);
-  return { mode: 'token-url', url: auth.url, scheme: auth.scheme ?? 'Bearer', timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS };
+  switch (auth.mode) {
+    case 'none':
+      return { mode: 'none' };
+    case 'token-url':
+      if (auth.url === undefined) return fail(`${field}.url`, 'is required for mode token-url');
+      assertHttpUrl(auth.url, `${field}.url`, fail);
+      return { mode: 'token-url', url: auth.url, scheme: auth.scheme ?? 'Bearer', timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS };
+    case 'jwt':
+      return resolveJwt(auth, field, fail, env);
+  }
 }
 
-function assertHttpUrl(value: string, field: string, fail: (field: string, message: string) => never): void {
+function resolveJwt(auth: RawAuth, field: string, fail: Fail, env: NodeJS.ProcessEnv): AuthConfig {
+  const algorithms = auth.algorithms ?? fail(`${field}.algorithms`, `is required for mode jwt: a list of ${JWT_ALGORITHMS.join(', ')}`);
+  const text = (key: 'secret' | 'publicKey', reference: string): string => {
+    try {
+      return readSecretText(reference, env);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      return fail(`${field}.${key}:`, err.message);
+    }
+  };
+  const hmac = algorithms.includes('HS256');
+  const asymmetric = algorithms.some((alg) => alg !== 'HS256');
+  if (hmac !== (auth.secret !== undefined)) fail(`${field}.secret`, hmac ? 'is required for HS256' : 'applies to HS256 only');
+  if (asymmetric !== (auth.publicKey !== undefined)) fail(`${field}.publicKey`, asymmetric ? 'is required for RS256 and ES256' : 'applies to RS256 and ES256 only');
+  const secret = auth.secret === undefined ? undefined : text('secret', auth.secret);
+  // HS256 with a short key is brute-forceable offline from any token a client holds (RFC 7518 §3.2).
+  if (secret !== undefined && Buffer.byteLength(secret) < 32) fail(`${field}.secret`, 'must be at least 32 bytes for HS256');
+  let publicKey: KeyObject | undefined;
+  if (auth.publicKey !== undefined) {
+    try {
+      publicKey = createPublicKey(text('publicKey', auth.publicKey));
+    } catch (err) {
+      if (err instanceof OptionError) throw err;
+      fail(`${field}.publicKey`, 'is not a PEM public key (SPKI, "BEGIN PUBLIC KEY")');
+    }
+  }
+  return {
+    mode: 'jwt',
+    algorithms,
+    hmacKey: secret === undefined ? undefined : createSecretKey(Buffer.from(secret, 'utf8')),
+    publicKey,
+    roomsClaim: auth.roomsClaim ?? 'rooms',
+    userClaim: auth.userClaim ?? 'sub',
+    issuer: auth.issuer,
+    audience: auth.audience,
+  };
+}
+
+function assertHttpUrl(value: string, field: string, fail: Fail): void {
   let url: URL | undefined;
   try {
     url = new URL(value);
