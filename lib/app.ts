@@ -9,6 +9,7 @@ import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
+import { mountForwarding } from './forwarding.js';
 import { registerPushRoutes } from './push.js';
 import { guardBuiltins, mountSites } from './sites.js';
 import { loadTls } from './tls.js';
@@ -82,6 +83,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   }
   guardBuiltins(io, config.access, layoutConfig, socketLog);
   const sites = mountSites(io, config.access, layoutConfig, socketLog);
+  const forwarding = mountForwarding(io, config.access.forwarding ?? [], layoutConfig, socketLog);
   mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }));
   const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }));
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }));
@@ -100,7 +102,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       const scheme = tls ? 'https' : 'http';
       const hosts = config.host === undefined || config.host === '::' || config.host === '0.0.0.0' ? ['localhost'] : [config.host];
       const urls = hosts.map((host) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
-      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
+      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
       return { port, urls };
     },
     close() {

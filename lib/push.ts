@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { Identifier } from '../protocol/index.js';
 import { RequestError } from './errors.js';
 import { errorBody } from './http.js';
+import { reservedEventReason } from './reserved.js';
 import { roomKey } from './rooms.js';
 import { verifySecret } from './secrets.js';
 import type { MountedSite } from './sites.js';
@@ -14,17 +15,6 @@ export interface PushRoutesConfig {
   readonly maxIdLength: number;
   readonly maxRoomsPerSocket: number;
 }
-
-/**
- * Event names a backend may not push: the protocol's `ERROR`, the `_`/`__` names the service keeps for
- * itself (as the original's `_batch`, `_resync`), and the names Socket.IO reserves on the client.
- */
-function reservedReason(event: string): string | undefined {
-  if (event === 'ERROR' || event.startsWith('_')) return `event '${event}' is reserved by the service`;
-  if (SOCKET_IO_RESERVED.has(event)) return `event '${event}' is reserved by Socket.IO`;
-  return undefined;
-}
-const SOCKET_IO_RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,7 +76,7 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
         if (!(err instanceof RequestError)) throw err;
         return reply.code(400).send(errorBody(err.code, err.message));
       }
-      const reserved = reservedReason(body.event);
+      const reserved = reservedEventReason(body.event);
       if (reserved) return reply.code(400).send(errorBody('BAD_REQUEST', reserved));
       const target = site.nsp.in(body.rooms.map(roomKey));
       // Counted through the adapter, so that with a cluster adapter the sockets of every node are counted.

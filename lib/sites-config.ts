@@ -37,7 +37,21 @@ export type AuthConfig =
       readonly userClaim: string;
       readonly issuer: string | undefined;
       readonly audience: string | undefined;
+    }
+  | {
+      readonly mode: 'credentials';
+      /** Password (as a secret: only its hash is kept) by user name. */
+      readonly users: ReadonlyMap<string, Secret>;
     };
+
+/**
+ * A forwarding namespace: every event a client sends is re-emitted to every socket of the namespace. Either
+ * one namespace (the legacy `/sharedsocket`), or every namespace `/<prefix><name>` (seed 000's `do-`), each
+ * of them isolated from the others.
+ */
+export type ForwardingConfig =
+  | { readonly kind: 'namespace'; readonly namespace: string; readonly auth: AuthConfig }
+  | { readonly kind: 'prefix'; readonly prefix: string; readonly auth: AuthConfig };
 
 /** The JWT algorithms mode jwt accepts. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -61,11 +75,13 @@ export interface AccessConfig {
   readonly sites: readonly SiteConfig[];
   /** Auth of the built-in namespaces; a namespace not listed is open (mode none). */
   readonly builtins: Readonly<Partial<Record<BuiltinName, AuthConfig>>>;
+  /** Forwarding namespaces (opt-in; none by default). */
+  readonly forwarding?: readonly ForwardingConfig[];
 }
 
 const AuthSchema = Type.Object(
   {
-    mode: Type.Enum(['none', 'token-url', 'jwt']),
+    mode: Type.Enum(['none', 'token-url', 'jwt', 'credentials']),
     url: Type.Optional(Type.String({ minLength: 1 })),
     scheme: Type.Optional(Type.String({ minLength: 1, pattern: '^[!-~]+$' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
@@ -76,6 +92,7 @@ const AuthSchema = Type.Object(
     userClaim: Type.Optional(Type.String({ minLength: 1 })),
     issuer: Type.Optional(Type.String({ minLength: 1 })),
     audience: Type.Optional(Type.String({ minLength: 1 })),
+    users: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
   },
   { additionalProperties: false },
 );
@@ -96,6 +113,18 @@ const BuiltinSchema = Type.Object({ auth: AuthSchema }, { additionalProperties: 
 export const SitesFileSchema = Type.Object(
   {
     sites: Type.Optional(Type.Record(Type.String(), SiteSchema)),
+    forwarding: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            namespace: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9][\\w-]{0,63}$' })),
+            prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][\\w-]{0,63}$' })),
+            auth: Type.Optional(AuthSchema),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     namespaces: Type.Optional(
       Type.Object(Object.fromEntries(BUILTIN_NAMES.map((name) => [name, Type.Optional(BuiltinSchema)])), { additionalProperties: false }),
     ),
@@ -170,7 +199,21 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
     const entry = raw.namespaces?.[name];
     if (entry) builtins[name] = resolveAuth(entry.auth, `namespaces.${name}.auth`, fail, env);
   }
-  return { sites, builtins };
+  const taken = [...BUILTIN_NAMES, ...sites.map((site) => site.name)];
+  const forwarding = (raw.forwarding ?? []).map((entry, index): ForwardingConfig => {
+    const field = `forwarding.${index}`;
+    const auth = entry.auth ? resolveAuth(entry.auth, `${field}.auth`, fail, env) : ({ mode: 'none' } as const);
+    if ((entry.namespace === undefined) === (entry.prefix === undefined)) fail(field, 'needs exactly one of namespace or prefix');
+    if (entry.namespace !== undefined) {
+      if (taken.includes(entry.namespace.slice(1))) fail(`${field}.namespace`, `'${entry.namespace}' is already a site or built-in namespace`);
+      return { kind: 'namespace', namespace: entry.namespace, auth };
+    }
+    const prefix = entry.prefix ?? '';
+    const clash = taken.find((name) => name.startsWith(prefix));
+    if (clash !== undefined) fail(`${field}.prefix`, `'${prefix}' would also match the namespace /${clash}`);
+    return { kind: 'prefix', prefix, auth };
+  });
+  return { sites, builtins, forwarding };
 }
 
 /** The fields each mode takes besides `mode`; any other is an error, so a field never silently does nothing. */
@@ -178,6 +221,7 @@ const MODE_FIELDS: Record<RawAuth['mode'], readonly (keyof RawAuth)[]> = {
   none: [],
   'token-url': ['url', 'scheme', 'timeoutMs'],
   jwt: ['algorithms', 'secret', 'publicKey', 'roomsClaim', 'userClaim', 'issuer', 'audience'],
+  credentials: ['users'],
 };
 
 type Fail = (field: string, message: string) => never;
@@ -196,6 +240,8 @@ function resolveAuth(auth: RawAuth, field: string, fail: Fail, env: NodeJS.Proce
       return { mode: 'token-url', url: auth.url, scheme: auth.scheme ?? 'Bearer', timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS };
     case 'jwt':
       return resolveJwt(auth, field, fail, env);
+    case 'credentials':
+      return resolveCredentials(auth, field, fail, env);
   }
 }
 
@@ -235,6 +281,21 @@ function resolveJwt(auth: RawAuth, field: string, fail: Fail, env: NodeJS.Proces
     issuer: auth.issuer,
     audience: auth.audience,
   };
+}
+
+function resolveCredentials(auth: RawAuth, field: string, fail: Fail, env: NodeJS.ProcessEnv): AuthConfig {
+  const entries = Object.entries(auth.users ?? fail(`${field}.users`, 'is required for mode credentials: user name → password (hash)'));
+  if (entries.length === 0) fail(`${field}.users`, 'must list at least one user');
+  const users = new Map<string, Secret>();
+  for (const [name, reference] of entries) {
+    try {
+      users.set(name, resolveSecret(reference, env));
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      fail(`${field}.users.${name}:`, err.message);
+    }
+  }
+  return { mode: 'credentials', users };
 }
 
 function assertHttpUrl(value: string, field: string, fail: Fail): void {

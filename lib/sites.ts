@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
+import { credentialsAuth } from './auth/credentials.js';
 import { jwtAuth, REFRESH_EVENT, type LeaveRooms } from './auth/jwt.js';
 import { tokenUrlAuth, type AuthLimits, type AuthMiddleware, type JoinRooms } from './auth/token-url.js';
 import { unknownEventListener } from './reply.js';
@@ -35,6 +36,8 @@ export function authMiddleware(auth: AuthConfig, limits: AuthLimits, log: Logger
       return tokenUrlAuth(auth, limits, joinGrantedRooms, log);
     case 'jwt':
       return jwtAuth(auth, limits, joinGrantedRooms, leaveGrantedRooms, log, refreshable);
+    case 'credentials':
+      return credentialsAuth(auth, log);
   }
 }
 

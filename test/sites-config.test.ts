@@ -43,7 +43,10 @@ describe('sites configuration (lib/sites-config.ts)', () => {
     expect(shop?.userRoomPrefix).to.equal('user_');
     expect(shop?.apiKey && (await verifySecret(shop.apiKey, 'k'))).to.equal(true);
     expect(access.builtins).to.deep.equal({ lobby: { mode: 'none' }, layout: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 } });
-    expect(parseSitesFile({}, SOURCE, {})).to.deep.equal({ sites: [], builtins: {} });
+    expect(parseSitesFile({}, SOURCE, {})).to.deep.equal({ sites: [], builtins: {}, forwarding: [] });
+    const forwarding = parseSitesFile({ forwarding: [{ namespace: '/sharedsocket' }, { prefix: 'do-', auth: { mode: 'credentials', users: { a: 'p' } } }] }, SOURCE, {}).forwarding;
+    expect(forwarding?.[0]).to.deep.equal({ kind: 'namespace', namespace: '/sharedsocket', auth: { mode: 'none' } });
+    expect(forwarding?.[1]).to.have.property('kind', 'prefix');
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -60,6 +63,13 @@ describe('sites configuration (lib/sites-config.ts)', () => {
     ['a short HS256 secret', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'short' } } } }, /sites\.shop\.auth\.secret must be at least 32 bytes/],
     ['RS256 without publicKey', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['RS256'] } } } }, /sites\.shop\.auth\.publicKey is required for RS256 and ES256/],
     ['a publicKey that is not PEM', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['ES256'], publicKey: 'nope' } } } }, /sites\.shop\.auth\.publicKey is not a PEM public key/],
+    ['credentials without users', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials' } }] }, /forwarding\.0\.auth\.users is required for mode credentials/],
+    ['credentials with no user', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: {} } }] }, /forwarding\.0\.auth\.users must list at least one user/],
+    ['a password from an unset variable', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: { bob: 'env:BOB' } } }] }, /forwarding\.0\.auth\.users\.bob: environment variable BOB is not set/],
+    ['a forwarding entry with both namespace and prefix', { forwarding: [{ namespace: '/x', prefix: 'do-' }] }, /forwarding\.0 needs exactly one of namespace or prefix/],
+    ['a forwarding namespace without a slash', { forwarding: [{ namespace: 'sharedsocket' }] }, /forwarding\.0\.namespace must match pattern/],
+    ['a forwarding namespace that is a built-in', { forwarding: [{ namespace: '/bus' }] }, /forwarding\.0\.namespace '\/bus' is already a site or built-in namespace/],
+    ['a prefix that would capture a site', { sites: { 'do-shop': { auth: { mode: 'none' } } }, forwarding: [{ prefix: 'do-' }] }, /forwarding\.0\.prefix 'do-' would also match the namespace \/do-shop/],
     ['a jwt secret from an unset variable', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'env:JWT_KEY' } } } }, /sites\.shop\.auth\.secret: environment variable JWT_KEY is not set/],
     ['a timeout of 0', { sites: { shop: { auth: { mode: 'token-url', url: 'http://x', timeoutMs: 0 } } } }, /sites\.shop\.auth\.timeoutMs must be >= 1/],
     ['a number as apiKey', { sites: { shop: { auth: { mode: 'none' }, apiKey: 54321 } } }, /sites\.shop\.apiKey must be string/],
