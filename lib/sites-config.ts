@@ -7,8 +7,10 @@ import { Namespaces } from '../protocol/index.js';
 import { OptionError } from './options.js';
 import { readSecretText, resolveSecret, SecretError, type Secret } from './secrets.js';
 
-/** How long a token-url request may take unless the file says otherwise. */
+/** How long a token-url or updateUserUrl request may take unless the file says otherwise. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
+/** Attempts per updateUserUrl notification unless the file says otherwise. */
+export const DEFAULT_UPDATE_USER_ATTEMPTS = 3;
 
 /** The built-in namespaces that a sites file may give an auth mode, by name. */
 export type BuiltinName = keyof typeof Namespaces;
@@ -68,6 +70,10 @@ export interface SiteConfig {
   readonly apiKey: Secret | undefined;
   readonly userRoomPrefix: string | undefined;
   readonly updateUserUrl: string | undefined;
+  /** Deadline of each `updateUserUrl` attempt. */
+  readonly updateUserTimeoutMs: number;
+  /** Attempts per `updateUserUrl` notification, the first included. */
+  readonly updateUserAttempts: number;
 }
 
 /** Sites and namespace auth, as loaded from a sites file or the environment. */
@@ -103,6 +109,8 @@ const SiteSchema = Type.Object(
     apiKey: Type.Optional(Type.String({ minLength: 1 })),
     userRoomPrefix: Type.Optional(Type.String({ minLength: 1 })),
     updateUserUrl: Type.Optional(Type.String({ minLength: 1 })),
+    updateUserTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+    updateUserAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   },
   { additionalProperties: false },
 );
@@ -192,6 +200,8 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
       apiKey,
       userRoomPrefix: site.userRoomPrefix,
       updateUserUrl: site.updateUserUrl,
+      updateUserTimeoutMs: site.updateUserTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      updateUserAttempts: site.updateUserAttempts ?? DEFAULT_UPDATE_USER_ATTEMPTS,
     };
   });
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};

@@ -6,6 +6,7 @@ import { jwtAuth, REFRESH_EVENT, type LeaveRooms } from './auth/jwt.js';
 import { tokenUrlAuth, type AuthLimits, type AuthMiddleware, type JoinRooms } from './auth/token-url.js';
 import { unknownEventListener } from './reply.js';
 import { roomKey } from './rooms.js';
+import { notifyUserPresence } from './user-notify.js';
 import type { AccessConfig, AuthConfig, BuiltinName, SiteConfig } from './sites-config.js';
 
 /** A site's configuration with the namespace serving it. */
@@ -54,6 +55,7 @@ export function mountSites(io: Server, access: AccessConfig, limits: AuthLimits,
     // Every event is unknown here, but an ack is still answered (BAD_REQUEST), never left hanging.
     const onUnknown = unknownEventListener(site.auth.mode === 'jwt' ? JWT_EVENTS : NO_EVENTS, log);
     nsp.on('connection', (socket) => socket.onAny(onUnknown));
+    notifyUserPresence(nsp, site, log);
     mounted.set(site.name, { config: site, nsp });
   }
   return mounted;

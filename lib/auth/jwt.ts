@@ -6,6 +6,7 @@ import { Compile } from 'typebox/compile';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { AuthConfig } from '../sites-config.js';
 import { idOrObjectPayload } from '../validate.js';
+import { setIdentity } from './identity.js';
 import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './token-url.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
@@ -115,6 +116,7 @@ export function jwtAuth(
     verify(token).then(
       (grant) => {
         join(socket, grant.rooms);
+        setIdentity(socket, { user: grant.user, rooms: grant.rooms, authorization: `Bearer ${token}` });
         const session: Session = { grant, timer: undefined };
         arm(socket, session);
         socket.once('disconnect', () => clearTimeout(session.timer));

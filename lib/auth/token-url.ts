@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { AuthConfig } from '../sites-config.js';
+import { setIdentity } from './identity.js';
 
 /** A Socket.IO namespace middleware. */
 export type AuthMiddleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
@@ -56,6 +57,7 @@ export function tokenUrlAuth(
     fetchRooms(auth, token, checkRooms.Check.bind(checkRooms), limits).then(
       (rooms) => {
         join(socket, rooms);
+        setIdentity(socket, { user: undefined, rooms, authorization: `${auth.scheme} ${token}` });
         log.debug({ socketId: socket.id, rooms: rooms.length }, 'token accepted');
         next();
       },
