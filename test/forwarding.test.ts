@@ -103,4 +103,12 @@ describe('forwarding namespaces', () => {
     await silent(a2, 'msg', () => ack(b1, 'msg', 'for b only'));
     expect(await inB).to.equal('for b only');
   });
+
+  it('mode credentials can guard a built-in namespace', async () => {
+    const access = parseSitesFile({ namespaces: { trigger: { auth: { mode: 'credentials', users: { tl: 'timeline-pass' } } } } }, 'test', {});
+    const srv = await startServer({ access });
+    expect((await refused(`${srv.url}/trigger`, { username: 'tl', password: 'nope' })).data?.code).to.equal('UNAUTHORIZED');
+    const trigger = await srv.connect('/trigger', { auth: { username: 'tl', password: 'timeline-pass' } });
+    expect(await ack(trigger, 'JOIN', 'timeline-1')).to.deep.equal({ ok: true });
+  });
 });

@@ -28,8 +28,8 @@ function jwtServer(auth: Record<string, unknown> = { mode: 'jwt', algorithms: ['
   return startServer({ access: parseSitesFile({ sites: { app: { auth, apiKey: API_KEY } } }, 'test', {}) });
 }
 
-function refused(srv: TestServer, token?: string): Promise<ConnectError> {
-  const socket: Socket = ioV4(`${srv.url}/app`, { forceNew: true, reconnection: false, ...(token === undefined ? {} : { auth: { token } }) });
+function refused(srv: TestServer, token?: string, ns = '/app'): Promise<ConnectError> {
+  const socket: Socket = ioV4(`${srv.url}${ns}`, { forceNew: true, reconnection: false, ...(token === undefined ? {} : { auth: { token } }) });
   onTeardown(() => socket.disconnect());
   return next<ConnectError>(socket, 'connect_error');
 }
@@ -126,5 +126,16 @@ describe('auth mode jwt', () => {
     expect((await error).code).to.equal('UNAUTHORIZED');
     expect(rooms(srv, socket.id)).to.deep.equal(['room:a']);
     expect(socket.connected).to.equal(true);
+  });
+
+  it('guards a built-in namespace too: a token is required, exp disconnects, AUTH stays an unknown event there', async () => {
+    const access = parseSitesFile({ namespaces: { lobby: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: HMAC } } } }, 'test', {});
+    const srv = await startServer({ access });
+    const err = await refused(srv, undefined, '/lobby');
+    expect(err.data?.code).to.equal('UNAUTHORIZED');
+    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(2) }) } });
+    expect(await ack(lobby, 'JOIN', 'call-1')).to.deep.include({ ok: true, lobby: 'call-1' });
+    expect(await ack(lobby, 'AUTH', { token: await sign({ sub: 'u' }) })).to.have.nested.property('error.code', 'BAD_REQUEST');
+    expect(await next<string>(lobby, 'disconnect', 5000)).to.equal('io server disconnect');
   });
 });
