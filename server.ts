@@ -22,6 +22,7 @@ import {
   type ServiceOptions,
 } from './lib/options.js';
 import { packageRoot, packageVersion } from './lib/package.js';
+import { loadSitesFile, sitesFromEnv } from './lib/sites-config.js';
 
 /** Exit code for a usage error: a bad flag, environment variable or file. */
 const EXIT_USAGE = 2;
@@ -46,8 +47,13 @@ Examples:
   $ realtime-rooms -S --cert tls.crt --key tls.key -p 8443
   $ PORT=8080 LOG_LEVEL=debug realtime-rooms    the same flags as environment variables
   $ node dist/server.js --https --cors-origin https://app.example.com
+  $ realtime-rooms --config sites.yml           sites with their own namespace, auth and API key
+  $ SITE_NAME=shop AUTH_URL=https://shop.example.com/api/rooms API_KEY=env:SHOP_KEY realtime-rooms
 
-Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck, POST /bus-message/:room.
+Single site from the environment: SITE_NAME, AUTH_URL, AUTH_SCHEME (default Bearer), AUTH_TIMEOUT_MS,
+API_KEY, USER_ROOM_PREFIX, UPDATE_USER_URL. Secrets may be written as env:NAME, file:/path or scrypt:<salt>:<hash>.
+
+Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck, POST /bus-message/:room, POST /send?site=<site>.
 Clients of an HTTPS server with a self-signed certificate connect with { rejectUnauthorized: false }.
 Flags win over environment variables. Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error.`;
 
@@ -69,6 +75,7 @@ function buildProgram(): Command {
     .addOption(new Option('--cors-origin <list>', "origins allowed for long-polling: '*' or a comma-separated list").env('CORS_ORIGIN').default(DEFAULT_OPTIONS.corsOrigin).argParser(arg(parseCorsOrigin)))
     .addOption(new Option('--max-rooms <n>', 'rooms one socket may be in at once').env('MAX_ROOMS').default(DEFAULT_OPTIONS.maxRoomsPerSocket).argParser(arg((v) => parsePositiveInteger(v, 'max rooms'))))
     .addOption(new Option('--max-id-length <n>', 'longest room id, lobby id or display name').env('MAX_ID_LENGTH').default(DEFAULT_OPTIONS.maxIdLength).argParser(arg((v) => parsePositiveInteger(v, 'max id length'))))
+    .addOption(new Option('-c, --config <file>', 'sites file (YAML, or JSON if it ends in .json): sites, their auth and API keys, auth of the built-in namespaces').env('CONFIG'))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
     .allowExcessArguments(false)
@@ -91,6 +98,7 @@ interface ParsedFlags {
   corsOrigin: '*' | string[];
   maxRooms: number;
   maxIdLength: number;
+  config?: string;
 }
 
 /** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
@@ -107,6 +115,12 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     assertReadable(flags.cert, '--cert');
     assertReadable(flags.key, '--key');
   }
+  // Read before the logger exists and validated whole: a bad sites file is a usage error, never half-loaded.
+  const envSite = sitesFromEnv(env);
+  if (flags.config !== undefined && envSite !== undefined) {
+    throw new OptionError('give the sites either in --config or with SITE_NAME and its variables, not both');
+  }
+  const access = flags.config !== undefined ? loadSitesFile(flags.config, env) : (envSite ?? DEFAULT_OPTIONS.access);
   const logLevel = verbose && program.getOptionValueSource('logLevel') !== 'cli' ? 'debug' : flags.logLevel;
   return {
     port: flags.port,
@@ -123,6 +137,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     corsOrigin: flags.corsOrigin,
     maxRoomsPerSocket: flags.maxRooms,
     maxIdLength: flags.maxIdLength,
+    access,
   };
 }
 

@@ -9,6 +9,9 @@ import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
+import { mountForwarding } from './forwarding.js';
+import { registerPushRoutes } from './push.js';
+import { guardBuiltins, mountSites } from './sites.js';
 import { loadTls } from './tls.js';
 import { installWriteCoalescing } from './write-coalescing.js';
 
@@ -80,12 +83,16 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       socket.on('disconnect', (reason) => nspLog.debug({ socketId: socket.id, reason }, 'disconnected'));
     });
   }
+  guardBuiltins(io, config.access, layoutConfig, socketLog);
+  const sites = mountSites(io, config.access, layoutConfig, socketLog);
+  const forwarding = mountForwarding(io, config.access.forwarding ?? [], layoutConfig, socketLog);
   mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }));
   const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }));
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }));
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
 
   await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength });
+  await registerPushRoutes(http, { sites, ...layoutConfig });
 
   let closing: Promise<void> | undefined;
   return {
@@ -97,7 +104,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       const scheme = tls ? 'https' : 'http';
       const hosts = config.host === undefined || config.host === '::' || config.host === '0.0.0.0' ? ['localhost'] : [config.host];
       const urls = hosts.map((host) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
-      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
+      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
       return { port, urls };
     },
     close() {
@@ -117,14 +124,19 @@ function sendFrameworkError(error: FastifyError, _request: FastifyRequest, reply
 /** Per-request lines at info would flood the log under bus traffic: request logs go to debug. */
 class DebugRequestLogs extends LogController {
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+    request.log.debug({ method: request.method, url: withoutApiKey(request.url) }, 'incoming request');
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, err: error ?? undefined }, 'request completed');
   }
   override routeNotFound(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'route not found');
+    request.log.debug({ method: request.method, url: withoutApiKey(request.url) }, 'route not found');
   }
+}
+
+/** `POST /send?apiKey=…` carries a secret in its URL: request logs show it redacted. */
+function withoutApiKey(url: string): string {
+  return url.replace(/([?&]apiKey=)[^&]*/gi, '$1[redacted]');
 }
 
 /** fastify logs each bound address; worded so that it reads as the detail of the service's own start line. */

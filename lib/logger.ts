@@ -9,12 +9,18 @@ export interface LoggerOptions {
   readonly pretty: boolean;
 }
 
+/** Fields that may hold a secret (API keys, tokens, passwords): never written to a log, whoever logs them. */
+const REDACTED = [
+  'apiKey', '*.apiKey', 'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
+  'req.headers.authorization', 'req.query.apiKey', 'headers.authorization',
+];
+
 /**
  * The service's root logger. Pretty output runs in-process (not as a pino transport thread) so that
  * the last lines before an exit are never lost.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const base = { level: options.level, base: { service: 'realtime-rooms' } };
+  const base = { level: options.level, base: { service: 'realtime-rooms' }, redact: { paths: REDACTED, censor: '[redacted]' } };
   if (!options.pretty) return pino(base);
   // sync: lines are written in order and none is lost when the process exits right after logging.
   return pino(

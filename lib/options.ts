@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_ID_LENGTH } from '../protocol/index.js';
+import type { AccessConfig } from './sites-config.js';
 
 /** pino levels accepted by `--log-level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,6 +30,8 @@ export interface ServiceOptions {
   readonly maxRoomsPerSocket: number;
   /** Longest room id, lobby id or display name. */
   readonly maxIdLength: number;
+  /** Sites (namespaces with their own auth and API key) and the auth of the built-in namespaces. */
+  readonly access: AccessConfig;
 }
 
 /** Defaults of every option; the CLI's `--help` shows the same values. */
@@ -42,6 +45,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   corsOrigin: '*',
   maxRoomsPerSocket: 1000,
   maxIdLength: DEFAULT_MAX_ID_LENGTH,
+  access: { sites: [], builtins: {} },
 };
 
 /** Thrown for an option value that cannot be used; the CLI prints its message and exits with code 2. */

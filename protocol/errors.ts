@@ -22,6 +22,12 @@ export const ErrorCode = {
   UNKNOWN_PEER: 'UNKNOWN_PEER',
   /** Authentication or authorization failed. */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /**
+   * A site's auth backend could not give an answer (an unexpected HTTP status, a network error, a timeout or
+   * a response that is not a JSON array of room names): the client may retry later. Sent as `data.code` of a
+   * `connect_error`.
+   */
+  AUTH_UNAVAILABLE: 'AUTH_UNAVAILABLE',
   /** Too many requests in too short a time. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** HTTP only: no such route or resource. */

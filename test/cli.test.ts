@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { get, type RequestOptions } from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { ack, next, withDeadline } from './support/wait.js';
 
 const FLAGS = [
   '--version', '--port', '--host', '--https', '--cert', '--key', '--cert-dir', '--verbose',
-  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--help',
+  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--config', '--help',
 ];
 
 function packageVersion(): string {
@@ -253,6 +253,59 @@ describe('CLI (server.ts)', () => {
       const exit = await runCli(['-V'], { entry: 'dist/server.js' });
       expect(exit.code, exit.stderr).to.equal(0);
       expect(exit.stdout.trim()).to.equal(packageVersion());
+    });
+  });
+
+  describe('--config and the single-site environment form', () => {
+    const badConfigs: [string, string, Record<string, string>, RegExp][] = [
+      ['an unknown field', 'sites:\n  shop:\n    auth: { mode: none }\n    apikey: k\n', {}, /config file '.*sites\.yml': sites\.shop\.apikey is not a known field/],
+      ['a file that is not YAML', 'sites: [\n', {}, /config file '.*sites\.yml' is not valid YAML/],
+      ['a secret from an unset variable', 'sites:\n  shop:\n    auth: { mode: none }\n    apiKey: env:SHOP_KEY\n', {}, /sites\.shop\.apiKey: environment variable SHOP_KEY is not set/],
+      ['both --config and SITE_NAME', 'sites: {}\n', { SITE_NAME: 'shop' }, /either in --config or with SITE_NAME/],
+    ];
+    for (const [what, text, env, gist] of badConfigs) {
+      it(`exits 2 naming the field for ${what}`, async () => {
+        const file = join(await tempDir(), 'sites.yml');
+        await writeFile(file, text);
+        expectUsageError(await runCli(['--port', '0', '--config', file], { env }), gist);
+      });
+    }
+
+    it('exits 2 for a missing config file and for bad single-site variables', async () => {
+      expectUsageError(await runCli(['--port', '0', '--config', '/nonexistent/sites.yml']), /cannot read config file '\/nonexistent\/sites\.yml' \(ENOENT\)/);
+      expectUsageError(await runCli(['--port', '0'], { env: { AUTH_URL: 'http://x' } }), /AUTH_URL is set but SITE_NAME is not/);
+      expectUsageError(await runCli(['--port', '0'], { env: { SITE_NAME: 'shop', AUTH_URL: 'nope' } }), /environment \(SITE_NAME=shop\): sites\.shop\.auth\.url must be an http\(s\) URL/);
+    });
+
+    it('serves the sites of a YAML file, and logs neither the API key nor a token', async () => {
+      const dir = await tempDir();
+      const file = join(dir, 'sites.yml');
+      await writeFile(join(dir, 'key'), 'file-key-123\n');
+      await writeFile(file, `sites:\n  shop:\n    auth: { mode: none }\n    apiKey: file:${join(dir, 'key')}\n`);
+      const srv = await startCli(['--port', '0', '--host', '127.0.0.1', '--config', file, '--log-level', 'trace']);
+      const listening = srv.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('listening on'));
+      expect(listening?.sites).to.deep.equal(['shop']);
+      const socket = await connectV4(`${srv.url}/shop`, { auth: { token: 'tok-456' } });
+      const res = await withDeadline(
+        fetch(`${srv.url}/send?site=shop&apiKey=file-key-123`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rooms: ['r'], event: 'e' }) }),
+        'POST /send',
+      );
+      expect(await res.json()).to.deep.equal({ ok: true, delivered: 0 });
+      expect(await ack(socket, 'anything')).to.have.nested.property('error.code', 'BAD_REQUEST');
+      await srv.waitForLog((line) => line.msg === 'request completed', 'the push request to complete');
+      expect(srv.logs.length).to.be.greaterThan(3);
+      const all = JSON.stringify(srv.logs) + srv.stderr();
+      expect(all).to.not.include('file-key-123');
+      expect(all).to.not.include('tok-456');
+    });
+
+    it('serves a single site described by environment variables', async () => {
+      const srv = await startCli(['--port', '0', '--host', '127.0.0.1'], { env: { SITE_NAME: 'goodcity', API_KEY: 'env-key' } });
+      const res = await withDeadline(
+        fetch(`${srv.url}/send?site=goodcity`, { method: 'POST', headers: { authorization: 'Bearer env-key', 'content-type': 'application/json' }, body: '{"rooms":["r"],"event":"e"}' }),
+        'POST /send',
+      );
+      expect(res.status).to.equal(200);
     });
   });
 });

@@ -1,22 +1,7 @@
 import { expect } from 'chai';
+import { request, type HttpResult } from './support/http.js';
 import { startServer, type TestServer } from './support/server.js';
-import { ack, barrier, collect, next, silent, withDeadline } from './support/wait.js';
-
-/** What a test needs of an HTTP response: status, content type, and the body (parsed when JSON). */
-interface HttpResult {
-  readonly status: number;
-  readonly type: string;
-  readonly headers: Headers;
-  readonly body: unknown;
-}
-
-async function request(url: string, init: RequestInit = {}): Promise<HttpResult> {
-  const what = `${init.method ?? 'GET'} ${url}`;
-  const res = await withDeadline(fetch(url, init), what);
-  const text = await withDeadline(res.text(), `the body of ${what}`);
-  const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, type, headers: res.headers, body: type.startsWith('application/json') ? (JSON.parse(text) as unknown) : text };
-}
+import { ack, barrier, collect, next, silent } from './support/wait.js';
 
 /** POSTs `body` (raw text) to `/bus-message/<path>`, as application/json unless told otherwise. */
 function publish(srv: TestServer, path: string, body: string, contentType: string | null = 'application/json'): Promise<HttpResult> {

@@ -39,9 +39,9 @@ describe('protocol module', () => {
     expect(exported.Namespaces).to.deep.equal({ layout: '/layout', bus: '/bus', lobby: '/lobby', trigger: '/trigger' });
   });
 
-  it('has the closed error catalog of PROTOCOL.md, plus NOT_FOUND for HTTP', () => {
+  it('has the closed error catalog of PROTOCOL.md, plus NOT_FOUND for HTTP and AUTH_UNAVAILABLE for handshakes', () => {
     expect(Object.values(ErrorCode)).to.have.members([
-      'BAD_REQUEST', 'LIMIT', 'NOT_IN_LOBBY', 'ALREADY_IN_LOBBY', 'UNKNOWN_PEER', 'UNAUTHORIZED', 'RATE_LIMITED', 'NOT_FOUND', 'INTERNAL',
+      'BAD_REQUEST', 'LIMIT', 'NOT_IN_LOBBY', 'ALREADY_IN_LOBBY', 'UNKNOWN_PEER', 'UNAUTHORIZED', 'RATE_LIMITED', 'NOT_FOUND', 'AUTH_UNAVAILABLE', 'INTERNAL',
     ]);
     const check = Compile(ErrorBodySchema);
     expect(check.Check({ code: 'LIMIT', message: 'x' })).to.equal(true);

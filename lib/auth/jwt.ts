@@ -1,0 +1,158 @@
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import Type from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { ErrorCode } from '../../protocol/index.js';
+import type { AuthConfig } from '../sites-config.js';
+import { idOrObjectPayload } from '../validate.js';
+import { setIdentity } from './identity.js';
+import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './token-url.js';
+
+type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
+
+/** Leaves rooms an earlier token granted and a fresh one no longer does. */
+export type LeaveRooms = (socket: Socket, rooms: readonly string[]) => void;
+
+/** The client event that replaces a socket's token before it expires: `AUTH { token }` or `AUTH token`. */
+export const REFRESH_EVENT = 'AUTH';
+
+/** Longest delay `setTimeout` takes (about 24.8 days); later expiries are re-armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a verified token grants. */
+interface Grant {
+  readonly rooms: readonly string[];
+  readonly user: string | undefined;
+  /** Seconds since the epoch, or undefined for a token without `exp`. */
+  readonly exp: number | undefined;
+}
+
+/** Per-socket state of a jwt namespace: what the current token granted, and its expiry timer. */
+interface Session {
+  grant: Grant;
+  timer: NodeJS.Timeout | undefined;
+}
+
+class TokenRejected extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Mode jwt: the handshake token is verified locally (HS256, RS256 or ES256, with `jose`); the rooms and the
+ * user id come from its claims. A token with `exp` disconnects the socket when it expires, after an
+ * `ERROR { event: "AUTH", code: "UNAUTHORIZED" }` saying so, unless the client sends `AUTH { token }` with a
+ * fresh token for the same user first (acked `{ ok: true, expiresAt }`). `refreshable` is false on the
+ * built-in namespaces, whose own handlers answer every event they do not know (AUTH included) as unknown.
+ */
+export function jwtAuth(
+  auth: JwtAuth,
+  limits: AuthLimits,
+  join: JoinRooms,
+  leave: LeaveRooms,
+  log: Logger,
+  refreshable: boolean,
+): AuthMiddleware {
+  const checkRooms = Compile(Type.Array(Type.String({ minLength: 1, maxLength: limits.maxIdLength }), { maxItems: limits.maxRoomsPerSocket }));
+  const options = { algorithms: [...auth.algorithms], issuer: auth.issuer, audience: auth.audience };
+
+  const verify = async (token: string): Promise<Grant> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, ({ alg }: { alg: string }) => keyFor(auth, alg), options));
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new TokenRejected('UNAUTHORIZED', 'the token has expired');
+      if (err instanceof errors.JOSEError) throw new TokenRejected('UNAUTHORIZED', `invalid token (${err.code}): ${err.message}`);
+      throw err;
+    }
+    const rooms = payload[auth.roomsClaim] ?? [];
+    if (!checkRooms.Check(rooms)) {
+      throw new TokenRejected('UNAUTHORIZED', `claim ${auth.roomsClaim} must be an array of at most ${limits.maxRoomsPerSocket} room names`);
+    }
+    const user = payload[auth.userClaim];
+    return { rooms, user: typeof user === 'string' ? user : undefined, exp: payload.exp };
+  };
+
+  const expire = (socket: Socket): void => {
+    socket.emit('ERROR', { event: REFRESH_EVENT, code: 'UNAUTHORIZED', message: 'the token has expired: send AUTH with a fresh token before it does, or reconnect' });
+    log.debug({ socketId: socket.id }, 'token expired: disconnecting');
+    socket.disconnect();
+  };
+
+  const arm = (socket: Socket, session: Session): void => {
+    clearTimeout(session.timer);
+    session.timer = undefined;
+    const { exp } = session.grant;
+    if (exp === undefined) return;
+    const delay = exp * 1000 - Date.now();
+    session.timer = setTimeout(() => (delay > MAX_TIMER_MS ? arm(socket, session) : expire(socket)), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    session.timer.unref();
+  };
+
+  const refresh = async (socket: Socket, session: Session, payload: unknown): Promise<{ expiresAt: string | null }> => {
+    const body = idOrObjectPayload(payload, 'token');
+    const token = typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;
+    if (typeof token !== 'string' || token === '') throw new TokenRejected('BAD_REQUEST', 'token is required: AUTH { token }');
+    const grant = await verify(token);
+    if (grant.user !== session.grant.user) throw new TokenRejected('UNAUTHORIZED', 'the token is for another user');
+    leave(socket, session.grant.rooms.filter((room) => !grant.rooms.includes(room)));
+    join(socket, grant.rooms);
+    session.grant = grant;
+    arm(socket, session);
+    return { expiresAt: grant.exp === undefined ? null : new Date(grant.exp * 1000).toISOString() };
+  };
+
+  return (socket, next) => {
+    const token = handshakeToken(socket);
+    if (token === undefined) {
+      next(authError('UNAUTHORIZED', 'a token is required: connect with auth: { token } or ?token=…'));
+      return;
+    }
+    verify(token).then(
+      (grant) => {
+        join(socket, grant.rooms);
+        setIdentity(socket, { user: grant.user, rooms: grant.rooms, authorization: `Bearer ${token}` });
+        const session: Session = { grant, timer: undefined };
+        arm(socket, session);
+        socket.once('disconnect', () => clearTimeout(session.timer));
+        if (refreshable) {
+          socket.on(REFRESH_EVENT, (...args: unknown[]) => {
+            const last = args[args.length - 1];
+            const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
+            refresh(socket, session, args[0]).then(
+              (result) => ack?.({ ok: true, ...result }),
+              (err: unknown) => {
+                const error = err instanceof TokenRejected ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
+                if (!(err instanceof TokenRejected)) log.error({ socketId: socket.id, err }, 'token refresh failed');
+                if (ack) ack({ ok: false, error });
+                else socket.emit('ERROR', { event: REFRESH_EVENT, ...error });
+              },
+            );
+          });
+        }
+        next();
+      },
+      (err: unknown) => {
+        if (err instanceof TokenRejected) {
+          log.debug({ socketId: socket.id }, err.message);
+          next(authError(err.code, err.message));
+        } else {
+          log.error({ socketId: socket.id, err }, 'token verification failed');
+          next(authError('INTERNAL', 'internal error'));
+        }
+      },
+    );
+  };
+}
+
+function keyFor(auth: JwtAuth, alg: string) {
+  const key = alg === 'HS256' ? auth.hmacKey : auth.publicKey;
+  // Unreachable: `algorithms` restricts alg, and the config requires the key of every listed algorithm.
+  if (!key) throw new errors.JOSEAlgNotAllowed(`no key for ${alg}`);
+  return key;
+}

@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import type { ExtendedError, Socket } from 'socket.io';
+import Type from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { ErrorCode } from '../../protocol/index.js';
+import type { AuthConfig } from '../sites-config.js';
+import { setIdentity } from './identity.js';
+
+/** A Socket.IO namespace middleware. */
+export type AuthMiddleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
+
+/** Limits the rooms an auth backend returns are held to, the same as rooms joined by a client. */
+export interface AuthLimits {
+  readonly maxIdLength: number;
+  readonly maxRoomsPerSocket: number;
+}
+
+/** Joins the rooms of an authenticated socket: the caller decides how room names map to adapter rooms. */
+export type JoinRooms = (socket: Socket, rooms: readonly string[]) => void;
+
+/**
+ * The error a rejected handshake carries to the client: `connect_error` with `err.message` and
+ * `err.data.code`.
+ */
+export function authError(code: ErrorCode, message: string): ExtendedError {
+  const err: ExtendedError = new Error(message);
+  err.data = { code, message };
+  return err;
+}
+
+/** The token of a handshake: `auth: { token }` (v4 clients) or `?token=` (every client, as in the original). */
+export function handshakeToken(socket: Socket): string | undefined {
+  const auth: unknown = socket.handshake.auth;
+  if (typeof auth === 'object' && auth !== null && 'token' in auth && typeof auth.token === 'string' && auth.token !== '') return auth.token;
+  const query = socket.handshake.query.token;
+  return typeof query === 'string' && query !== '' ? query : undefined;
+}
+
+/**
+ * Mode token-url: the service asks the site's `url` with `Authorization: <scheme> <token>` and joins the JSON
+ * array of room names it answers. The request has a deadline, so a slow backend fails the handshake with
+ * `AUTH_UNAVAILABLE` instead of holding the connection open; a 401/403 is `UNAUTHORIZED`.
+ */
+export function tokenUrlAuth(
+  auth: Extract<AuthConfig, { mode: 'token-url' }>,
+  limits: AuthLimits,
+  join: JoinRooms,
+  log: Logger,
+): AuthMiddleware {
+  const checkRooms = Compile(Type.Array(Type.String({ minLength: 1, maxLength: limits.maxIdLength }), { maxItems: limits.maxRoomsPerSocket }));
+  return (socket, next) => {
+    const token = handshakeToken(socket);
+    if (token === undefined) {
+      next(authError('UNAUTHORIZED', 'a token is required: connect with ?token=… or auth: { token }'));
+      return;
+    }
+    fetchRooms(auth, token, checkRooms.Check.bind(checkRooms), limits).then(
+      (rooms) => {
+        join(socket, rooms);
+        setIdentity(socket, { user: undefined, rooms, authorization: `${auth.scheme} ${token}` });
+        log.debug({ socketId: socket.id, rooms: rooms.length }, 'token accepted');
+        next();
+      },
+      (err: unknown) => {
+        const failure = err instanceof AuthFailure ? err : new AuthFailure('AUTH_UNAVAILABLE', 'the auth backend failed');
+        // A rejected token is the client's business; a failing backend is the operator's.
+        if (failure.code === 'UNAUTHORIZED') log.debug({ socketId: socket.id }, failure.message);
+        else log.warn({ socketId: socket.id, authUrl: auth.url, err }, failure.message);
+        next(authError(failure.code, failure.message));
+      },
+    );
+  };
+}
+
+class AuthFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function fetchRooms(
+  auth: Extract<AuthConfig, { mode: 'token-url' }>,
+  token: string,
+  isRoomList: (value: unknown) => value is string[],
+  limits: AuthLimits,
+): Promise<string[]> {
+  let body: string;
+  let status: number;
+  try {
+    // One deadline for the headers and the body: a backend that trickles its answer fails too.
+    const response = await fetch(auth.url, {
+      headers: { authorization: `${auth.scheme} ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(auth.timeoutMs),
+    });
+    status = response.status;
+    body = await response.text();
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      throw new AuthFailure('AUTH_UNAVAILABLE', `the auth backend did not answer within ${auth.timeoutMs} ms`);
+    }
+    throw new AuthFailure('AUTH_UNAVAILABLE', 'cannot reach the auth backend');
+  }
+  if (status === 401 || status === 403) throw new AuthFailure('UNAUTHORIZED', `the site rejected the token (HTTP ${status})`);
+  if (status < 200 || status > 299) throw new AuthFailure('AUTH_UNAVAILABLE', `the auth backend answered HTTP ${status}`);
+  let rooms: unknown;
+  try {
+    rooms = JSON.parse(body);
+  } catch {
+    throw new AuthFailure('AUTH_UNAVAILABLE', 'the auth backend did not answer JSON');
+  }
+  if (!isRoomList(rooms)) {
+    throw new AuthFailure(
+      'AUTH_UNAVAILABLE',
+      `the auth backend must answer a JSON array of at most ${limits.maxRoomsPerSocket} room names of 1 to ${limits.maxIdLength} characters`,
+    );
+  }
+  return rooms;
+}
