@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type AddressInfo } from 'node:net';
 import { io as ioV4, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import legacyIo from 'socket.io-client-v2';
 import { parseSitesFile } from '../lib/sites-config.js';
 import { reply, startBackend, type Backend } from './support/backend.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -67,6 +68,14 @@ describe('auth mode token-url', () => {
     expect(serverRooms(srv, '/shop', modern.id)).to.deep.equal(['room:a']);
     await srv.connectLegacy('/shop', { query: { token: 'v2' } });
     expect((await backend.nth(2)).headers.authorization).to.equal('Token v2');
+  });
+
+  it('tells a refused legacy v2 client the code and message (its error event)', async () => {
+    const backend = await roomsBackend({});
+    const srv = await shopServer(`${backend.url}/rooms`);
+    const legacy = legacyIo(`${srv.url}/shop`, { forceNew: true, reconnection: false, query: { token: 'bad' } });
+    onTeardown(() => legacy.close());
+    expect(await next(legacy, 'error')).to.deep.equal({ code: 'UNAUTHORIZED', message: 'the site rejected the token (HTTP 401)' });
   });
 
   it('refuses a handshake without a token as UNAUTHORIZED without asking the backend', async () => {
