@@ -18,6 +18,9 @@ import {
   parseLogLevel,
   parsePort,
   parsePositiveInteger,
+  parseRedisDatabase,
+  parseRedisUrl,
+  DEFAULT_REDIS_PREFIX,
   type LogLevel,
   type ServiceOptions,
 } from './lib/options.js';
@@ -46,8 +49,9 @@ Examples:
   $ realtime-rooms -S --cert tls.crt --key tls.key -p 8443
   $ PORT=8080 LOG_LEVEL=debug realtime-rooms    the same flags as environment variables
   $ node dist/server.js --https --cors-origin https://app.example.com
+  $ realtime-rooms -r redis://redis:6379 -d 2      one node of a cluster: run as many as you like on one Redis
 
-Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck, POST /bus-message/:room.
+Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck (liveness), GET /readyz (readiness: 503 while Redis is unreachable), POST /bus-message/:room.
 Clients of an HTTPS server with a self-signed certificate connect with { rejectUnauthorized: false }.
 Flags win over environment variables. Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error.`;
 
@@ -69,6 +73,9 @@ function buildProgram(): Command {
     .addOption(new Option('--cors-origin <list>', "origins allowed for long-polling: '*' or a comma-separated list").env('CORS_ORIGIN').default(DEFAULT_OPTIONS.corsOrigin).argParser(arg(parseCorsOrigin)))
     .addOption(new Option('--max-rooms <n>', 'rooms one socket may be in at once').env('MAX_ROOMS').default(DEFAULT_OPTIONS.maxRoomsPerSocket).argParser(arg((v) => parsePositiveInteger(v, 'max rooms'))))
     .addOption(new Option('--max-id-length <n>', 'longest room id, lobby id or display name').env('MAX_ID_LENGTH').default(DEFAULT_OPTIONS.maxIdLength).argParser(arg((v) => parsePositiveInteger(v, 'max id length'))))
+    .addOption(new Option('-r, --redis <url>', 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory').env('REDIS_URL').argParser(arg(parseRedisUrl)))
+    .addOption(new Option('-d, --database <n>', 'Redis logical database (with --redis)').env('REDIS_DB').argParser(arg(parseRedisDatabase)))
+    .addOption(new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channels; the same on every node of one deployment').env('REDIS_PREFIX').default(DEFAULT_REDIS_PREFIX))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
     .allowExcessArguments(false)
@@ -91,6 +98,9 @@ interface ParsedFlags {
   corsOrigin: '*' | string[];
   maxRooms: number;
   maxIdLength: number;
+  redis?: string;
+  database?: number;
+  redisPrefix: string;
 }
 
 /** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
@@ -107,6 +117,10 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     assertReadable(flags.cert, '--cert');
     assertReadable(flags.key, '--key');
   }
+  if (flags.database !== undefined && flags.redis === undefined) {
+    throw new OptionError('--database (REDIS_DB) needs --redis (REDIS_URL)');
+  }
+  if (flags.redisPrefix.trim() === '') throw new OptionError('--redis-prefix must not be empty');
   const logLevel = verbose && program.getOptionValueSource('logLevel') !== 'cli' ? 'debug' : flags.logLevel;
   return {
     port: flags.port,
@@ -123,6 +137,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     corsOrigin: flags.corsOrigin,
     maxRoomsPerSocket: flags.maxRooms,
     maxIdLength: flags.maxIdLength,
+    redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
   };
 }
 

@@ -26,10 +26,10 @@ const CERT_FILE = 'selfsigned.cert.pem';
  */
 export async function loadTls(source: TlsSource, log: Logger): Promise<TlsMaterial> {
   if (source.kind === 'files') {
-    const [cert, key] = await Promise.all([
-      readTlsFile(source.certFile, 'certificate'),
-      readTlsFile(source.keyFile, 'private key'),
-    ]);
+    // One after the other: with both unreadable, the error names the certificate every time (Promise.all
+    // reported whichever read failed first, which made the message, and a CLI test, vary).
+    const cert = await readTlsFile(source.certFile, 'certificate');
+    const key = await readTlsFile(source.keyFile, 'private key');
     // Checked here so that a wrong file is a clear usage error, not a stack trace from deep inside `https`.
     const problem = mismatch({ cert, key });
     if (problem) throw new OptionError(`cannot use certificate '${source.certFile}' with key '${source.keyFile}': ${problem}`);
