@@ -18,6 +18,9 @@ import {
   parseLogLevel,
   parsePort,
   parsePositiveInteger,
+  parseRedisDatabase,
+  parseRedisUrl,
+  DEFAULT_REDIS_PREFIX,
   type LogLevel,
   type ServiceOptions,
 } from './lib/options.js';
@@ -49,11 +52,13 @@ Examples:
   $ node dist/server.js --https --cors-origin https://app.example.com
   $ realtime-rooms --config sites.yml           sites with their own namespace, auth and API key
   $ SITE_NAME=shop AUTH_URL=https://shop.example.com/api/rooms API_KEY=env:SHOP_KEY realtime-rooms
+  $ realtime-rooms -r redis://redis:6379 -d 2      one node of a cluster: run as many as you like on one Redis
 
 Single site from the environment: SITE_NAME, AUTH_URL, AUTH_SCHEME (default Bearer), AUTH_TIMEOUT_MS,
 API_KEY, USER_ROOM_PREFIX, UPDATE_USER_URL. Secrets may be written as env:NAME, file:/path or scrypt:<salt>:<hash>.
 
-Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck, POST /bus-message/:room, POST /send?site=<site>.
+Namespaces: /layout, /bus, /lobby, /trigger. HTTP: GET /healthcheck (liveness), GET /readyz (readiness: 503
+while Redis is unreachable), POST /bus-message/:room, POST /send?site=<site>.
 Clients of an HTTPS server with a self-signed certificate connect with { rejectUnauthorized: false }.
 Flags win over environment variables. Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error.`;
 
@@ -76,6 +81,9 @@ function buildProgram(): Command {
     .addOption(new Option('--max-rooms <n>', 'rooms one socket may be in at once').env('MAX_ROOMS').default(DEFAULT_OPTIONS.maxRoomsPerSocket).argParser(arg((v) => parsePositiveInteger(v, 'max rooms'))))
     .addOption(new Option('--max-id-length <n>', 'longest room id, lobby id or display name').env('MAX_ID_LENGTH').default(DEFAULT_OPTIONS.maxIdLength).argParser(arg((v) => parsePositiveInteger(v, 'max id length'))))
     .addOption(new Option('-c, --config <file>', 'sites file (YAML, or JSON if it ends in .json): sites, their auth and API keys, auth of the built-in namespaces').env('CONFIG'))
+    .addOption(new Option('-r, --redis <url>', 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory').env('REDIS_URL').argParser(arg(parseRedisUrl)))
+    .addOption(new Option('-d, --database <n>', 'Redis logical database (with --redis)').env('REDIS_DB').argParser(arg(parseRedisDatabase)))
+    .addOption(new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channels; the same on every node of one deployment').env('REDIS_PREFIX').default(DEFAULT_REDIS_PREFIX))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
     .allowExcessArguments(false)
@@ -99,6 +107,9 @@ interface ParsedFlags {
   maxRooms: number;
   maxIdLength: number;
   config?: string;
+  redis?: string;
+  database?: number;
+  redisPrefix: string;
 }
 
 /** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
@@ -121,6 +132,10 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     throw new OptionError('give the sites either in --config or with SITE_NAME and its variables, not both');
   }
   const access = flags.config !== undefined ? loadSitesFile(flags.config, env) : (envSite ?? DEFAULT_OPTIONS.access);
+  if (flags.database !== undefined && flags.redis === undefined) {
+    throw new OptionError('--database (REDIS_DB) needs --redis (REDIS_URL)');
+  }
+  if (flags.redisPrefix.trim() === '') throw new OptionError('--redis-prefix must not be empty');
   const logLevel = verbose && program.getOptionValueSource('logLevel') !== 'cli' ? 'debug' : flags.logLevel;
   return {
     port: flags.port,
@@ -138,6 +153,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     maxRoomsPerSocket: flags.maxRooms,
     maxIdLength: flags.maxIdLength,
     access,
+    redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
   };
 }
 

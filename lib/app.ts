@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
+import { createCluster } from './cluster.js';
 import { errorBody, registerHttpRoutes } from './http.js';
 import { createLogger } from './logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
@@ -22,6 +23,13 @@ export interface App {
   /** The Socket.IO server with the protocol namespaces mounted. */
   readonly io: Server;
   readonly log: Logger;
+  /** Whether the cluster adapter is connected, reading and subscribed (always true without `--redis`); drives `GET /readyz`. */
+  isReady(): boolean;
+  /**
+   * Resolves when {@link isReady} equals `ready` (default true), at once if it does now. Until a node is
+   * first ready, broadcasts from other nodes may be missed. Never rejects: bound it with a deadline.
+   */
+  untilReady(ready?: boolean): Promise<void>;
   /** Starts listening; resolves with the bound port and the URLs to reach it by. */
   listen(): Promise<{ port: number; urls: string[] }>;
   /** Disconnects every client, stops accepting connections and releases the port. Idempotent. */
@@ -62,7 +70,10 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   installWriteCoalescing();
+  const cluster = createCluster(config.redis, log);
   const io = new Server(http.server, {
+    // Set here, before any namespace exists: a namespace takes the adapter it is created with.
+    ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
     // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
     allowEIO3: true,
     maxHttpBufferSize: config.maxPayload,
@@ -86,12 +97,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   guardBuiltins(io, config.access, layoutConfig, socketLog);
   const sites = mountSites(io, config.access, layoutConfig, socketLog);
   const forwarding = mountForwarding(io, config.access.forwarding ?? [], layoutConfig, socketLog);
-  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }));
-  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }));
-  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }));
+  const { directory } = cluster;
+  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }), directory);
+  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }), directory);
+  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }), directory);
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
 
-  await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength });
+  await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength, isReady: () => cluster.isReady() });
   await registerPushRoutes(http, { sites, ...layoutConfig });
 
   let closing: Promise<void> | undefined;
@@ -99,18 +111,24 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     http,
     io,
     log,
+    isReady: () => cluster.isReady(),
+    untilReady: (ready = true) => cluster.untilReady(ready),
     async listen() {
       const port = await listenWithFallback(http, config);
       const scheme = tls ? 'https' : 'http';
       const hosts = config.host === undefined || config.host === '::' || config.host === '0.0.0.0' ? ['localhost'] : [config.host];
       const urls = hosts.map((host) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
-      log.info({ urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload }, `listening on ${urls.join(', ')}`);
+      log.info(
+        { urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload, adapter: cluster.mode },
+        `listening on ${urls.join(', ')}`,
+      );
       return { port, urls };
     },
     close() {
       // Socket.IO disconnects its clients and closes the engine; fastify destroys the remaining HTTP
       // connections so that the port is released without waiting for keep-alive timeouts.
-      closing ??= Promise.all([io.close(), http.close()]).then(() => undefined);
+      // The Redis connections go last: closing the namespaces' adapters still talks to Redis.
+      closing ??= Promise.all([io.close(), http.close()]).then(() => cluster.close());
       return closing;
     },
   };

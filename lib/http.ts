@@ -10,6 +10,8 @@ export interface HttpRoutesConfig {
   /** The `/bus` namespace, for `POST /bus-message/:room`. */
   readonly bus: LayoutChannel;
   readonly maxIdLength: number;
+  /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
+  readonly isReady?: () => boolean;
 }
 
 /** Sender name of bus messages published over HTTP. */
@@ -49,6 +51,13 @@ export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoute
   });
 
   app.get('/healthcheck', async (_request, reply) => reply.type('text/plain').send('OK'));
+  // Liveness above, readiness here: a node cut off from Redis is alive but must get no new clients.
+  const isReady = config.isReady ?? (() => true);
+  app.get('/readyz', async (_request, reply) =>
+    isReady()
+      ? reply.type('text/plain').send('READY')
+      : reply.code(503).send(errorBody('INTERNAL', 'not ready: the cluster adapter is not connected to Redis')),
+  );
 
   // Publishers of the original service posted JSON with whatever content type their HTTP client chose
   // (curl -d sends form-urlencoded), so on this route every body is parsed as JSON, whatever its type.

@@ -32,7 +32,25 @@ export interface ServiceOptions {
   readonly maxIdLength: number;
   /** Sites (namespaces with their own auth and API key) and the auth of the built-in namespaces. */
   readonly access: AccessConfig;
+  /** Redis to scale out across processes and machines; undefined keeps the in-memory adapter (one process). */
+  readonly redis: RedisOptions | undefined;
 }
+
+/** How the service reaches Redis in cluster mode (`--redis`). */
+export interface RedisOptions {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS. */
+  readonly url: string;
+  /** Logical database (`SELECT n`); undefined keeps the URL's (or 0). */
+  readonly database: number | undefined;
+  /**
+   * Prefix of every key and channel the service uses, so that several deployments (or tests) can share
+   * one Redis. Nodes of one deployment must use the same prefix.
+   */
+  readonly prefix: string;
+}
+
+/** Default {@link RedisOptions.prefix}. */
+export const DEFAULT_REDIS_PREFIX = 'realtime-rooms';
 
 /** Defaults of every option; the CLI's `--help` shows the same values. */
 export const DEFAULT_OPTIONS: ServiceOptions = {
@@ -46,6 +64,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   maxRoomsPerSocket: 1000,
   maxIdLength: DEFAULT_MAX_ID_LENGTH,
   access: { sites: [], builtins: {} },
+  redis: undefined,
 };
 
 /** Thrown for an option value that cannot be used; the CLI prints its message and exits with code 2. */
@@ -99,6 +118,27 @@ export function parseCorsOrigin(value: string): '*' | string[] {
     }
   }
   return origins;
+}
+
+/** Parses `--redis`: a `redis://` or `rediss://` URL. */
+export function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new OptionError(`redis must be a URL such as redis://localhost:6379, got '${value}'`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new OptionError(`redis URL must start with redis:// or rediss://, got '${value}'`);
+  }
+  return url.href;
+}
+
+/** Parses `--database`: a Redis logical database number, 0 or more. */
+export function parseRedisDatabase(value: string): number {
+  const n = parseInteger(value);
+  if (n === undefined) throw new OptionError(`database must be an integer of 0 or more, got '${value}'`);
+  return n;
 }
 
 /** Parses a boolean environment variable: 1/true/yes/on or 0/false/no/off (any case). */

@@ -14,7 +14,7 @@ import { ack, next, withDeadline } from './support/wait.js';
 
 const FLAGS = [
   '--version', '--port', '--host', '--https', '--cert', '--key', '--cert-dir', '--verbose',
-  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--config', '--help',
+  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--config', '--redis', '--database', '--redis-prefix', '--help',
 ];
 
 function packageVersion(): string {
@@ -83,7 +83,7 @@ describe('CLI (server.ts)', () => {
       expect(exit.stderr).to.equal('');
       expect(exit.stdout).to.include('Usage: realtime-rooms');
       for (const flag of FLAGS) expect(exit.stdout).to.include(flag);
-      for (const variable of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'LOG_LEVEL', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'HTTPS=true']) {
+      for (const variable of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'LOG_LEVEL', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'HTTPS=true', 'REDIS_URL', 'REDIS_DB', 'REDIS_PREFIX']) {
         // commander wraps the help text at 80 columns, so the variable may follow a line break.
         expect(exit.stdout).to.match(new RegExp(`env:\\s+${variable}`));
       }
@@ -125,6 +125,11 @@ describe('CLI (server.ts)', () => {
       { name: 'a CORS origin with a path', args: ['--cors-origin', 'https://a.example,https://b.example/app'], gist: /got 'https:\/\/b\.example\/app'/ },
       { name: 'an unknown log format', args: ['--log-format', 'xml'], gist: /'xml' is invalid.*json/ },
       { name: 'a non-positive room limit', args: ['--max-rooms', '0'], gist: /max rooms must be a positive integer/ },
+      { name: 'a Redis URL of another scheme', args: ['-r', 'http://localhost:6379'], gist: /redis URL must start with redis:\/\/ or rediss:\/\/, got 'http:\/\/localhost:6379'/ },
+      { name: 'REDIS_URL that is not a URL', args: [], env: { REDIS_URL: 'localhost' }, gist: /redis must be a URL such as redis:\/\/localhost:6379, got 'localhost'/ },
+      { name: 'a Redis database that is not a number', args: ['-r', 'redis://localhost', '-d', 'one'], gist: /database must be an integer of 0 or more, got 'one'/ },
+      { name: '--database without --redis', args: ['-p', '0', '--database', '2'], gist: /--database \(REDIS_DB\) needs --redis \(REDIS_URL\)/ },
+      { name: 'an empty Redis prefix', args: ['-p', '0', '-r', 'redis://localhost', '--redis-prefix', ' '], gist: /--redis-prefix must not be empty/ },
     ];
     for (const { name, args, env, gist } of cases) {
       it(`rejects ${name}`, async () => {

@@ -35,6 +35,17 @@ function expectError(res: HttpResult, status: number, code: string, message?: Re
 }
 
 describe('HTTP', () => {
+  describe('GET /readyz', () => {
+    it('answers 200 READY without --redis: the in-memory adapter is always ready', async () => {
+      const srv = await startServer();
+      const res = await request(`${srv.url}/readyz`);
+      expect(res.status).to.equal(200);
+      expect(res.body).to.equal('READY');
+      expect(srv.app.isReady()).to.equal(true);
+      await srv.app.untilReady(false);
+    });
+  });
+
   describe('GET /healthcheck', () => {
     it('answers 200 with the text OK', async () => {
       const srv = await startServer();

@@ -5,13 +5,15 @@ import {
   type LayoutServerToClientEvents,
   type ProtocolLimits,
 } from '../../protocol/index.js';
+import { memoryDirectory } from '../cluster-memory.js';
+import type { JoinStamps, RoomDirectory } from '../cluster.js';
 import { requireArgs, type RequestHandler } from '../reply.js';
 import { assertRoomCapacity, roomKey } from '../rooms.js';
 import { compileValidator, parseWirePayload } from '../validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */
-export interface LayoutSocketData {
+export interface LayoutSocketData extends JoinStamps {
   name?: string;
 }
 
@@ -36,7 +38,7 @@ const UNKNOWN_SENDER = 'unknown';
 /**
  * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT) on `nsp`. `/bus` mounts the same.
  */
-export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger): LayoutChannel {
+export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger, directory: RoomDirectory = memoryDirectory): LayoutChannel {
   const schemas = layoutRequestSchemas(config);
   const validate = {
     JOIN: compileValidator(schemas.JOIN),
@@ -52,12 +54,15 @@ export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Log
       const key = roomKey(room);
       assertRoomCapacity(socket, key, config.maxRoomsPerSocket);
       socket.data.name = name;
+      directory.noteJoin(socket, key);
       void socket.join(key);
     },
     LEAVE(socket, args) {
       requireArgs(args, 1);
       const { room } = validate.LEAVE(parseWirePayload(args[0]));
-      void socket.leave(roomKey(room));
+      const key = roomKey(room);
+      void socket.leave(key);
+      directory.noteLeave(socket, key);
     },
     NOTIFY(socket, args) {
       requireArgs(args, 1);
@@ -67,8 +72,7 @@ export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Log
     async CLIENTS(socket, args) {
       requireArgs(args, 1);
       const { room } = validate.CLIENTS(parseWirePayload(args[0]));
-      // fetchSockets walks the room's member set, which keeps insertion (= join) order.
-      const members = await nsp.in(roomKey(room)).fetchSockets();
+      const members = await directory.members(nsp, roomKey(room));
       const clients: string[] = [];
       for (const member of members) if (member.data.name !== undefined) clients.push(member.data.name);
       socket.emit('CLIENTS', { room, clients });

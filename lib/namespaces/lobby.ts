@@ -6,7 +6,10 @@ import {
   type ProtocolLimits,
   type RtcSignalRequest,
 } from '../../protocol/index.js';
+import { memoryDirectory } from '../cluster-memory.js';
+import type { RoomDirectory } from '../cluster.js';
 import { RequestError } from '../errors.js';
+import { andThen } from '../maybe.js';
 import { requestListener, requireArgs, type RequestHandler } from '../reply.js';
 import { roomKey } from '../rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../validate.js';
@@ -25,7 +28,7 @@ type LobbySocket = ProtocolSocket<LobbyClientToServerEvents, LobbyServerToClient
  * Mounts the `/lobby` protocol (JOIN, LEAVE, BROADCAST, RTCSIGNAL → JOINED, PEERS, LEFT, MESSAGE,
  * RTCSIGNAL) on `nsp`. A socket is in at most one lobby; peers are socket ids.
  */
-export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Logger): void {
+export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Logger, directory: RoomDirectory = memoryDirectory): void {
   const schemas = lobbyRequestSchemas(limits);
   const validate = {
     LOBBY: compileValidator(schemas.LOBBY),
@@ -45,12 +48,21 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       throw new RequestError('ALREADY_IN_LOBBY', `already in lobby ${JSON.stringify(socket.data.lobby)}; LEAVE it first`);
     }
     const key = roomKey(lobby);
-    const peers = [...(nsp.adapter.rooms.get(key) ?? [])];
+    // Taken before the lookup, so that a second JOIN while a cluster lookup is pending is ALREADY_IN_LOBBY.
     socket.data.lobby = lobby;
-    void socket.join(key);
-    nsp.to(key).emit('JOINED', socket.id);
-    socket.emit('PEERS', peers);
-    return { lobby, peers };
+    return andThen(directory.memberIds(nsp, key), (found) => {
+      // A cluster lookup resolves later: the socket may have gone (or LEAVEd) meanwhile.
+      if (!socket.connected || socket.data.lobby !== lobby) throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
+      const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
+      // The newcomer's own JOINED goes straight to it, not through the room broadcast: a cluster adapter
+      // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind
+      // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
+      socket.to(key).emit('JOINED', socket.id);
+      void socket.join(key);
+      socket.emit('JOINED', socket.id);
+      socket.emit('PEERS', peers);
+      return { lobby, peers };
+    });
   }
 
   const handlers: Record<keyof LobbyClientToServerEvents, RequestHandler<LobbySocket>> = {
@@ -77,10 +89,10 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       const signal: RtcSignalRequest = validate.RTCSIGNAL(parseWirePayload(args[0]));
       const lobby = requireLobby(socket);
       const { to, from: _untrusted, ...rest } = signal;
-      if (!nsp.adapter.rooms.get(roomKey(lobby))?.has(to)) {
-        throw new RequestError('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
-      }
-      nsp.to(to).emit('RTCSIGNAL', { ...rest, to, from: socket.id });
+      return andThen(directory.isMember(nsp, roomKey(lobby), to), (member) => {
+        if (!member) throw new RequestError('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
+        nsp.to(to).emit('RTCSIGNAL', { ...rest, to, from: socket.id });
+      });
     },
   };
 

@@ -1,0 +1,20 @@
+import { startServer, type TestServer } from './server.js';
+import { randomPrefix, type TestRedis } from './redis.js';
+import { withDeadline } from './wait.js';
+
+/** How long a node may take to become ready (connect, subscribe, see its first stream entry). */
+export const READY_DEADLINE_MS = 8000;
+
+/**
+ * Starts `count` nodes of one cluster in this process, each with its own Redis clients, sharing a random key
+ * prefix on `redis`; resolves once every node is ready. They are closed after the current test.
+ */
+export async function startNodes(redis: TestRedis, count = 2, prefix = randomPrefix()): Promise<TestServer[]> {
+  const nodes: TestServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await startServer({ redis: redis.options(prefix) });
+    await withDeadline(node.app.untilReady(), `node ${i} to be ready`, READY_DEADLINE_MS);
+    nodes.push(node);
+  }
+  return nodes;
+}

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Context } from 'mocha';
+import type { RedisOptions } from '../../lib/options.js';
+import { onTeardown } from './teardown.js';
+import { withDeadline } from './wait.js';
+
+/** Deadline for redis-server to start or stop. */
+const REDIS_DEADLINE_MS = 10_000;
+
+/** The redis-server binary on PATH (or /usr/bin), or undefined when none is installed. */
+export const redisServerBinary: string | undefined = findOnPath('redis-server');
+
+function findOnPath(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * For a `before` hook of every suite that needs Redis: skips the suite, loudly, when no redis-server is
+ * installed (CI installs it, see .ci/run).
+ */
+export function requireRedis(this: Context): void {
+  if (redisServerBinary) return;
+  console.warn('\n  !!! redis-server not found on PATH: SKIPPING the Redis cluster tests (apt-get install redis-server) !!!\n');
+  this.skip();
+}
+
+/** A free TCP port on 127.0.0.1 (redis-server has no `--port 0`). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server of one test, stopped after it. */
+export interface TestRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Options for `createApp({ redis })`, with a key prefix of its own. */
+  options(prefix?: string): RedisOptions;
+  /** Kills the server (SIGKILL) and waits until it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (after {@link kill}). */
+  restart(): Promise<void>;
+}
+
+/** A random key prefix, so that tests never see each other's keys or channels. */
+export function randomPrefix(): string {
+  return `test-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Starts a real redis-server on a free port of 127.0.0.1, without persistence, and waits for it to accept
+ * connections. It is killed after the current test. `port` reuses a port (to start a Redis that clients
+ * were already told about, for a Redis-down-at-start test).
+ */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  const binary = redisServerBinary;
+  if (!binary) throw new Error('redis-server is not installed');
+  const chosen = port ?? (await freePort());
+  let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+  const prefix = randomPrefix();
+
+  const start = async (): Promise<void> => {
+    const proc = spawn(binary, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let output = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+      proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      proc.once('exit', (code) => reject(new Error(`redis-server exited with code ${String(code)} before it was ready:\n${output}`)));
+    });
+    await withDeadline(ready, `redis-server to be ready on port ${chosen}`, REDIS_DEADLINE_MS);
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGKILL');
+    await withDeadline(exited, 'redis-server to exit', REDIS_DEADLINE_MS);
+  };
+
+  onTeardown(kill);
+  await start();
+  const url = `redis://127.0.0.1:${chosen}`;
+  return {
+    port: chosen,
+    url,
+    options: (keyPrefix = prefix) => ({ url, database: undefined, prefix: keyPrefix }),
+    kill,
+    restart: start,
+  };
+}
