@@ -10,6 +10,7 @@ import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
+import { roomKey } from './rooms.js';
 import { loadTls } from './tls.js';
 
 /** A running (or ready to listen) service. */
@@ -94,6 +95,10 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }), directory);
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }), directory);
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
+
+  // A node that dies cannot say LEFT for its lobby sockets: the others do it for it (cluster mode).
+  const lobbyNsp = io.of(Namespaces.lobby) as LobbyNamespace;
+  cluster.onLostLobbySocket((socketId, lobby) => lobbyNsp.to(roomKey(lobby)).emit('LEFT', socketId));
 
   await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength, isReady: () => cluster.isReady() });
 
