@@ -13,6 +13,7 @@ import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
 import { mountForwarding } from './forwarding.js';
 import { registerPushRoutes } from './push.js';
 import { guardBuiltins, mountSites } from './sites.js';
+import { roomKey } from './rooms.js';
 import { loadTls } from './tls.js';
 import { installWriteCoalescing } from './write-coalescing.js';
 
@@ -102,6 +103,10 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }), directory);
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }), directory);
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
+
+  // A node that dies cannot say LEFT for its lobby sockets: the others do it for it (cluster mode).
+  const lobbyNsp = io.of(Namespaces.lobby) as LobbyNamespace;
+  cluster.onLostLobbySocket((socketId, lobby) => lobbyNsp.to(roomKey(lobby)).emit('LEFT', socketId));
 
   await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength, isReady: () => cluster.isReady() });
   await registerPushRoutes(http, { sites, ...layoutConfig });

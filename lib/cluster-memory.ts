@@ -19,6 +19,7 @@ export const memoryDirectory: RoomDirectory = {
   },
   noteJoin() {},
   noteLeave() {},
+  noteLobby() {},
 };
 
 /** Socket.IO's own in-memory adapter: always ready, nothing to close. */
@@ -29,5 +30,6 @@ export const memoryCluster: Cluster = {
   isReady: () => true,
   // Never unready: waiting for `false` would wait forever, so it resolves too.
   untilReady: () => Promise.resolve(),
+  onLostLobbySocket() {},
   close: () => Promise.resolve(),
 };

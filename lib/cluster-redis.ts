@@ -2,6 +2,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Cluster, JoinStamps, MemberView, RoomDirectory, RoomSource } from './cluster.js';
+import { LobbyRegistry } from './lobby-registry.js';
 import type { RedisOptions } from './options.js';
 
 /**
@@ -33,7 +34,7 @@ function stampOf(member: MemberView<JoinStamps>, key: string): number {
  * While the adapter is not ready (Redis unreachable) they answer from this node alone instead of waiting
  * for Redis: the node is cut off, `/readyz` says so, and its own clients still get the best answer it has.
  */
-export function clusterDirectory(isReady: () => boolean): RoomDirectory {
+export function clusterDirectory(isReady: () => boolean, registry: LobbyRegistry): RoomDirectory {
   const sockets = <Data>(nsp: RoomSource<Data>, room: string): Promise<MemberView<Data>[]> =>
     isReady() ? nsp.in(room).fetchSockets() : Promise.resolve(localMembers(nsp, room));
   return {
@@ -58,6 +59,9 @@ export function clusterDirectory(isReady: () => boolean): RoomDirectory {
     },
     noteLeave(socket, key) {
       if (socket.data.joins) delete socket.data.joins[key];
+    },
+    noteLobby(socketId, lobby) {
+      registry.note(socketId, lobby);
     },
   };
 }
@@ -116,6 +120,7 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   });
 
   const isReady = (): boolean => client.isReady && readiness.live();
+  const registry = new LobbyRegistry(client, options.prefix, log);
   void readiness.until(true).then(() => {
     if (!closed) log.info({ redis: where, prefix: options.prefix }, 'cluster ready: reading the stream and subscribed');
   });
@@ -123,13 +128,18 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   return {
     mode: 'redis',
     adapter,
-    directory: clusterDirectory(isReady),
+    directory: clusterDirectory(isReady, registry),
+    onLostLobbySocket(announce) {
+      registry.start(announce);
+      // Registered at once on (re)connect, so that a node that dies a moment after it came up is still found.
+      client.on('ready', () => void registry.sweep());
+    },
     isReady,
     untilReady: (ready = true) => readiness.until(ready),
     close() {
       // After io.close(): the adapter has stopped using the connections; the stream reader's blocking read
       // and any connection still trying to reach a Redis that is down would otherwise keep the process up.
-      closing ??= Promise.resolve().then(() => {
+      closing ??= registry.stop().then(() => {
         closed = true;
         readiness.destroy();
       });

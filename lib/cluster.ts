@@ -57,6 +57,11 @@ export interface RoomDirectory {
   noteJoin(socket: StampableSocket, key: string): void;
   /** Call after `socket.leave(key)`: forgets the stamp. */
   noteLeave(socket: StampableSocket, key: string): void;
+  /**
+   * Records that lobby socket `socketId` of this node joined `lobby`, or left its lobby (`undefined`), so
+   * that its peers get LEFT even if this node dies (cluster mode; nothing in memory mode).
+   */
+  noteLobby(socketId: string, lobby: string | undefined): void;
 }
 
 /** The service's scale-out backend: the Socket.IO adapter and the cluster-wide lookups that go with it. */
@@ -72,6 +77,11 @@ export interface Cluster {
    * deadline. In memory mode it resolves at once.
    */
   untilReady(ready?: boolean): Promise<void>;
+  /**
+   * Registers who announces LEFT for a lobby socket of a node that died without shutting down (cluster
+   * mode: within NODE_TTL_MS + SWEEP_INTERVAL_MS of lib/lobby-registry.ts, about 4 s); never called in memory mode.
+   */
+  onLostLobbySocket(announce: (socketId: string, lobby: string) => void): void;
   /** Releases the Redis connections, if any. Call after `io.close()`. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import { NODE_TTL_MS, SWEEP_INTERVAL_MS } from '../lib/lobby-registry.js';
 import { startCli, type CliServer } from './support/cli.js';
 import { randomPrefix, requireRedis, startRedis } from './support/redis.js';
 import { connectV4 } from './support/server.js';
 import { ack, next, withDeadline } from './support/wait.js';
+
+/** The documented bound for LEFT after a node dies, plus slack for a loaded CI machine. */
+const LOST_NODE_DEADLINE_MS = NODE_TTL_MS + SWEEP_INTERVAL_MS + 3000;
 
 /** The JSON log line that says the node is part of the cluster (its adapter reads the stream and is subscribed). */
 const readyLine = (line: Record<string, unknown>): boolean => line.msg === 'cluster ready: reading the stream and subscribed';
@@ -16,7 +20,7 @@ describe('cluster mode from the CLI (separate processes, real redis-server)', fu
     return child;
   }
 
-  it('-r/-d and REDIS_URL/REDIS_DB join one cluster; a node killed with SIGKILL vanishes from CLIENTS and PEERS at once', async () => {
+  it('-r/-d and REDIS_URL/REDIS_DB join one cluster; a node killed with SIGKILL vanishes from CLIENTS and PEERS at once, and its lobby peers get LEFT within the bound', async () => {
     const redis = await startRedis();
     const prefix = randomPrefix();
     const A = await node(['-r', redis.url, '-d', '3', '--redis-prefix', prefix]);
@@ -41,6 +45,8 @@ describe('cluster mode from the CLI (separate processes, real redis-server)', fu
     await ack(lb, 'JOIN', 'L');
     expect(await ack(la, 'JOIN', 'L')).to.deep.equal({ ok: true, lobby: 'L', peers: [lb.id] });
 
+    const lbId = lb.id;
+    const left = next(la, 'LEFT', LOST_NODE_DEADLINE_MS);
     B.child.kill('SIGKILL');
     await withDeadline(B.exited, 'node B to die');
     // Redis drops a dead process's connections (its pub/sub subscriptions with them) as soon as the kernel
@@ -48,5 +54,7 @@ describe('cluster mode from the CLI (separate processes, real redis-server)', fu
     expect(await ack(a, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['a'] });
     const la2 = await connectV4(`${A.url}/lobby`);
     expect(await ack(la2, 'JOIN', 'L')).to.deep.equal({ ok: true, lobby: 'L', peers: [la.id] });
+    // LEFT comes once B's liveness key has expired and a sweep has found it (NODE_TTL_MS + SWEEP_INTERVAL_MS).
+    expect(await left).to.equal(lbId);
   });
 });

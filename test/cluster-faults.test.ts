@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { READY_DEADLINE_MS, startNodes } from './support/cluster.js';
 import { freePort, randomPrefix, requireRedis, startRedis } from './support/redis.js';
-import { startServer } from './support/server.js';
+import { connectV4, startServer } from './support/server.js';
 import { ack, next, withDeadline } from './support/wait.js';
 
 describe('cluster mode faults (real redis-server)', function () {
@@ -64,5 +64,70 @@ describe('cluster mode faults (real redis-server)', function () {
       expect(await after).to.deep.include({ message });
     }
     expect(await ack(b, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['a', 'b'] });
+  });
+});
+
+describe('cluster mode: graceful shutdown of a node under load (real redis-server)', function () {
+  before(requireRedis);
+
+  it('its clients reconnect to another node and rejoin with the recommended on-connect JOIN', async () => {
+    const [A, B] = await startNodes(await startRedis(), 2);
+    if (!A || !B) throw new Error('no nodes');
+    const observer = await B.connect('/layout');
+    await ack(observer, 'JOIN', { room: 'r', name: 'observer' });
+
+    const names = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    const rejoined: Promise<void>[] = [];
+    const clients = await Promise.all(
+      names.map(async (name) => {
+        const socket = await connectV4(`${A.url}/layout`, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100, transports: ['websocket'] });
+        // A client that knows several nodes (or one load-balanced URL): this one moves to B on reconnect.
+        socket.io.on('reconnect_attempt', () => {
+          (socket.io as unknown as { uri: string }).uri = B.url;
+        });
+        // The recommended pattern: (re)JOIN on every connect.
+        let connects = 0;
+        rejoined.push(
+          new Promise<void>((resolve) => {
+            const join = (): void => {
+              connects += 1;
+              const reconnected = connects > 1;
+              socket.emit('JOIN', { room: 'r', name }, () => {
+                if (reconnected) resolve();
+              });
+            };
+            socket.on('connect', join);
+            join();
+          }),
+        );
+        return socket;
+      }),
+    );
+    expect((await ack<{ clients: string[] }>(observer, 'CLIENTS', { room: 'r' })).clients).to.have.members(['observer', ...names]);
+
+    // Load: every client keeps notifying while A shuts down.
+    const load = setInterval(() => {
+      for (const socket of clients) if (socket.connected) socket.emit('NOTIFY', { room: 'r', message: 'tick' });
+    }, 5);
+    try {
+      await A.app.close();
+      await withDeadline(Promise.all(rejoined), 'every client to reconnect to B and rejoin', READY_DEADLINE_MS);
+    } finally {
+      clearInterval(load);
+    }
+    expect((await ack<{ clients: string[] }>(observer, 'CLIENTS', { room: 'r' })).clients).to.have.members(['observer', ...names]);
+    // Ticks sent before the load stopped may still be on their way: wait for this one message.
+    const after = withDeadline(
+      new Promise<unknown>((resolve) => {
+        observer.on('EVENT', (event: { message: unknown }) => {
+          if (event.message === 'after') resolve(event);
+        });
+      }),
+      'the EVENT after the move',
+    );
+    const [first] = clients;
+    if (!first) throw new Error('no client');
+    await ack(first, 'NOTIFY', { room: 'r', message: 'after' });
+    expect(await after).to.deep.equal({ sender: 'c0', room: 'r', message: 'after' });
   });
 });

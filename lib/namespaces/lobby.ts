@@ -59,6 +59,7 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
       socket.to(key).emit('JOINED', socket.id);
       void socket.join(key);
+      directory.noteLobby(socket.id, lobby);
       socket.emit('JOINED', socket.id);
       socket.emit('PEERS', peers);
       return { lobby, peers };
@@ -77,6 +78,7 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       const key = roomKey(lobby);
       void socket.leave(key);
       socket.data.lobby = undefined;
+      directory.noteLobby(socket.id, undefined);
       nsp.to(key).emit('LEFT', socket.id);
     },
     BROADCAST(socket, args) {
@@ -99,7 +101,9 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
   const joinFromHandshake = requestListener<LobbySocket>('JOIN', (socket, args) => join(socket, args[0]), log);
   // Shared by every socket (Socket.IO calls it with the socket as `this`): no closure per connection.
   function announceLeave(this: LobbySocket): void {
-    if (this.data.lobby !== undefined) nsp.to(roomKey(this.data.lobby)).emit('LEFT', this.id);
+    if (this.data.lobby === undefined) return;
+    nsp.to(roomKey(this.data.lobby)).emit('LEFT', this.id);
+    directory.noteLobby(this.id, undefined);
   }
 
   serveRequests(nsp, handlers, log, (socket) => {
