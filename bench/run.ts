@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
-import { canPin, startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
+import { canPin, hasRedis, startCluster, startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,10 +53,16 @@ export interface BenchReport {
   sizes: BenchSizes;
   referenceMessagesPerSecond: number;
   systems: Record<string, { label: string; result: SystemResult }>;
+  /** Fan-out on two service nodes sharing one Redis, next to the single node of the same run. */
+  multiNode?: { nodes: number; fanout: Throughput; singleNode: Throughput };
 }
 
-async function withServer<T>(spec: SystemSpec, run: (server: RunningServer) => Promise<T>): Promise<T> {
-  const server = await startSystem(spec);
+async function withServer<T>(
+  spec: SystemSpec,
+  run: (server: RunningServer) => Promise<T>,
+  start: (spec: SystemSpec) => Promise<RunningServer> = startSystem,
+): Promise<T> {
+  const server = await start(spec);
   try {
     return await run(server);
   } finally {
@@ -88,6 +94,14 @@ export async function runBench(sizes: BenchSizes, systems: readonly SystemSpec[]
     log(`${spec.name}: lobby signalling`);
     const lobby = await withServer(spec, (server) => lobbySignalling(server, sizes));
     report.systems[spec.name] = { label: spec.label, result: { fanout: fan, latency: lat, manyRooms: many.throughput, memory: many.memory, lobby } };
+  }
+  const service = systems.find((spec) => spec.name === 'service');
+  const single = report.systems.service?.result.fanout;
+  if (service && single && hasRedis) {
+    const nodes = 2;
+    log(`service: fan-out on ${nodes} nodes + Redis`);
+    const fan = await withServer(service, (server) => fanout(server, sizes), (spec) => startCluster(spec, nodes));
+    report.multiNode = { nodes, fanout: fan, singleNode: single };
   }
   return report;
 }
@@ -137,6 +151,18 @@ export function markdownTable(report: BenchReport): string {
         })
       : [];
     lines.push(`| ${[label, ...cells, ...ratios].join(' | ')} |`);
+  }
+  const multi = report.multiNode;
+  if (multi) {
+    const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+    lines.push(
+      '',
+      `| service fan-out (receivers spread over the nodes) | 1 node | ${multi.nodes} nodes + Redis | ratio |`,
+      '|---|---:|---:|---:|',
+      `| deliveries/s | ${multi.singleNode.perSecond.toFixed(0)} | ${multi.fanout.perSecond.toFixed(0)} | ${ratio(multi.fanout.perSecond, multi.singleNode.perSecond)} |`,
+      `| server CPU µs/delivery (all nodes) | ${multi.singleNode.cpuMicros.toFixed(2)} | ${multi.fanout.cpuMicros.toFixed(2)} | ${ratio(multi.fanout.cpuMicros, multi.singleNode.cpuMicros)} |`,
+      `| lost messages | ${multi.singleNode.lost} | ${multi.fanout.lost} | |`,
+    );
   }
   return lines.join('\n');
 }

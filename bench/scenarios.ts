@@ -78,7 +78,8 @@ async function measure(server: RunningServer, sizes: BenchSizes, work: () => num
 
 async function joinedRoom(server: RunningServer, receivers: number, room: string): Promise<{ receivers: BenchClient[]; publisher: BenchClient }> {
   const clients = await connectMany(receivers, CONNECT_CONCURRENCY, async (i) => {
-    const client = await BenchClient.connect(server.port, '/layout');
+    // Spread over the nodes of a cluster (a single server has one port).
+    const client = await BenchClient.connect(server.ports[i % server.ports.length] ?? server.port, '/layout');
     await client.request('JOIN', { room, name: `r${i}` });
     return client;
   });

@@ -39,7 +39,10 @@ export interface MemorySample {
 
 /** A started system. */
 export interface RunningServer {
+  /** The first node's port (the only one for a single process). */
   readonly port: number;
+  /** Every node's port; clients are spread over them. */
+  readonly ports: readonly number[];
   readonly pid: number;
   /** CPU time (user + system, all threads) the server process has used so far, in nanoseconds. */
   cpuNs(): number;
@@ -69,10 +72,11 @@ export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
     env: { ...process.env, ...spec.env, PORT: String(port), NODE_ENV: 'production', NODE_V8_COVERAGE: '' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  await waitForListening(child, spec.name);
+  await waitForListening(child, spec.name, spec.args.includes('--redis') ? 'cluster ready' : 'listening on');
   const pid = child.pid ?? 0;
   return {
     port,
+    ports: [port],
     pid,
     cpuNs: () => processCpuNs(pid),
     memory: () => requestMemory(child),
@@ -80,13 +84,13 @@ export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   };
 }
 
-function waitForListening(child: ChildProcess, name: string): Promise<void> {
+function waitForListening(child: ChildProcess, name: string, marker: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s: ${output}`)), 20_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('listening on')) {
+      if (output.includes(marker)) {
         clearTimeout(timer);
         resolve();
       }
@@ -132,4 +136,42 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** Whether a `redis-server` binary is on the PATH (the multi-node scenario needs one). */
+export const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+/**
+ * Starts a private redis-server on a free port and `nodes` instances of `spec` attached to it with
+ * `--redis`, each pinned like any other system. CPU is summed over the nodes (Redis's own is not counted).
+ */
+export async function startCluster(spec: SystemSpec, nodes: number): Promise<RunningServer> {
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await waitForListening(redis, 'redis-server', 'Ready to accept connections');
+  const started: RunningServer[] = [];
+  try {
+    for (let i = 0; i < nodes; i++) {
+      started.push(await startSystem({ ...spec, args: [...spec.args, '--redis', `redis://127.0.0.1:${redisPort}`, '--redis-prefix', 'bench'] }));
+    }
+  } catch (err) {
+    await Promise.all(started.map((node) => node.stop()));
+    await stopChild(redis);
+    throw err;
+  }
+  const first = started[0];
+  if (!first) throw new Error('a cluster needs at least one node');
+  return {
+    port: first.port,
+    ports: started.map((node) => node.port),
+    pid: first.pid,
+    cpuNs: () => started.reduce((sum, node) => sum + node.cpuNs(), 0),
+    memory: () => first.memory(),
+    stop: async () => {
+      await Promise.all(started.map((node) => node.stop()));
+      await stopChild(redis);
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { markdownTable, QUICK, runBench } from '../bench/run.js';
-import { SYSTEMS } from '../bench/systems.js';
+import { hasRedis, SYSTEMS } from '../bench/systems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,6 +30,11 @@ describe('benchmark harness (quick mode)', function () {
       }
       expect(result.memory.connections).to.equal(QUICK.rooms * QUICK.membersPerRoom);
       expect(result.memory.connectsPerSecond).to.be.greaterThan(0);
+    }
+    if (hasRedis) {
+      expect(report.multiNode?.nodes, 'the two-node scenario ran').to.equal(2);
+      expect(report.multiNode?.fanout.perSecond).to.be.greaterThan(0);
+      expect(report.multiNode?.fanout.lost, 'two nodes lost').to.equal(0);
     }
     const table = markdownTable(report);
     expect(table).to.include('| fan-out: deliveries/s |');
