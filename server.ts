@@ -5,9 +5,13 @@
  * 2 for invalid flags or environment.
  */
 import { accessSync, constants } from 'node:fs';
+import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
 import { createApp, type App } from './lib/app.js';
+import { createWorkersCluster } from './lib/cluster-workers.js';
+import { createLogger } from './lib/logger.js';
 import {
   DEFAULT_OPTIONS,
   LOG_LEVELS,
@@ -20,12 +24,14 @@ import {
   parsePositiveInteger,
   parseRedisDatabase,
   parseRedisUrl,
+  parseWorkers,
   DEFAULT_REDIS_PREFIX,
   type LogLevel,
   type ServiceOptions,
 } from './lib/options.js';
 import { packageRoot, packageVersion } from './lib/package.js';
 import { loadSitesFile, sitesFromEnv } from './lib/sites-config.js';
+import { isWorkerProcess, serveWorker, startPrimary, workerId, type Primary } from './lib/workers.js';
 
 /** Exit code for a usage error: a bad flag, environment variable or file. */
 const EXIT_USAGE = 2;
@@ -53,6 +59,7 @@ Examples:
   $ realtime-rooms --config sites.yml           sites with their own namespace, auth and API key
   $ SITE_NAME=shop AUTH_URL=https://shop.example.com/api/rooms API_KEY=env:SHOP_KEY realtime-rooms
   $ realtime-rooms -r redis://redis:6379 -d 2      one node of a cluster: run as many as you like on one Redis
+  $ realtime-rooms --workers auto                 one process per CPU core on this port (add -r to span machines)
 
 Single site from the environment: SITE_NAME, AUTH_URL, AUTH_SCHEME (default Bearer), AUTH_TIMEOUT_MS,
 API_KEY, USER_ROOM_PREFIX, UPDATE_USER_URL. Secrets may be written as env:NAME, file:/path or scrypt:<salt>:<hash>.
@@ -83,6 +90,7 @@ function buildProgram(): Command {
     .addOption(new Option('-c, --config <file>', 'sites file (YAML, or JSON if it ends in .json): sites, their auth and API keys, auth of the built-in namespaces').env('CONFIG'))
     .addOption(new Option('-r, --redis <url>', 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory').env('REDIS_URL').argParser(arg(parseRedisUrl)))
     .addOption(new Option('-d, --database <n>', 'Redis logical database (with --redis)').env('REDIS_DB').argParser(arg(parseRedisDatabase)))
+    .addOption(new Option('--workers <n>', "processes on this machine sharing the port (node:cluster): an integer, or 'auto' for one per CPU core").env('WORKERS').default(1).argParser(arg(parseWorkers)))
     .addOption(new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channels; the same on every node of one deployment').env('REDIS_PREFIX').default(DEFAULT_REDIS_PREFIX))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
@@ -110,6 +118,7 @@ interface ParsedFlags {
   redis?: string;
   database?: number;
   redisPrefix: string;
+  workers: number;
 }
 
 /** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
@@ -174,32 +183,48 @@ function describeListenError(err: unknown, options: ServiceOptions): string | un
   return undefined;
 }
 
-function handleSignals(app: App): void {
+/** What a signal stops: the service of this process, or the primary of `--workers`. */
+interface Stoppable {
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * SIGTERM/SIGINT stop `target` gracefully (a second signal exits at once). Returns a function that starts
+ * the same shutdown for another reason (a worker asked by its primary); it does nothing once stopping.
+ */
+function handleSignals(target: Stoppable): (reason: string) => void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      app.log.warn({ signal }, 'second signal: exiting immediately');
-      process.exit(1);
-    }
+  const shutdown = (fields: Record<string, string>): void => {
     stopping = true;
-    app.log.info({ signal }, 'shutting down: disconnecting clients');
+    target.log.info(fields, 'shutting down: disconnecting clients');
     setTimeout(() => {
-      app.log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      target.log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
+    target.close().then(
       () => {
-        app.log.info('stopped');
+        target.log.info('stopped');
         process.exit(0);
       },
       (err: unknown) => {
-        app.log.error({ err }, 'error while shutting down');
+        target.log.error({ err }, 'error while shutting down');
         process.exit(1);
       },
     );
   };
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      target.log.warn({ signal }, 'second signal: exiting immediately');
+      process.exit(1);
+    }
+    shutdown({ signal });
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  return (reason) => {
+    if (!stopping) shutdown({ reason });
+  };
 }
 
 async function main(): Promise<void> {
@@ -207,10 +232,22 @@ async function main(): Promise<void> {
   program.parse();
   let options: ServiceOptions;
   let app: App;
+  const worker = isWorkerProcess();
   try {
     options = toServiceOptions(program, process.env);
-    // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
-    app = await createApp(options);
+    const { workers } = program.opts<ParsedFlags>();
+    if (workers > 1 && options.tls) {
+      throw new OptionError('--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1');
+    }
+    if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
+    if (worker) {
+      // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.
+      const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
+      app = await createApp(options, { log, ...(options.redis ? {} : { cluster: createWorkersCluster() }) });
+    } else {
+      // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
+      app = await createApp(options);
+    }
   } catch (err) {
     if (!(err instanceof OptionError)) throw err;
     process.stderr.write(`error: ${err.message}\n`);
@@ -221,6 +258,11 @@ async function main(): Promise<void> {
     app.log.fatal({ err }, 'uncaught exception; exiting');
     process.exit(1);
   });
+  if (worker) {
+    const stop = handleSignals(app);
+    await serveWorker(app, () => stop('asked by the primary'));
+    return;
+  }
   try {
     await app.listen();
   } catch (err) {
@@ -230,6 +272,26 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   handleSignals(app);
+}
+
+/** `--workers` above 1, in the primary: fork the workers, listen, and stop with them. */
+async function runPrimary(options: ServiceOptions, workers: number): Promise<void> {
+  const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ role: 'primary' });
+  let primary: Primary;
+  try {
+    primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
+  } catch (err) {
+    const reason = describeListenError(err, options);
+    process.stderr.write(`error: ${reason ?? (err instanceof Error ? err.message : String(err))}\n`);
+    process.exit(1);
+  }
+  handleSignals(primary);
+  void primary.lost.then((exit) => {
+    // Its connections are gone and sticky sessions point at it: fail loudly and let the supervisor restart us.
+    log.fatal(exit, `worker ${exit.worker} exited unexpectedly; stopping`);
+    const exit1 = (): never => process.exit(1);
+    primary.close().then(exit1, exit1);
+  });
 }
 
 main().catch((err: unknown) => {

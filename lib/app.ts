@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { createCluster } from './cluster.js';
+import { createCluster, type Cluster } from './cluster.js';
 import { errorBody, registerHttpRoutes } from './http.js';
 import { createLogger } from './logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
@@ -41,6 +41,8 @@ export interface App {
 export interface AppDependencies {
   /** Logger to use instead of one built from the options. */
   readonly log?: Logger;
+  /** Scale-out backend to use instead of the one the options choose (the `--workers` processes pass theirs). */
+  readonly cluster?: Cluster;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   installWriteCoalescing();
-  const cluster = createCluster(config.redis, log);
+  const cluster = deps.cluster ?? createCluster(config.redis, log);
   const io = new Server(http.server, {
     // Set here, before any namespace exists: a namespace takes the adapter it is created with.
     ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
@@ -120,9 +122,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     untilReady: (ready = true) => cluster.untilReady(ready),
     async listen() {
       const port = await listenWithFallback(http, config);
-      const scheme = tls ? 'https' : 'http';
-      const hosts = config.host === undefined || config.host === '::' || config.host === '0.0.0.0' ? ['localhost'] : [config.host];
-      const urls = hosts.map((host) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`);
+      const urls = serviceUrls(tls !== undefined, config.host, port);
       log.info(
         { urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload, adapter: cluster.mode },
         `listening on ${urls.join(', ')}`,
@@ -137,6 +137,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       return closing;
     },
   };
+}
+
+/** The URLs to reach a service bound to `host` (undefined: all interfaces) and `port` by, for the start line. */
+export function serviceUrls(https: boolean, host: string | undefined, port: number): string[] {
+  const scheme = https ? 'https' : 'http';
+  const hosts = host === undefined || host === '::' || host === '0.0.0.0' ? ['localhost'] : [host];
+  return hosts.map((name) => `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}`);
 }
 
 /** Errors fastify raises before routing (a malformed URL) get the same JSON body as every other 400. */

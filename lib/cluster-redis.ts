@@ -15,12 +15,13 @@ const reconnectDelay = (retries: number): number => Math.min(100 * (retries + 1)
 
 let lastStamp = 0;
 /**
- * A join stamp: wall-clock milliseconds × 1000 plus a per-process sequence, strictly increasing within a
- * process even when the clock steps back or many sockets join in one millisecond. Across nodes it orders
- * by wall clock, so it is as right as the nodes' clocks agree (NTP: a few ms).
+ * A join stamp: wall-clock microseconds (the process's time origin plus its monotonic clock), plus one per
+ * join within the same microsecond, strictly increasing within a process even when many sockets join at
+ * once. Across processes it orders by wall clock: on one machine (`--workers`) joins a fraction of a
+ * millisecond apart; across machines as far as their clocks agree (NTP: a few ms).
  */
 function nextStamp(): number {
-  const now = Date.now() * 1000;
+  const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   lastStamp = now > lastStamp ? now : lastStamp + 1;
   return lastStamp;
 }
@@ -33,8 +34,9 @@ function stampOf(member: MemberView<JoinStamps>, key: string): number {
  * Cluster-wide lookups: every node answers through the adapter (`fetchSockets` over Redis pub/sub).
  * While the adapter is not ready (Redis unreachable) they answer from this node alone instead of waiting
  * for Redis: the node is cut off, `/readyz` says so, and its own clients still get the best answer it has.
+ * Without `registry` (the workers of one machine, which die together) lobby sockets are not registered.
  */
-export function clusterDirectory(isReady: () => boolean, registry: LobbyRegistry): RoomDirectory {
+export function clusterDirectory(isReady: () => boolean, registry?: LobbyRegistry): RoomDirectory {
   const sockets = <Data>(nsp: RoomSource<Data>, room: string): Promise<MemberView<Data>[]> =>
     isReady() ? nsp.in(room).fetchSockets() : Promise.resolve(localMembers(nsp, room));
   return {
@@ -61,7 +63,7 @@ export function clusterDirectory(isReady: () => boolean, registry: LobbyRegistry
       if (socket.data.joins) delete socket.data.joins[key];
     },
     noteLobby(socketId, lobby) {
-      registry.note(socketId, lobby);
+      registry?.note(socketId, lobby);
     },
   };
 }

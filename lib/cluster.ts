@@ -6,7 +6,7 @@ import type { RedisOptions } from './options.js';
 
 /** Socket data that records when the socket joined each room (cluster mode only; see {@link RoomDirectory.noteJoin}). */
 export interface JoinStamps {
-  /** Adapter room key → join stamp (`ms * 1000 + sequence`); absent in memory mode. */
+  /** Adapter room key → join stamp (wall-clock microseconds, see lib/cluster-redis.ts); absent in memory mode. */
   joins?: Record<string, number>;
 }
 
@@ -66,7 +66,8 @@ export interface RoomDirectory {
 
 /** The service's scale-out backend: the Socket.IO adapter and the cluster-wide lookups that go with it. */
 export interface Cluster {
-  readonly mode: 'memory' | 'redis';
+  /** `workers`: the processes of `--workers` on one machine, through `@socket.io/cluster-adapter` (lib/cluster-workers.ts). */
+  readonly mode: 'memory' | 'redis' | 'workers';
   /** The adapter for `new Server(…, { adapter })`; undefined keeps Socket.IO's in-memory adapter. */
   readonly adapter: ServerOptions['adapter'] | undefined;
   readonly directory: RoomDirectory;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_ID_LENGTH } from '../protocol/index.js';
 import type { AccessConfig } from './sites-config.js';
 
@@ -138,6 +139,14 @@ export function parseRedisUrl(value: string): string {
 export function parseRedisDatabase(value: string): number {
   const n = parseInteger(value);
   if (n === undefined) throw new OptionError(`database must be an integer of 0 or more, got '${value}'`);
+  return n;
+}
+
+/** Parses `--workers`: an integer of 1 or more, or `auto` for the number of CPU cores. */
+export function parseWorkers(value: string): number {
+  if (value.trim().toLowerCase() === 'auto') return availableParallelism();
+  const n = parseInteger(value);
+  if (n === undefined || n < 1) throw new OptionError(`workers must be an integer of 1 or more, or 'auto', got '${value}'`);
   return n;
 }
 

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { CHILD_DEADLINE_MS, repoRoot, runCli, startCli, type CliExit, type CliServer } from './support/cli.js';
+import { CHILD_DEADLINE_MS, expectUsageError, repoRoot, runCli, startCli, type CliServer } from './support/cli.js';
 import { connectV4 } from './support/server.js';
 import { onTeardown } from './support/teardown.js';
 import { ack, next, withDeadline } from './support/wait.js';
@@ -23,16 +23,6 @@ function packageVersion(): string {
     throw new Error('package.json has no version');
   }
   return parsed.version;
-}
-
-/** Asserts a usage error: exit code 2, nothing on stdout, and exactly one `error: …` line on stderr matching `gist`. */
-function expectUsageError(exit: CliExit, gist: RegExp): void {
-  const lines = exit.stderr.split('\n').filter((line) => line.length > 0);
-  expect(lines, `stderr: ${exit.stderr}`).to.have.lengthOf(1);
-  expect(lines[0]).to.match(/^error: /);
-  expect(lines[0]).to.match(gist);
-  expect(exit.code, `stderr: ${exit.stderr}`).to.equal(2);
-  expect(exit.stdout).to.equal('');
 }
 
 async function tempDir(): Promise<string> {

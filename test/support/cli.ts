@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { expect } from 'chai';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +121,16 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = {}): C
     });
   };
   return { child, exited, logs, stderr: () => stderr, waitForLog };
+}
+
+/** Asserts a usage error: exit code 2, nothing on stdout, and exactly one `error: …` line on stderr matching `gist`. */
+export function expectUsageError(exit: CliExit, gist: RegExp): void {
+  const lines = exit.stderr.split('\n').filter((line) => line.length > 0);
+  expect(lines, `stderr: ${exit.stderr}`).to.have.lengthOf(1);
+  expect(lines[0]).to.match(/^error: /);
+  expect(lines[0]).to.match(gist);
+  expect(exit.code, `stderr: ${exit.stderr}`).to.equal(2);
+  expect(exit.stdout).to.equal('');
 }
 
 /** Runs the CLI to completion and resolves with how it ended; rejects if it does not exit in time. */
