@@ -1,12 +1,24 @@
 // Preloaded (--require) into every server the bench starts, with --expose-gc: on request over the IPC
-// channel, collect garbage and report memory, so every system is measured the same way.
+// channel, collect garbage and report memory (or write a heap snapshot), so every system is measured the
+// same way.
 'use strict';
-process.on('message', (message) => {
-  if (!message || message.type !== 'mem') return;
+const { writeHeapSnapshot } = require('node:v8');
+
+function collect() {
   if (typeof global.gc === 'function') {
     global.gc();
     global.gc();
   }
+}
+
+process.on('message', (message) => {
+  if (!message || message.type !== 'snapshot') return;
+  collect();
+  process.send({ type: 'snapshot', file: writeHeapSnapshot(message.path) });
+});
+process.on('message', (message) => {
+  if (!message || message.type !== 'mem') return;
+  collect();
   const usage = process.memoryUsage();
   process.send({ type: 'mem', rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
 });

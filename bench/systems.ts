@@ -48,6 +48,8 @@ export interface RunningServer {
   cpuNs(): number;
   /** Forces GC in the server and reports its memory. */
   memory(): Promise<MemorySample>;
+  /** Forces GC in the server and writes a heap snapshot to `path` (the server's own, not the generator's). */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
     pid,
     cpuNs: () => processCpuNs(pid),
     memory: () => requestMemory(child),
+    heapSnapshot: (path) => requestSnapshot(child, path),
     stop: () => stopChild(child),
   };
 }
@@ -126,6 +129,17 @@ function requestMemory(child: ChildProcess): Promise<MemorySample> {
   });
 }
 
+function requestSnapshot(child: ChildProcess, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('heap snapshot not written within 60 s')), 60_000);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'snapshot', path });
+  });
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -169,6 +183,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     pid: first.pid,
     cpuNs: () => started.reduce((sum, node) => sum + node.cpuNs(), 0),
     memory: () => first.memory(),
+    heapSnapshot: (path) => first.heapSnapshot(path),
     stop: async () => {
       await Promise.all(started.map((node) => node.stop()));
       await stopChild(redis);

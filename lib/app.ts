@@ -16,6 +16,7 @@ import { guardBuiltins, mountSites } from './sites.js';
 import { roomKey } from './rooms.js';
 import { loadTls } from './tls.js';
 import { installWriteCoalescing } from './write-coalescing.js';
+import { installConnectionFootprint } from './connection-footprint.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -83,6 +84,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
     cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
   });
+  installConnectionFootprint(io);
 
   const socketLog = log.child({ component: 'socket' });
   const layoutConfig = { maxIdLength: config.maxIdLength, maxRoomsPerSocket: config.maxRoomsPerSocket };

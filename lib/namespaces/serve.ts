@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { ErrorEvent } from '../../protocol/index.js';
+import { slimSocket } from '../connection-footprint.js';
 import { requestListener, unknownEventListener, type RequestHandler } from '../reply.js';
 
 /**
@@ -59,5 +60,6 @@ export function serveRequests<ClientEvents, ServerEvents extends ErrorEvents, Da
     for (const [event, listener] of listeners) registry.on(event, listener);
     registry.onAny(onUnknown);
     onConnect?.(socket);
+    slimSocket(socket);
   });
 }
