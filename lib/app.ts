@@ -17,6 +17,7 @@ import { roomKey } from './rooms.js';
 import { loadTls } from './tls.js';
 import { installWriteCoalescing } from './write-coalescing.js';
 import { installConnectionFootprint } from './connection-footprint.js';
+import { installFastBroadcast } from './fast-broadcast.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -74,6 +75,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   installWriteCoalescing();
+  installFastBroadcast();
   const cluster = deps.cluster ?? createCluster(config.redis, log);
   const io = new Server(http.server, {
     // Set here, before any namespace exists: a namespace takes the adapter it is created with.
