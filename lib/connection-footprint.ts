@@ -117,16 +117,25 @@ function slimWebSocket(conn: EngineConnection): void {
 }
 
 /**
- * Rebuilds an emitter's listener table as a plain object with a null prototype and only its current
- * events: V8 keeps such an object in its compact form until an event is next removed.
+ * A listener table in V8's compact object form. Node creates tables with a null prototype, which V8 keeps
+ * as hash tables; instances of a class whose prototype is empty (not even `constructor`, or a client's
+ * event named "constructor" would find it) and has a null prototype itself read the same for
+ * `EventEmitter` — a missing event is `undefined` — and stay compact until an event is removed. (Node's
+ * own `EventEmitter` used this form before v12.)
  */
+class ListenerTable {
+  [event: string | symbol]: unknown;
+}
+Object.setPrototypeOf(ListenerTable.prototype, null);
+Reflect.deleteProperty(ListenerTable.prototype, 'constructor');
+
+/** Rebuilds an emitter's listener table with only its current events, in compact form. */
 function compactListeners(emitter: unknown): void {
   const holder = emitter as EmitterInternals;
   const events = holder._events;
   if (!events || typeof events !== 'object') return;
-  const compact: Record<string | symbol, unknown> = {};
+  const compact = new ListenerTable();
   for (const key of Reflect.ownKeys(events)) compact[key] = trimmed(events[key]);
-  Object.setPrototypeOf(compact, null);
   holder._events = compact;
 }
 

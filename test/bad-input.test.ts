@@ -112,7 +112,13 @@ function rejects(start: () => Promise<Fixture>, cases: readonly BadRequest[]): v
 
 /** Unknown events, with and without an ack, with and without a payload: never forwarded, never an ERROR. */
 function ignoresUnknownEvents(start: () => Promise<Fixture>, spoofed: readonly { event: string; args: readonly unknown[] }[]): void {
-  const events = [{ event: 'NOPE', args: [{ room: 'r' }] }, { event: 'NOPE', args: [] }, ...spoofed];
+  const events = [
+    { event: 'NOPE', args: [{ room: 'r' }] },
+    { event: 'NOPE', args: [] },
+    // Names an object would inherit: listener tables must not find anything under them.
+    ...['constructor', '__proto__', 'hasOwnProperty', 'toString'].map((event) => ({ event, args: [{ room: 'r' }] })),
+    ...spoofed,
+  ];
   for (const { event, args } of events) {
     const form = args.length === 0 ? 'without a payload' : `with ${JSON.stringify(args).slice(1, -1)}`;
     it(`unknown event ${event} ${form}: acked BAD_REQUEST with an ack, ignored without; nothing reaches anyone`, async () => {
