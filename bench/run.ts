@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
-import { canPin, hasRedis, startCluster, startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
+import { canPin, hasRedis, startCluster, startSystem, startWorkers, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -55,6 +55,8 @@ export interface BenchReport {
   systems: Record<string, { label: string; result: SystemResult }>;
   /** Fan-out on two service nodes sharing one Redis, next to the single node of the same run. */
   multiNode?: { nodes: number; fanout: Throughput; singleNode: Throughput };
+  /** Fan-out through `--workers`: one worker against two, behind the same primary. */
+  workers?: { one: Throughput; two: Throughput };
 }
 
 async function withServer<T>(
@@ -103,7 +105,18 @@ export async function runBench(sizes: BenchSizes, systems: readonly SystemSpec[]
     const fan = await withServer(service, (server) => fanout(server, sizes), (spec) => startCluster(spec, nodes));
     report.multiNode = { nodes, fanout: fan, singleNode: single };
   }
+  if (service) {
+    log('service: fan-out with --workers 1 and 2');
+    const one = await withServer(service, (server) => fanout(server, sizes), (spec) => startWorkers(spec, 1));
+    const two = await withServer(service, (server) => fanout(server, sizes), (spec) => startWorkers(spec, 2));
+    report.workers = { one, two };
+  }
   return report;
+}
+
+/** `a ÷ b` as a table cell. */
+function ratio(a: number, b: number): string {
+  return b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—';
 }
 
 type Row = [label: string, pick: (r: SystemResult) => number, digits: number, better: 'higher' | 'lower'];
@@ -154,7 +167,6 @@ export function markdownTable(report: BenchReport): string {
   }
   const multi = report.multiNode;
   if (multi) {
-    const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
     lines.push(
       '',
       `| service fan-out (receivers spread over the nodes) | 1 node | ${multi.nodes} nodes + Redis | ratio |`,
@@ -162,6 +174,17 @@ export function markdownTable(report: BenchReport): string {
       `| deliveries/s | ${multi.singleNode.perSecond.toFixed(0)} | ${multi.fanout.perSecond.toFixed(0)} | ${ratio(multi.fanout.perSecond, multi.singleNode.perSecond)} |`,
       `| server CPU µs/delivery (all nodes) | ${multi.singleNode.cpuMicros.toFixed(2)} | ${multi.fanout.cpuMicros.toFixed(2)} | ${ratio(multi.fanout.cpuMicros, multi.singleNode.cpuMicros)} |`,
       `| lost messages | ${multi.singleNode.lost} | ${multi.fanout.lost} | |`,
+    );
+  }
+  const workers = report.workers;
+  if (workers) {
+    lines.push(
+      '',
+      '| service fan-out through `--workers` (all processes on CPU 0) | 1 worker | 2 workers | ratio |',
+      '|---|---:|---:|---:|',
+      `| deliveries/s | ${workers.one.perSecond.toFixed(0)} | ${workers.two.perSecond.toFixed(0)} | ${ratio(workers.two.perSecond, workers.one.perSecond)} |`,
+      `| server CPU µs/delivery (primary and workers) | ${workers.one.cpuMicros.toFixed(2)} | ${workers.two.cpuMicros.toFixed(2)} | ${ratio(workers.two.cpuMicros, workers.one.cpuMicros)} |`,
+      `| lost messages | ${workers.one.lost} | ${workers.two.lost} | |`,
     );
   }
   return lines.join('\n');

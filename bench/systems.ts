@@ -152,6 +152,44 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Pids of the processes descending from `pid` (the workers of `--workers`), read from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "<pid> (<comm>) <state> <ppid> …"; comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (const child of children.get(next) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Starts `spec` with `--workers <workers>`: a primary that routes connections to worker processes (all
+ * pinned like any other system, as workers inherit the primary's CPU affinity). CPU is summed over the
+ * primary and its workers.
+ */
+export async function startWorkers(spec: SystemSpec, workers: number): Promise<RunningServer> {
+  const server = await startSystem({ ...spec, args: [...spec.args, '--workers', String(workers)] });
+  return {
+    ...server,
+    cpuNs: () => [server.pid, ...descendants(server.pid)].reduce((sum, pid) => sum + processCpuNs(pid), 0),
+  };
+}
+
 /** Whether a `redis-server` binary is on the PATH (the multi-node scenario needs one). */
 export const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 

@@ -36,8 +36,15 @@ describe('benchmark harness (quick mode)', function () {
       expect(report.multiNode?.fanout.perSecond).to.be.greaterThan(0);
       expect(report.multiNode?.fanout.lost, 'two nodes lost').to.equal(0);
     }
+    for (const [label, phase] of Object.entries(report.workers ?? {})) {
+      expect(phase.perSecond, `--workers ${label} throughput`).to.be.greaterThan(0);
+      expect(phase.cpuMicros, `--workers ${label} CPU per delivery`).to.be.greaterThan(0);
+      expect(phase.lost, `--workers ${label} lost`).to.equal(0);
+    }
+    expect(Object.keys(report.workers ?? {}), 'the --workers scenario ran').to.deep.equal(['one', 'two']);
     const table = markdownTable(report);
     expect(table).to.include('| fan-out: deliveries/s |');
     expect(table).to.include('service ÷ raw-ws-coalesced');
+    expect(table).to.include('through `--workers`');
   });
 });
