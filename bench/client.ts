@@ -6,6 +6,9 @@
 import { WebSocket } from 'ws';
 import { connectPacket, eventPacket, parseFrame } from './framing.js';
 
+/** How long a client may take from TCP connect to the namespace's connect packet. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Called with the raw JSON array text of each event, e.g. `["EVENT",{...}]`. */
 export type EventHandler = (body: string) => void;
 
@@ -30,7 +33,20 @@ export class BenchClient {
     });
     const client = new BenchClient(ws, nsp);
     return new Promise((resolve, reject) => {
-      ws.once('error', reject);
+      // A connection the server drops or never answers fails the run, rather than hanging it.
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`${nsp}: not connected within ${CONNECT_TIMEOUT_MS} ms`));
+      }, CONNECT_TIMEOUT_MS);
+      const onClose = (code: number): void => {
+        clearTimeout(timer);
+        reject(new Error(`${nsp}: connection closed (${code}) before the namespace connected`));
+      };
+      ws.once('close', onClose);
+      ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
       ws.on('message', (data: Buffer) => {
         const frame = data.toString();
         // Hot path first: events and acks of the connected namespace.
@@ -54,7 +70,8 @@ export class BenchClient {
           case 'connect': {
             const match = /"sid":"([^"]+)"/.exec(packet.body);
             client.id = match?.[1] ?? '';
-            ws.off('error', reject);
+            clearTimeout(timer);
+            ws.off('close', onClose);
             resolve(client);
             break;
           }
