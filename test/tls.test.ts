@@ -11,7 +11,7 @@ import { generateSelfSigned, loadTls, type TlsMaterial } from '../lib/tls.js';
 import { OptionError } from '../lib/options.js';
 import { startServer } from './support/server.js';
 import { onTeardown } from './support/teardown.js';
-import { ack, withDeadline } from './support/wait.js';
+import { ack, barrier, collect, withDeadline } from './support/wait.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** DER of the sha256WithRSAEncryption OID (1.2.840.113549.1.1.11); Node 20's X509Certificate does not name the algorithm. */
@@ -251,6 +251,22 @@ describe('TLS material (lib/tls.ts)', () => {
       expect(served.status).to.equal(200);
       const cached = new X509Certificate(await readFile((await cacheFiles(cacheDir)).certFile, 'utf8'));
       expect(served.fingerprint).to.equal(cached.fingerprint256);
+    });
+
+    it('delivers broadcasts over TLS to WebSocket, upgraded and legacy clients, in order', async () => {
+      const srv = await startServer({ tls: { kind: 'self-signed', cacheDir: await tempDir() } });
+      const clients = await Promise.all([
+        srv.connect('/layout', { rejectUnauthorized: false, transports: ['websocket'] }),
+        srv.connect('/layout', { rejectUnauthorized: false }),
+        srv.connectLegacy('/layout', { rejectUnauthorized: false, transports: ['websocket'] }),
+      ]);
+      const sender = await srv.connect('/layout', { rejectUnauthorized: false, transports: ['websocket'] });
+      for (const [i, client] of clients.entries()) await ack(client, 'JOIN', { room: 'r', name: `c${i}` });
+      await ack(sender, 'JOIN', { room: 'r', name: 'sender' });
+      const seen = clients.map((client) => collect(client, 'EVENT'));
+      for (let message = 0; message < 3; message++) await ack(sender, 'NOTIFY', { room: 'r', message });
+      for (const client of clients) await barrier(client);
+      for (const events of seen) expect(events.map((event) => (event as { message: unknown }).message)).to.deep.equal([0, 1, 2]);
     });
 
     it('refuses an untrusted self-signed certificate by default', async () => {
