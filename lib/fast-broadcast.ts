@@ -45,7 +45,8 @@ const socketIoBroadcast = Object.getOwnPropertyDescriptor(Adapter.prototype, 'br
 
 const broadcast: Broadcast = function broadcast(packet, opts) {
   const flags = opts.flags ?? {};
-  // A volatile broadcast is dropped for clients that cannot take it now: Socket.IO decides that.
+  // A volatile broadcast is dropped for clients that cannot take it now (a backed-up socket makes the
+  // transport unwritable, see lib/write-coalescing.ts): Socket.IO's path decides that per client.
   if (flags.volatile) {
     socketIoBroadcast.call(this, packet, opts);
     return;

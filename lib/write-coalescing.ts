@@ -28,7 +28,14 @@ let uncorkScheduled = false;
 
 function uncorkAll(): void {
   uncorkScheduled = false;
-  for (const socket of corked) socket.uncork();
+  for (const socket of corked) {
+    try {
+      socket.uncork();
+    } catch (err) {
+      // Never leave a socket corked (its later frames would wait forever): drop the connection instead.
+      socket.destroy(err instanceof Error ? err : undefined);
+    }
+  }
   corked.clear();
 }
 
@@ -60,7 +67,19 @@ export function broadcastFrame(frame: Buffer[]): Buffer {
 /** The fields of Engine.IO's transport and `ws` this transport relies on (not in their public types). */
 interface TransportInternals {
   perMessageDeflate: unknown;
-  socket: { send(data: unknown): void };
+  socket: { send(data: unknown): void; readyState: number };
+}
+
+/** `ws`'s `WebSocket.OPEN`: after the close handshake starts, nothing more may be written directly. */
+const WS_OPEN = 1;
+
+/** The transport a TCP socket carries, for the socket's shared `drain` listener. */
+const carriedTransport = Symbol('carriedTransport');
+type CarryingSocket = NetSocket & { [carriedTransport]?: CoalescingWebSocket };
+
+/** A client's socket drained after back-pressure: Engine.IO may flush what it held back (`ready`). */
+function onSocketDrain(this: CarryingSocket): void {
+  this[carriedTransport]?.emit('ready');
 }
 
 /** The fields of an Engine.IO socket {@link writeToConnection} checks (not in its public type). */
@@ -72,6 +91,26 @@ interface EngineConnection {
 
 class CoalescingWebSocket extends WebSocketTransport {
   private readonly tcp: NetSocket | undefined;
+  /** Engine.IO's own notion of writable (it sets it); see the `writable` accessor below. */
+  private gateOpen = true;
+
+  /**
+   * Writable as Engine.IO sees it: its own flag (it closes the gate while its own path has a write in
+   * flight) and the client's socket not backed up past its high-water mark. Socket.IO drops volatile
+   * packets for a connection that is not writable, and Engine.IO holds other packets back until the socket
+   * drains (`ready`, see `onSocketDrain`), as it does for a write in flight. Defined on the prototype by
+   * hand because the base class declares a plain field, which TypeScript will not let an accessor override.
+   */
+  static {
+    Object.defineProperty(this.prototype, 'writable', {
+      get(this: CoalescingWebSocket): boolean {
+        return this.gateOpen && !(this.tcp?.writableNeedDrain ?? false);
+      },
+      set(this: CoalescingWebSocket, value: boolean) {
+        this.gateOpen = value;
+      },
+    });
+  }
   /** `ws` frames and writes a packet that was not pre-encoded (acks, single emits, pings). */
   private readonly sendEncoded = (data: unknown): void => (this as unknown as TransportInternals).socket.send(data);
 
@@ -79,13 +118,22 @@ class CoalescingWebSocket extends WebSocketTransport {
     super(req);
     const raw: unknown = req.websocket?._socket;
     this.tcp = raw instanceof NetSocket ? raw : undefined;
+    if (this.tcp) {
+      (this.tcp as CarryingSocket)[carriedTransport] = this;
+      this.tcp.on('drain', onSocketDrain);
+    }
   }
 
-  /** The TCP socket, if frames may be written to it directly (open, and no per-message deflate). */
+  /**
+   * The TCP socket, if frames may be written to it directly: open at both ends (after a close frame
+   * nothing may follow), and no per-message deflate. Otherwise Engine.IO's own path takes over.
+   */
   private usableSocket(): NetSocket | undefined {
     const tcp = this.tcp;
-    return tcp && !tcp.destroyed && !(this as unknown as TransportInternals).perMessageDeflate ? tcp : undefined;
+    const internals = this as unknown as TransportInternals;
+    return tcp && !tcp.destroyed && !tcp.writableEnded && internals.socket.readyState === WS_OPEN && !internals.perMessageDeflate ? tcp : undefined;
   }
+
 
   /**
    * Queues a complete WebSocket frame in this turn's write, or returns false if this connection cannot take

@@ -93,6 +93,30 @@ describe('broadcast delivery', () => {
     expect(await volatile).to.equal('v');
   });
 
+  it('drops volatile packets for a client whose socket is backed up, never other packets, and recovers', async () => {
+    const srv = await startServer();
+    const client = await srv.connect('/layout', { transports: ['websocket'] });
+    await ack(client, 'JOIN', { room: 'r', name: 'a' });
+    const nsp = srv.app.io.of('/layout');
+    const socket = serverSocket(srv, '/layout', client.id);
+    const volatile = collect<number>(client, 'VOLATILE');
+    const reliable = collect<number>(client, 'RELIABLE');
+    // 100 × 10 kB in one turn, far past the socket's 16 kB high-water mark before anything leaves it.
+    const big = 'x'.repeat(10_000);
+    for (let i = 0; i < 100; i++) {
+      if (i % 2 === 0) socket.volatile.emit('VOLATILE', i, big);
+      else nsp.volatile.to('room:r').emit('VOLATILE', i, big);
+      socket.emit('RELIABLE', i, big);
+    }
+    await barrier(client);
+    expect(volatile.length).to.be.within(1, 99);
+    expect(reliable).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
+    // Once the socket has drained, volatile packets flow again.
+    const after = next<number>(client, 'VOLATILE');
+    socket.volatile.emit('VOLATILE', 1000);
+    expect(await after).to.equal(1000);
+  });
+
   it('sends nothing to a client that disconnected, and keeps serving the others', async () => {
     const srv = await startServer();
     const [gone, stays] = await Promise.all([srv.connect('/layout', { transports: ['websocket'] }), srv.connect('/layout', { transports: ['websocket'] })]);
