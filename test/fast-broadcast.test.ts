@@ -1,16 +1,9 @@
 import { expect } from 'chai';
 import { startServer, type TestServer } from './support/server.js';
-import { ack, barrier, collect, next, silent, type EventSocket } from './support/wait.js';
+import { ack, barrier, collect, inOrder, next, silent } from './support/wait.js';
 
 // Broadcasts reach WebSocket clients through a direct write (lib/fast-broadcast.ts) and every other client
 // through Socket.IO's own path: whatever path a client is on, it gets each broadcast once, in order.
-
-/** Records `events` on `socket` in arrival order as `[event, payload]` pairs. */
-function inOrder(socket: EventSocket, events: readonly string[]): [string, unknown][] {
-  const seen: [string, unknown][] = [];
-  for (const event of events) socket.on(event, (payload: unknown) => seen.push([event, payload]));
-  return seen;
-}
 
 /** The server-side socket of a client, by id. */
 function serverSocket(srv: TestServer, ns: string, id: string | undefined) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import legacyIo, { type LegacyOptions } from 'socket.io-client-v2';
 import { startServer, type TestServer } from './support/server.js';
 import { onTeardown } from './support/teardown.js';
-import { ack, barrier, collect, next, silent, withDeadline, type EventSocket } from './support/wait.js';
+import { ack, barrier, collect, inOrder, next, silent, withDeadline } from './support/wait.js';
 
 // The original service's real clients are socket.io-client 1.7/2.x (Engine.IO protocol 3) that send every
 // payload as a JSON string. Every scenario runs over both ways such a client reaches the server.
@@ -10,13 +10,6 @@ const TRANSPORTS: readonly { label: string; options: LegacyOptions }[] = [
   { label: 'polling upgraded to websocket', options: {} },
   { label: 'websocket only', options: { transports: ['websocket'] } },
 ];
-
-/** Records `events` on `socket` in arrival order as `[event, payload]` pairs (v2 sockets have no onAny). */
-function inOrder(socket: EventSocket, events: readonly string[]): [string, unknown][] {
-  const seen: [string, unknown][] = [];
-  for (const event of events) socket.on(event, (payload: unknown) => seen.push([event, payload]));
-  return seen;
-}
 
 /** The server-side Engine.IO connection of a client socket, to check what the legacy client really speaks. */
 function serverConn(srv: TestServer, ns: string, id: string) {

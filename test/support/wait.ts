@@ -29,6 +29,13 @@ export function next<T = unknown>(socket: EventSocket, event: string, ms = DEADL
   return withDeadline(received, `event ${event}`, ms).finally(() => socket.off(event, listener));
 }
 
+/** Records `events` on `socket` in arrival order as `[event, payload]` pairs (v2 sockets have no onAny). */
+export function inOrder(socket: EventSocket, events: readonly string[]): [string, unknown][] {
+  const seen: [string, unknown][] = [];
+  for (const event of events) socket.on(event, (payload: unknown) => seen.push([event, payload]));
+  return seen;
+}
+
 /** Collects every `event` on `socket` from now on, in arrival order. */
 export function collect<T = unknown>(socket: EventSocket, event: string): T[] {
   const seen: T[] = [];
