@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createApp, type App } from './lib/app.js';
-import { createWorkersCluster } from './lib/cluster-workers.js';
-import { createLogger } from './lib/logger.js';
+import { createCluster } from './lib/cluster/index.js';
+import { createLogger } from './lib/runtime/logger.js';
+import { OptionError } from './lib/config/errors.js';
+import { DEFAULT_OPTIONS, DEFAULT_REDIS_PREFIX, LOG_LEVELS, type LogLevel, type ServiceOptions } from './lib/config/options.js';
 import {
-  DEFAULT_OPTIONS,
-  LOG_LEVELS,
-  OptionError,
   parseBoolean,
   parseByteSize,
   parseCorsOrigin,
@@ -25,13 +24,11 @@ import {
   parseRedisDatabase,
   parseRedisUrl,
   parseWorkers,
-  DEFAULT_REDIS_PREFIX,
-  type LogLevel,
-  type ServiceOptions,
-} from './lib/options.js';
-import { packageRoot, packageVersion } from './lib/package.js';
-import { loadSitesFile, sitesFromEnv } from './lib/sites-config.js';
-import { isWorkerProcess, serveWorker, startPrimary, workerId, type Primary } from './lib/workers.js';
+} from './lib/config/parse.js';
+import { packageRoot, packageVersion } from './lib/runtime/package.js';
+import { sitesFromEnv } from './lib/config/sites-env.js';
+import { loadSitesFile } from './lib/config/sites-file.js';
+import { isWorkerProcess, serveWorker, startPrimary, workerId, type Primary } from './lib/runtime/worker-processes.js';
 
 /** Exit code for a usage error: a bad flag, environment variable or file. */
 const EXIT_USAGE = 2;
@@ -91,6 +88,7 @@ function buildProgram(): Command {
     .addOption(new Option('-r, --redis <url>', 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory').env('REDIS_URL').argParser(arg(parseRedisUrl)))
     .addOption(new Option('-d, --database <n>', 'Redis logical database (with --redis)').env('REDIS_DB').argParser(arg(parseRedisDatabase)))
     .addOption(new Option('--workers <n>', "processes on this machine sharing the port (node:cluster): an integer, or 'auto' for one per CPU core").env('WORKERS').default(1).argParser(arg(parseWorkers)))
+    .addOption(new Option('--no-fast-path', 'run on the libraries\' own code paths only, without the patches of lib/engine/ [env: FAST_PATH=off]'))
     .addOption(new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channels; the same on every node of one deployment').env('REDIS_PREFIX').default(DEFAULT_REDIS_PREFIX))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
@@ -119,6 +117,8 @@ interface ParsedFlags {
   database?: number;
   redisPrefix: string;
   workers: number;
+  /** false with --no-fast-path; commander sets the negated flag's default to true. */
+  fastPath: boolean;
 }
 
 /** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
@@ -128,6 +128,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
   // boolean variables are read here with explicit true/false values.
   const https = flags.https ?? (env.HTTPS !== undefined && parseBoolean(env.HTTPS, 'HTTPS'));
   const verbose = flags.verbose ?? (env.VERBOSE !== undefined && parseBoolean(env.VERBOSE, 'VERBOSE'));
+  const fastPath = program.getOptionValueSource('fastPath') === 'cli' ? flags.fastPath : env.FAST_PATH === undefined || parseBoolean(env.FAST_PATH, 'FAST_PATH');
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw new OptionError('--cert and --key must be given together');
   }
@@ -163,6 +164,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     maxIdLength: flags.maxIdLength,
     access,
     redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
+    fastPath,
   };
 }
 
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
     if (worker) {
       // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.
       const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
-      app = await createApp(options, { log, ...(options.redis ? {} : { cluster: createWorkersCluster() }) });
+      app = await createApp(options, { log, ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers' }, log) }) });
     } else {
       // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
       app = await createApp(options);

@@ -1,23 +1,26 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { createCluster, type Cluster } from './cluster.js';
-import { errorBody, registerHttpRoutes } from './http.js';
-import { createLogger } from './logger.js';
+import { createCluster, type Cluster } from './cluster/index.js';
+import { sendFrameworkError } from './http/errors.js';
+import { DebugRequestLogs } from './http/request-logs.js';
+import { registerHttpRoutes } from './http/routes.js';
+import { bindHostOrAll, serviceUrls } from './runtime/listen.js';
+import { createLogger } from './runtime/logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
-import { DEFAULT_OPTIONS, type ServiceOptions } from './options.js';
-import { mountForwarding } from './forwarding.js';
-import { registerPushRoutes } from './push.js';
-import { guardBuiltins, mountSites } from './sites.js';
-import { roomKey } from './rooms.js';
-import { loadTls } from './tls.js';
-import { installWriteCoalescing } from './write-coalescing.js';
-import { installConnectionFootprint } from './connection-footprint.js';
-import { installFastBroadcast } from './fast-broadcast.js';
+import { DEFAULT_OPTIONS, type ServiceOptions } from './config/options.js';
+import { mountForwarding } from './namespaces/forwarding.js';
+import { registerPushRoutes } from './sites/push.js';
+import { guardBuiltins, mountSites } from './sites/mount.js';
+import { roomKey } from './core/rooms.js';
+import { loadTls } from './config/tls.js';
+import { installWriteCoalescing } from './engine/websocket-transport.js';
+import { installConnectionFootprint } from './engine/connection-footprint.js';
+import { installFastBroadcast } from './engine/fast-broadcast.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -74,9 +77,11 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
 
-  installWriteCoalescing();
-  installFastBroadcast();
-  const cluster = deps.cluster ?? createCluster(config.redis, log);
+  if (config.fastPath) {
+    installWriteCoalescing();
+    installFastBroadcast();
+  }
+  const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
   const io = new Server(http.server, {
     // Set here, before any namespace exists: a namespace takes the adapter it is created with.
     ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
@@ -86,7 +91,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
     cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
   });
-  installConnectionFootprint(io);
+  if (config.fastPath) installConnectionFootprint(io);
 
   const socketLog = log.child({ component: 'socket' });
   const layoutConfig = { maxIdLength: config.maxIdLength, maxRoomsPerSocket: config.maxRoomsPerSocket };
@@ -143,54 +148,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   };
 }
 
-/** The URLs to reach a service bound to `host` (undefined: all interfaces) and `port` by, for the start line. */
-export function serviceUrls(https: boolean, host: string | undefined, port: number): string[] {
-  const scheme = https ? 'https' : 'http';
-  const hosts = host === undefined || host === '::' || host === '0.0.0.0' ? ['localhost'] : [host];
-  return hosts.map((name) => `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}`);
-}
-
-/** Errors fastify raises before routing (a malformed URL) get the same JSON body as every other 400. */
-function sendFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).send(errorBody('BAD_REQUEST', error.message));
-}
-
-/** Per-request lines at info would flood the log under bus traffic: request logs go to debug. */
-class DebugRequestLogs extends LogController {
-  override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: withoutApiKey(request.url) }, 'incoming request');
-  }
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, err: error ?? undefined }, 'request completed');
-  }
-  override routeNotFound(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: withoutApiKey(request.url) }, 'route not found');
-  }
-}
-
-/** `POST /send?apiKey=…` carries a secret in its URL: request logs show it redacted. */
-function withoutApiKey(url: string): string {
-  return url.replace(/([?&]apiKey=)[^&]*/gi, '$1[redacted]');
-}
-
 /** fastify logs each bound address; worded so that it reads as the detail of the service's own start line. */
 const listenTextResolver = (address: string): string => `bound to ${address}`;
 
-/**
- * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on
- * machines without IPv6 (as Node itself does; fastify alone would bind only localhost).
- */
+/** Binds the configured host, or all interfaces; resolves with the bound port. */
 async function listenWithFallback(http: FastifyInstance, config: ServiceOptions): Promise<number> {
-  if (config.host !== undefined) {
-    await http.listen({ port: config.port, host: config.host, listenTextResolver });
-  } else {
-    try {
-      await http.listen({ port: config.port, host: '::', listenTextResolver });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
-      await http.listen({ port: config.port, host: '0.0.0.0', listenTextResolver });
-    }
-  }
+  await bindHostOrAll(config.host, async (host) => {
+    await http.listen({ port: config.port, host, listenTextResolver });
+  });
   return (http.server.address() as AddressInfo).port;
 }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { verifySecret, type Secret } from '../secrets.js';
-import type { AuthConfig } from '../sites-config.js';
-import { authError, type AuthMiddleware } from './token-url.js';
+import { verifySecret, type Secret } from '../config/secrets.js';
+import type { AuthConfig } from '../config/access.js';
+import { authError, type AuthMiddleware } from './types.js';
 
 type CredentialsAuth = Extract<AuthConfig, { mode: 'credentials' }>;
 

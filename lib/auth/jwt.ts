@@ -4,15 +4,12 @@ import type { Socket } from 'socket.io';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { AuthConfig } from '../sites-config.js';
-import { idOrObjectPayload } from '../validate.js';
+import type { AuthConfig } from '../config/access.js';
+import { idOrObjectPayload } from '../core/validate.js';
 import { setIdentity } from './identity.js';
-import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './token-url.js';
+import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
-
-/** Leaves rooms an earlier token granted and a fresh one no longer does. */
-export type LeaveRooms = (socket: Socket, rooms: readonly string[]) => void;
 
 /** The client event that replaces a socket's token before it expires: `AUTH { token }` or `AUTH token`. */
 export const REFRESH_EVENT = 'AUTH';

@@ -1,40 +1,10 @@
 import type { Logger } from 'pino';
-import type { ExtendedError, Socket } from 'socket.io';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { AuthConfig } from '../sites-config.js';
+import type { AuthConfig } from '../config/access.js';
 import { setIdentity } from './identity.js';
-
-/** A Socket.IO namespace middleware. */
-export type AuthMiddleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
-
-/** Limits the rooms an auth backend returns are held to, the same as rooms joined by a client. */
-export interface AuthLimits {
-  readonly maxIdLength: number;
-  readonly maxRoomsPerSocket: number;
-}
-
-/** Joins the rooms of an authenticated socket: the caller decides how room names map to adapter rooms. */
-export type JoinRooms = (socket: Socket, rooms: readonly string[]) => void;
-
-/**
- * The error a rejected handshake carries to the client: `connect_error` with `err.message` and
- * `err.data.code`.
- */
-export function authError(code: ErrorCode, message: string): ExtendedError {
-  const err: ExtendedError = new Error(message);
-  err.data = { code, message };
-  return err;
-}
-
-/** The token of a handshake: `auth: { token }` (v4 clients) or `?token=` (every client, as in the original). */
-export function handshakeToken(socket: Socket): string | undefined {
-  const auth: unknown = socket.handshake.auth;
-  if (typeof auth === 'object' && auth !== null && 'token' in auth && typeof auth.token === 'string' && auth.token !== '') return auth.token;
-  const query = socket.handshake.query.token;
-  return typeof query === 'string' && query !== '' ? query : undefined;
-}
+import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './types.js';
 
 /**
  * Mode token-url: the service asks the site's `url` with `Authorization: <scheme> <token>` and joins the JSON

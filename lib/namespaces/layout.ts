@@ -5,11 +5,10 @@ import {
   type LayoutServerToClientEvents,
   type ProtocolLimits,
 } from '../../protocol/index.js';
-import { memoryDirectory } from '../cluster-memory.js';
-import type { JoinStamps, RoomDirectory } from '../cluster.js';
-import { requireArgs, type RequestHandler } from '../reply.js';
-import { assertRoomCapacity, roomKey } from '../rooms.js';
-import { compileValidator, parseWirePayload } from '../validate.js';
+import type { JoinStamps, RoomDirectory } from '../cluster/types.js';
+import { requireArgs, type RequestHandler } from '../core/reply.js';
+import { assertRoomCapacity, roomKey, type RoomPublisher } from '../core/rooms.js';
+import { compileValidator, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */
@@ -26,19 +25,13 @@ export interface LayoutConfig extends ProtocolLimits {
   readonly maxRoomsPerSocket: number;
 }
 
-/** Handle on a mounted layout-protocol namespace, for publishers outside Socket.IO (HTTP). */
-export interface LayoutChannel {
-  /** Sends `EVENT {sender, room, message}` to every socket in `room`. */
-  publish(room: string, sender: string, message: unknown): void;
-}
-
 /** Display name used for senders that never JOINed with a name. */
 const UNKNOWN_SENDER = 'unknown';
 
 /**
  * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT) on `nsp`. `/bus` mounts the same.
  */
-export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger, directory: RoomDirectory = memoryDirectory): LayoutChannel {
+export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger, directory: RoomDirectory): RoomPublisher {
   const schemas = layoutRequestSchemas(config);
   const validate = {
     JOIN: compileValidator(schemas.JOIN),

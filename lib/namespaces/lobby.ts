@@ -6,13 +6,12 @@ import {
   type ProtocolLimits,
   type RtcSignalRequest,
 } from '../../protocol/index.js';
-import { memoryDirectory } from '../cluster-memory.js';
-import type { RoomDirectory } from '../cluster.js';
-import { RequestError } from '../errors.js';
-import { andThen } from '../maybe.js';
-import { requestListener, requireArgs, type RequestHandler } from '../reply.js';
-import { roomKey } from '../rooms.js';
-import { compileValidator, idOrObjectPayload, parseWirePayload } from '../validate.js';
+import type { RoomDirectory } from '../cluster/types.js';
+import { RequestError } from '../core/errors.js';
+import { andThen } from '../core/maybe.js';
+import { requestListener, requireArgs, type RequestHandler } from '../core/reply.js';
+import { roomKey } from '../core/rooms.js';
+import { compileValidator, idOrObjectPayload, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/lobby`: the one lobby the socket is in, if any. */
@@ -28,7 +27,7 @@ type LobbySocket = ProtocolSocket<LobbyClientToServerEvents, LobbyServerToClient
  * Mounts the `/lobby` protocol (JOIN, LEAVE, BROADCAST, RTCSIGNAL → JOINED, PEERS, LEFT, MESSAGE,
  * RTCSIGNAL) on `nsp`. A socket is in at most one lobby; peers are socket ids.
  */
-export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Logger, directory: RoomDirectory = memoryDirectory): void {
+export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Logger, directory: RoomDirectory): void {
   const schemas = lobbyRequestSchemas(limits);
   const validate = {
     LOBBY: compileValidator(schemas.LOBBY),

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { ErrorEvent } from '../../protocol/index.js';
-import { slimSocket } from '../connection-footprint.js';
-import { requestListener, unknownEventListener, type RequestHandler } from '../reply.js';
+import { slimSocket } from '../engine/connection-footprint.js';
+import { requestListener, unknownEventListener, type RequestHandler } from '../core/reply.js';
 
 /**
  * The server-side view of a client's event map: every argument is untrusted until validated, so the

@@ -7,9 +7,9 @@ import {
   type TriggerClientToServerEvents,
   type TriggerServerToClientEvents,
 } from '../../protocol/index.js';
-import { requireArgs, type RequestHandler } from '../reply.js';
-import { assertRoomCapacity, roomKey } from '../rooms.js';
-import { compileValidator, idOrObjectPayload } from '../validate.js';
+import { requireArgs, type RequestHandler } from '../core/reply.js';
+import { assertRoomCapacity, roomKey } from '../core/rooms.js';
+import { compileValidator, idOrObjectPayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** The server's typed `/trigger` namespace. */

@@ -17,7 +17,7 @@ export const CHILD_DEADLINE_MS = 10_000;
 
 /** Every environment variable the CLI reads; cleared so that the developer's shell cannot change a test. */
 const CLI_ENV = ['PORT', 'HOST', 'HTTPS', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'VERBOSE', 'LOG_LEVEL', 'LOG_FORMAT', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'MAX_ROOMS', 'MAX_ID_LENGTH',
-  'CONFIG', 'SITE_NAME', 'AUTH_URL', 'AUTH_SCHEME', 'AUTH_TIMEOUT_MS', 'API_KEY', 'USER_ROOM_PREFIX', 'UPDATE_USER_URL', 'REDIS_URL', 'REDIS_DB', 'REDIS_PREFIX', 'WORKERS'];
+  'CONFIG', 'SITE_NAME', 'AUTH_URL', 'AUTH_SCHEME', 'AUTH_TIMEOUT_MS', 'API_KEY', 'USER_ROOM_PREFIX', 'UPDATE_USER_URL', 'REDIS_URL', 'REDIS_DB', 'REDIS_PREFIX', 'WORKERS', 'FAST_PATH'];
 
 /** How a child process ended, with everything it wrote. */
 export interface CliExit {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Context } from 'mocha';
-import type { RedisOptions } from '../../lib/options.js';
+import type { RedisOptions } from '../../lib/config/options.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 

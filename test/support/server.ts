@@ -1,7 +1,7 @@
 import { io as ioV4, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import legacyIo, { type LegacyOptions, type LegacySocket } from 'socket.io-client-v2';
 import { createApp, type App } from '../../lib/app.js';
-import type { ServiceOptions } from '../../lib/options.js';
+import type { ServiceOptions } from '../../lib/config/options.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 

@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { RedisOptions } from '../config/options.js';
+import { memoryCluster } from './memory.js';
+import { createRedisCluster } from './redis.js';
+import type { Cluster } from './types.js';
+import { createWorkersCluster } from './workers.js';
+
+export type * from './types.js';
+
+/** Which backend {@link createCluster} builds. */
+export type ClusterChoice =
+  /** One process: Socket.IO's in-memory adapter. */
+  | { readonly mode: 'memory' }
+  /** Nodes anywhere sharing one Redis. */
+  | { readonly mode: 'redis'; readonly redis: RedisOptions }
+  /** The `--workers` processes of one machine, relaying through their primary. */
+  | { readonly mode: 'workers' };
+
+/**
+ * The one place that chooses the backend. Never waits for Redis: a node whose Redis is down starts,
+ * reports not ready, and connects when it can.
+ */
+export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
+  switch (choice.mode) {
+    case 'memory':
+      return memoryCluster;
+    case 'redis':
+      return createRedisCluster(choice.redis, log.child({ component: 'redis' }));
+    case 'workers':
+      return createWorkersCluster();
+  }
+}

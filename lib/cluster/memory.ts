@@ -1,0 +1,35 @@
+import type { Cluster, RoomDirectory } from './types.js';
+
+/**
+ * One process: every member is local. Lookups read the adapter's room sets directly and synchronously, and
+ * the sets' insertion order is the join order, so nothing is stamped.
+ */
+export const memoryDirectory: RoomDirectory = {
+  memberIds(nsp, key) {
+    const room = nsp.adapter.rooms.get(key);
+    // A fresh array: the caller sends it (PEERS) and the set changes as the newcomer joins.
+    return room ? [...room] : [];
+  },
+  isMember(nsp, key, id) {
+    return nsp.adapter.rooms.get(key)?.has(id) ?? false;
+  },
+  members(nsp, key) {
+    // fetchSockets walks the room's member set, which keeps insertion (= join) order.
+    return nsp.in(key).fetchSockets();
+  },
+  noteJoin() {},
+  noteLeave() {},
+  noteLobby() {},
+};
+
+/** Socket.IO's own in-memory adapter: always ready, nothing to close. */
+export const memoryCluster: Cluster = {
+  mode: 'memory',
+  adapter: undefined,
+  directory: memoryDirectory,
+  isReady: () => true,
+  // Never unready: waiting for `false` would wait forever, so it resolves too.
+  untilReady: () => Promise.resolve(),
+  onLostLobbySocket() {},
+  close: () => Promise.resolve(),
+};

@@ -1,0 +1,83 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Logger } from 'pino';
+import type { RedisOptions } from '../config/options.js';
+import { clusterDirectory } from './directory.js';
+import { newClient, redactedUrl } from './redis-client.js';
+import { LobbyRegistry } from './node-registry.js';
+import { watchAdapterClients } from './redis-readiness.js';
+import type { Cluster } from './types.js';
+
+/**
+ * How long an idle stream read blocks. Short, because a closing node's reader only notices the close when
+ * its read returns; a read returns at once when there is something to read, so this costs no latency.
+ */
+const READ_BLOCK_MS = 1000;
+
+/**
+ * Redis backend: `@socket.io/redis-streams-adapter` (broadcasts through one Redis stream, requests such as
+ * fetchSockets through pub/sub). Chosen over `@socket.io/redis-adapter` because it is the only official
+ * adapter that supports connection state recovery across nodes (which reliable delivery will need), and
+ * because a stream read resumes from its last offset after a reconnect, so a Redis restart loses no
+ * subscription. See README "Scaling out".
+ *
+ * The client connects in the background and reconnects forever: a node whose Redis is down serves its
+ * local clients, reports 503 on /readyz and joins the cluster when Redis comes up.
+ */
+export function createRedisCluster(options: RedisOptions, log: Logger): Cluster {
+  const client = newClient(options);
+  const where = redactedUrl(options.url);
+  let down = true;
+  client.on('ready', () => {
+    down = false;
+    log.info({ redis: where }, 'redis connected');
+  });
+  client.on('error', (err: Error) => {
+    // node-redis emits an error per failed reconnect attempt: log the first of each outage only.
+    if (down && lastError === err.message) return;
+    lastError = err.message;
+    down = true;
+    log.error({ redis: where, err: err.message }, 'redis unavailable: not ready, reconnecting');
+  });
+  let lastError: string | undefined;
+  let closed = false;
+  client.connect().catch((err: unknown) => {
+    if (!closed) log.error({ redis: where, err }, 'redis client gave up');
+  });
+
+  const streamName = `${options.prefix}:stream`;
+  const readiness = watchAdapterClients(client, streamName);
+  const adapter = createAdapter(client, {
+    streamName,
+    channelPrefix: options.prefix,
+    sessionKeyPrefix: `${options.prefix}:session:`,
+    blockTimeInMs: READ_BLOCK_MS,
+  });
+
+  const isReady = (): boolean => client.isReady && readiness.live();
+  const registry = new LobbyRegistry(client, options.prefix, log);
+  void readiness.until(true).then(() => {
+    if (!closed) log.info({ redis: where, prefix: options.prefix }, 'cluster ready: reading the stream and subscribed');
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    mode: 'redis',
+    adapter,
+    directory: clusterDirectory(isReady, registry),
+    onLostLobbySocket(announce) {
+      registry.start(announce);
+      // Registered at once on (re)connect, so that a node that dies a moment after it came up is still found.
+      client.on('ready', () => void registry.sweep());
+    },
+    isReady,
+    untilReady: (ready = true) => readiness.until(ready),
+    close() {
+      // After io.close(): the adapter has stopped using the connections; the stream reader's blocking read
+      // and any connection still trying to reach a Redis that is down would otherwise keep the process up.
+      closing ??= registry.stop().then(() => {
+        closed = true;
+        readiness.destroy();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { createAdapter } from '@socket.io/cluster-adapter';
+import type { Cluster } from './types.js';
+import { clusterDirectory } from './directory.js';
+
+/**
+ * The `--workers` processes of one machine without Redis: `@socket.io/cluster-adapter` relays broadcasts
+ * and requests (fetchSockets) through the primary's IPC channels (the primary calls `setupPrimary()`, see
+ * lib/runtime/worker-processes.ts). Lookups use the same cluster-wide fetchSockets directory as the Redis mode. The IPC
+ * channel is up for as long as the worker lives, so a worker is always ready; the workers live and die
+ * with their primary, so no lobby registry is needed either.
+ */
+export function createWorkersCluster(): Cluster {
+  return {
+    mode: 'workers',
+    adapter: createAdapter(),
+    directory: clusterDirectory(() => true),
+    isReady: () => true,
+    untilReady: () => Promise.resolve(),
+    onLostLobbySocket() {},
+    close: () => Promise.resolve(),
+  };
+}

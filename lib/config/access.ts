@@ -1,0 +1,83 @@
+import type { KeyObject } from 'node:crypto';
+import { Namespaces } from '../../protocol/index.js';
+import type { Secret } from './secrets.js';
+
+/** How long a token-url or updateUserUrl request may take unless the file says otherwise. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
+/** Attempts per updateUserUrl notification unless the file says otherwise. */
+export const DEFAULT_UPDATE_USER_ATTEMPTS = 3;
+
+/** The built-in namespaces that a sites file may give an auth mode, by name. */
+export type BuiltinName = keyof typeof Namespaces;
+/** {@link BuiltinName}s, in the protocol's order. */
+export const BUILTIN_NAMES = Object.keys(Namespaces) as BuiltinName[];
+
+/** How a namespace authenticates its clients. */
+export type AuthConfig =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'token-url';
+      /** Called with `Authorization: <scheme> <token>`; answers a JSON array of room names. */
+      readonly url: string;
+      readonly scheme: string;
+      readonly timeoutMs: number;
+    }
+  | {
+      readonly mode: 'jwt';
+      readonly algorithms: readonly JwtAlgorithm[];
+      /** HS256 key. */
+      readonly hmacKey: KeyObject | undefined;
+      /** RS256 / ES256 public key. */
+      readonly publicKey: KeyObject | undefined;
+      /** Claim holding the array of rooms to join (default `rooms`). */
+      readonly roomsClaim: string;
+      /** Claim holding the user id (default `sub`). */
+      readonly userClaim: string;
+      readonly issuer: string | undefined;
+      readonly audience: string | undefined;
+    }
+  | {
+      readonly mode: 'credentials';
+      /** Password (as a secret: only its hash is kept) by user name. */
+      readonly users: ReadonlyMap<string, Secret>;
+    };
+
+/**
+ * A forwarding namespace: every event a client sends is re-emitted to every socket of the namespace. Either
+ * one namespace (the legacy `/sharedsocket`), or every namespace `/<prefix><name>` (seed 000's `do-`), each
+ * of them isolated from the others.
+ */
+export type ForwardingConfig =
+  | { readonly kind: 'namespace'; readonly namespace: string; readonly auth: AuthConfig }
+  | { readonly kind: 'prefix'; readonly prefix: string; readonly auth: AuthConfig };
+
+/** The JWT algorithms mode jwt accepts. */
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+/** One of {@link JWT_ALGORITHMS}. */
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** One application sharing the deployment: its own namespace, auth and API key. */
+export interface SiteConfig {
+  readonly name: string;
+  /** `/<name>`, as in the original service. */
+  readonly namespace: string;
+  readonly auth: AuthConfig;
+  /** Key of `POST /send?site=<name>`; without one the site cannot be pushed to. */
+  readonly apiKey: Secret | undefined;
+  readonly userRoomPrefix: string | undefined;
+  readonly updateUserUrl: string | undefined;
+  /** Deadline of each `updateUserUrl` attempt. */
+  readonly updateUserTimeoutMs: number;
+  /** Attempts per `updateUserUrl` notification, the first included. */
+  readonly updateUserAttempts: number;
+}
+
+/** Sites and namespace auth, as loaded from a sites file or the environment. */
+export interface AccessConfig {
+  readonly sites: readonly SiteConfig[];
+  /** Auth of the built-in namespaces; a namespace not listed is open (mode none). */
+  readonly builtins: Readonly<Partial<Record<BuiltinName, AuthConfig>>>;
+  /** Forwarding namespaces (opt-in; none by default). */
+  readonly forwarding?: readonly ForwardingConfig[];
+}
+

@@ -1,0 +1,74 @@
+import { DEFAULT_MAX_ID_LENGTH } from '../../protocol/index.js';
+import type { AccessConfig } from './access.js';
+
+/** pino levels accepted by `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How the service gets its TLS material when HTTPS is on. */
+export type TlsSource =
+  | { readonly kind: 'files'; readonly certFile: string; readonly keyFile: string }
+  | { readonly kind: 'self-signed'; readonly cacheDir: string | undefined };
+
+/** Everything `createApp` needs. Built by the CLI from flags and env, or directly by embedders and tests. */
+export interface ServiceOptions {
+  /** TCP port; 0 picks a free one (see `listen()`'s result). */
+  readonly port: number;
+  /** Interface to bind; undefined binds all interfaces (IPv6 and IPv4 where available). */
+  readonly host: string | undefined;
+  /** Serve HTTPS instead of HTTP. */
+  readonly tls: TlsSource | undefined;
+  readonly logLevel: LogLevel;
+  /** Pretty, human-readable logs instead of JSON lines. */
+  readonly prettyLogs: boolean;
+  /** Largest Socket.IO message or HTTP body, in bytes. A socket that sends more is disconnected. */
+  readonly maxPayload: number;
+  /** Allowed browser origins for HTTP long-polling: `'*'` or a list. */
+  readonly corsOrigin: '*' | readonly string[];
+  /** How many rooms one socket may be in at once (its own id room not counted). */
+  readonly maxRoomsPerSocket: number;
+  /** Longest room id, lobby id or display name. */
+  readonly maxIdLength: number;
+  /** Sites (namespaces with their own auth and API key) and the auth of the built-in namespaces. */
+  readonly access: AccessConfig;
+  /** Redis to scale out across processes and machines; undefined keeps the in-memory adapter (one process). */
+  readonly redis: RedisOptions | undefined;
+  /**
+   * Whether the fast paths of lib/engine/ (patches of Socket.IO, Engine.IO and ws internals) are installed.
+   * Off runs everything on the libraries' own code paths: slower, with the same behaviour.
+   */
+  readonly fastPath: boolean;
+}
+
+/** How the service reaches Redis in cluster mode (`--redis`). */
+export interface RedisOptions {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS. */
+  readonly url: string;
+  /** Logical database (`SELECT n`); undefined keeps the URL's (or 0). */
+  readonly database: number | undefined;
+  /**
+   * Prefix of every key and channel the service uses, so that several deployments (or tests) can share
+   * one Redis. Nodes of one deployment must use the same prefix.
+   */
+  readonly prefix: string;
+}
+
+/** Default {@link RedisOptions.prefix}. */
+export const DEFAULT_REDIS_PREFIX = 'realtime-rooms';
+
+/** Defaults of every option; the CLI's `--help` shows the same values. */
+export const DEFAULT_OPTIONS: ServiceOptions = {
+  port: 3000,
+  host: undefined,
+  tls: undefined,
+  logLevel: 'info',
+  prettyLogs: false,
+  maxPayload: 1_000_000,
+  corsOrigin: '*',
+  maxRoomsPerSocket: 1000,
+  maxIdLength: DEFAULT_MAX_ID_LENGTH,
+  access: { sites: [], builtins: {} },
+  redis: undefined,
+  fastPath: true,
+};

@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os';
+import { OptionError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './options.js';
+
+/** Parses a TCP port: an integer from 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const port = parseInteger(value);
+  if (port === undefined || port > 65535) throw new OptionError(`port must be an integer from 0 to 65535, got '${value}'`);
+  return port;
+}
+
+/** Parses a positive integer such as a count or a length. */
+export function parsePositiveInteger(value: string, what: string): number {
+  const n = parseInteger(value);
+  if (n === undefined || n < 1) throw new OptionError(`${what} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2 };
+
+/** Parses a size in bytes: `1000000`, `512kb`, `1mb`, `1MiB`. */
+export function parseByteSize(value: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new OptionError(`size must be a number of bytes, optionally with kb, mb, kib or mib, got '${value}'`);
+  }
+  const bytes = Number(match[1]) * unit;
+  if (bytes < 1 || !Number.isSafeInteger(bytes)) throw new OptionError(`size must be at least 1 byte, got '${value}'`);
+  return bytes;
+}
+
+/** Parses a pino log level name. */
+export function parseLogLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((candidate) => candidate === value.toLowerCase());
+  if (!level) throw new OptionError(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${value}'`);
+  return level;
+}
+
+/** Parses `--cors-origin`: `*`, or a comma-separated list of origins such as `https://app.example.com`. */
+export function parseCorsOrigin(value: string): '*' | string[] {
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (origins.length === 0) throw new OptionError(`cors origin must be '*' or a comma-separated list of origins, got '${value}'`);
+  if (origins.includes('*')) return '*';
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new OptionError(`cors origin must look like https://host[:port] (no path), got '${origin}'`);
+    }
+  }
+  return origins;
+}
+
+/** Parses `--redis`: a `redis://` or `rediss://` URL. */
+export function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new OptionError(`redis must be a URL such as redis://localhost:6379, got '${value}'`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new OptionError(`redis URL must start with redis:// or rediss://, got '${value}'`);
+  }
+  return url.href;
+}
+
+/** Parses `--database`: a Redis logical database number, 0 or more. */
+export function parseRedisDatabase(value: string): number {
+  const n = parseInteger(value);
+  if (n === undefined) throw new OptionError(`database must be an integer of 0 or more, got '${value}'`);
+  return n;
+}
+
+/** Parses `--workers`: an integer of 1 or more, or `auto` for the number of CPU cores. */
+export function parseWorkers(value: string): number {
+  if (value.trim().toLowerCase() === 'auto') return availableParallelism();
+  const n = parseInteger(value);
+  if (n === undefined || n < 1) throw new OptionError(`workers must be an integer of 1 or more, or 'auto', got '${value}'`);
+  return n;
+}
+
+/** Parses a boolean environment variable: 1/true/yes/on or 0/false/no/off (any case). */
+export function parseBoolean(value: string, what: string): boolean {
+  const normalized = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
+  throw new OptionError(`${what} must be true or false, got '${value}'`);
+}
+
+function parseInteger(value: string): number | undefined {
+  if (!/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

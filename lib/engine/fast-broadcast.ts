@@ -1,0 +1,91 @@
+import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { broadcastFrame, writeToConnection } from './websocket-transport.js';
+
+/**
+ * Local delivery of a broadcast with no per-recipient bookkeeping.
+ *
+ * Socket.IO's adapter encodes a broadcast once, but then hands it to every recipient through Engine.IO's
+ * per-packet path: a packet object, five `emit`s, a write buffer and a drain callback each, and, for a
+ * broadcast to a room, a set of every recipient's id to skip duplicates across rooms. A profile of a
+ * 1,000-receiver fan-out put most of the JavaScript time there (BENCHMARKS.md).
+ *
+ * This replacement keeps Socket.IO's encoding and recipients, and differs only in how each copy is
+ * written: a recipient connected over this service's WebSocket transport gets the frame put straight into
+ * its socket's current write (see lib/engine/websocket-transport.ts), provided Engine.IO holds nothing queued for it,
+ * so the order of everything sent to one client is kept. Every other recipient (long-polling, mid-upgrade,
+ * per-message deflate, binary payloads, volatile broadcasts) goes through Socket.IO's own path, unchanged.
+ * A broadcast to a single room (every NOTIFY, RTCSIGNAL and bus message) walks that room's members
+ * without building the duplicate set, which only matters across rooms.
+ *
+ * It replaces `broadcast` on the in-memory adapter's prototype because every adapter delivers locally
+ * through it: the Redis streams and cluster adapters publish to the other nodes and then call
+ * `super.broadcast`, and call it again for what they receive. A subclass would cover only the default mode.
+ */
+
+/** What the broadcast reads of a namespace socket (Socket.IO's own fields). */
+interface Recipient {
+  notifyOutgoingListeners?(packet: unknown): void;
+  readonly conn: unknown;
+  readonly client: { writeToEngine(encoded: unknown[], opts: unknown): void };
+}
+
+/** The adapter internals the broadcast uses; all are Socket.IO's. */
+interface AdapterInternals {
+  readonly nsp: { readonly name: string; readonly sockets: ReadonlyMap<string, Recipient> };
+  readonly rooms: ReadonlyMap<string, ReadonlySet<string>>;
+  _encode(packet: unknown, packetOpts: Record<string, unknown>): unknown[];
+  computeExceptSids(exceptRooms?: Set<string>): Set<string>;
+  apply(opts: BroadcastOptions, deliver: (socket: Recipient) => void): void;
+}
+
+type Broadcast = (this: Adapter, packet: { nsp?: string }, opts: BroadcastOptions) => void;
+
+/** Socket.IO's own `broadcast`, for what the fast path leaves to it. */
+const socketIoBroadcast = Object.getOwnPropertyDescriptor(Adapter.prototype, 'broadcast')?.value as Broadcast;
+
+const broadcast: Broadcast = function broadcast(packet, opts) {
+  const flags = opts.flags ?? {};
+  // A volatile broadcast is dropped for clients that cannot take it now (a backed-up socket makes the
+  // transport unwritable, see lib/engine/websocket-transport.ts): Socket.IO's path decides that per client.
+  if (flags.volatile) {
+    socketIoBroadcast.call(this, packet, opts);
+    return;
+  }
+  const adapter = this as unknown as AdapterInternals;
+  const packetOpts: Record<string, unknown> = { preEncoded: true, volatile: undefined, compress: flags.compress };
+  packet.nsp = adapter.nsp.name;
+  const encoded = adapter._encode(packet, packetOpts);
+  // Present when the packet is one text frame (not binary): the WebSocket frame, built once.
+  const preEncoded = packetOpts.wsPreEncodedFrame as Buffer[] | undefined;
+  const frame = preEncoded ? broadcastFrame(preEncoded) : undefined;
+  const deliver = (socket: Recipient): void => {
+    socket.notifyOutgoingListeners?.(packet);
+    if (!frame || !writeToConnection(socket.conn, frame)) socket.client.writeToEngine(encoded, packetOpts);
+  };
+
+  if (opts.rooms.size !== 1) {
+    adapter.apply(opts, deliver);
+    return;
+  }
+  const [room] = opts.rooms;
+  const members = room === undefined ? undefined : adapter.rooms.get(room);
+  if (!members) return;
+  const except = adapter.computeExceptSids(opts.except);
+  for (const id of members) {
+    if (except.has(id)) continue;
+    const socket = adapter.nsp.sockets.get(id);
+    if (socket) deliver(socket);
+  }
+};
+
+let installed = false;
+
+/**
+ * Makes every Socket.IO adapter in this process deliver broadcasts locally through the fast path above.
+ * Idempotent; call it before the first broadcast.
+ */
+export function installFastBroadcast(): void {
+  if (installed) return;
+  installed = true;
+  Adapter.prototype.broadcast = broadcast;
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { Identifier } from '../../protocol/index.js';
+import { RequestError } from '../core/errors.js';
+import type { RoomPublisher } from '../core/rooms.js';
+import { compileValidator } from '../core/validate.js';
+import { BODY_REQUIRED, errorBody, registerErrorHandlers } from './errors.js';
+
+/** Sender name of bus messages published over HTTP. */
+const HTTP_SENDER = 'POST';
+
+/** What the HTTP routes need from the rest of the service. */
+export interface HttpRoutesConfig {
+  /** The `/bus` namespace, for `POST /bus-message/:room`. */
+  readonly bus: RoomPublisher;
+  readonly maxIdLength: number;
+  /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
+  readonly isReady?: () => boolean;
+}
+
+/**
+ * Registers the HTTP side of the service: `GET /healthcheck`, `GET /readyz`, `POST /bus-message/:room`, and
+ * the JSON error bodies of lib/http/errors.ts.
+ */
+export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoutesConfig): Promise<void> {
+  const validateRoom = compileValidator(Type.Object({ room: Identifier(config) }));
+
+  registerErrorHandlers(app);
+
+  app.get('/healthcheck', async (_request, reply) => reply.type('text/plain').send('OK'));
+  // Liveness above, readiness here: a node cut off from Redis is alive but must get no new clients.
+  const isReady = config.isReady ?? (() => true);
+  app.get('/readyz', async (_request, reply) =>
+    isReady()
+      ? reply.type('text/plain').send('READY')
+      : reply.code(503).send(errorBody('INTERNAL', 'not ready: the cluster adapter is not connected to Redis')),
+  );
+
+  // Publishers of the original service posted JSON with whatever content type their HTTP client chose
+  // (curl -d sends form-urlencoded), so on this route every body is parsed as JSON, whatever its type.
+  await app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    // `__proto__` keys are relayed as plain data, as they are over the sockets: the body is never merged.
+    scope.addContentTypeParser('*', { parseAs: 'string' }, scope.getDefaultJsonParser('ignore', 'ignore'));
+    scope.post<{ Params: { room: string } }>('/bus-message/:room', async (request, reply) => {
+      let room: string;
+      try {
+        // `/bus-message/` routes here with an empty room: rooms are validated exactly as on the sockets.
+        room = validateRoom(request.params).room;
+      } catch (err) {
+        if (!(err instanceof RequestError)) throw err;
+        return reply.code(400).send(errorBody(err.code, err.message));
+      }
+      if (request.body === undefined) {
+        return reply.code(400).send(errorBody('BAD_REQUEST', BODY_REQUIRED));
+      }
+      config.bus.publish(room, HTTP_SENDER, request.body);
+      return { ok: true };
+    });
+    done();
+  });
+}

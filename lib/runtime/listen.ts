@@ -1,0 +1,22 @@
+/**
+ * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on
+ * machines without IPv6 (as Node itself does; fastify alone would bind only localhost). `bind` listens on
+ * one host and rejects with the system error; the single-process service and the `--workers` primary share this.
+ */
+export async function bindHostOrAll(host: string | undefined, bind: (host: string) => Promise<void>): Promise<void> {
+  if (host !== undefined) return bind(host);
+  try {
+    await bind('::');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+    await bind('0.0.0.0');
+  }
+}
+
+/** The URLs to reach a service bound to `host` (undefined: all interfaces) and `port` by, for the start line. */
+export function serviceUrls(https: boolean, host: string | undefined, port: number): string[] {
+  const scheme = https ? 'https' : 'http';
+  const hosts = host === undefined || host === '::' || host === '0.0.0.0' ? ['localhost'] : [host];
+  return hosts.map((name) => `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}`);
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { Identifier } from '../../protocol/index.js';
+import { RequestError } from '../core/errors.js';
+import { errorBody } from '../http/errors.js';
+import { reservedEventReason } from '../core/reserved-events.js';
+import { roomKey } from '../core/rooms.js';
+import { verifySecret } from '../config/secrets.js';
+import type { MountedSite } from './mount.js';
+import { compileValidator } from '../core/validate.js';
+
+/** What the push route needs from the rest of the service. */
+export interface PushRoutesConfig {
+  readonly sites: ReadonlyMap<string, MountedSite>;
+  readonly maxIdLength: number;
+  readonly maxRoomsPerSocket: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The site a push request addresses, set once its API key is checked. */
+    pushSite?: MountedSite;
+  }
+}
+
+/**
+ * Registers `POST /send?site=<site>`: a site's backend pushes `event` with `args` to every socket of the
+ * site in any of `rooms`, and learns how many sockets that reached. The API key is checked before the
+ * body is read, so an unauthenticated caller cannot make the service parse a large body.
+ */
+export async function registerPushRoutes(app: FastifyInstance, config: PushRoutesConfig): Promise<void> {
+  const validateBody = compileValidator(
+    Type.Object({
+      rooms: Type.Array(Identifier(config), { minItems: 1, maxItems: config.maxRoomsPerSocket }),
+      event: Type.String({ minLength: 1, maxLength: config.maxIdLength }),
+      args: Type.Optional(Type.Array(Type.Unknown())),
+    }),
+  );
+
+  await app.register((scope, _options, done) => {
+    // The original accepted form-encoded bodies too (rooms=a&rooms=b or rooms[]=a, args likewise).
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
+      const text = String(body);
+      // `curl -d '{"rooms":…}'` labels JSON as form-encoded; a form body never starts with '{'.
+      if (!text.trimStart().startsWith('{')) return parsed(null, formToObject(text));
+      try {
+        parsed(null, JSON.parse(text));
+      } catch {
+        parsed(Object.assign(new Error('body is not valid JSON'), { statusCode: 400 }), undefined);
+      }
+    });
+    scope.addHook('onRequest', async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const name = query.site;
+      if (typeof name !== 'string' || name === '') return reply.code(400).send(errorBody('BAD_REQUEST', 'site is required: POST /send?site=<site>'));
+      const site = config.sites.get(name);
+      if (!site) return reply.code(404).send(errorBody('NOT_FOUND', `no site '${name}'`));
+      const key = apiKeyOf(request);
+      if (site.config.apiKey === undefined) {
+        return reply.code(401).send(errorBody('UNAUTHORIZED', `site '${name}' has no apiKey configured: pushing to it is disabled`));
+      }
+      if (key === undefined || !(await verifySecret(site.config.apiKey, key))) {
+        request.log.info({ site: name }, 'push rejected: bad API key');
+        return reply.code(401).send(errorBody('UNAUTHORIZED', 'a valid API key is required: Authorization: Bearer <key>'));
+      }
+      request.pushSite = site;
+      return undefined;
+    });
+    scope.post('/send', async (request, reply) => {
+      const site = request.pushSite;
+      if (!site) throw new Error('push route reached without a checked site');
+      let body;
+      try {
+        body = validateBody(request.body ?? {});
+      } catch (err) {
+        if (!(err instanceof RequestError)) throw err;
+        return reply.code(400).send(errorBody(err.code, err.message));
+      }
+      const reserved = reservedEventReason(body.event);
+      if (reserved) return reply.code(400).send(errorBody('BAD_REQUEST', reserved));
+      const target = site.nsp.in(body.rooms.map(roomKey));
+      // Counted through the adapter, so that with a cluster adapter the sockets of every node are counted.
+      const delivered = (await target.fetchSockets()).length;
+      target.emit(body.event, ...(body.args ?? []));
+      request.log.debug({ site: site.config.name, event: body.event, rooms: body.rooms.length, delivered }, 'pushed');
+      return { ok: true, delivered };
+    });
+    done();
+  });
+}
+
+/** `Authorization: Bearer <key>`, or the original's `?apiKey=`. */
+function apiKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  if (bearer !== undefined) return bearer;
+  const query = (request.query as Record<string, unknown>).apiKey;
+  return typeof query === 'string' && query !== '' ? query : undefined;
+}
+
+/** Form fields to a body: repeated fields (or `name[]`) are arrays; `rooms` and `args` always are. */
+function formToObject(text: string): Record<string, unknown> {
+  const params = new URLSearchParams(text);
+  const body: Record<string, unknown> = {};
+  for (const raw of new Set(params.keys())) {
+    const key = raw.endsWith('[]') ? raw.slice(0, -2) : raw;
+    const values = params.getAll(raw);
+    const list = key === 'rooms' || key === 'args' || raw.endsWith('[]');
+    body[key] = list ? [...((body[key] as unknown[] | undefined) ?? []), ...values] : values.length === 1 ? values[0] : values;
+  }
+  return body;
+}

@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { io as ioV4, type Socket } from 'socket.io-client';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { request } from '../support/http.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { onTeardown } from '../support/teardown.js';
+import { ack, barrier, next } from '../support/wait.js';
+
+const HMAC = 'a-hmac-secret-of-at-least-32-bytes!!';
+const API_KEY = 'jwt-site-key';
+
+interface ConnectError extends Error {
+  readonly data?: { readonly code?: string };
+}
+
+function sign(claims: JWTPayload, key: CryptoKey | Uint8Array = new TextEncoder().encode(HMAC), alg = 'HS256'): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg }).setIssuedAt().sign(key);
+}
+
+/** Seconds since the epoch, `s` from now: what `exp` holds. */
+function inSeconds(s: number): number {
+  return Math.floor(Date.now() / 1000) + s;
+}
+
+/** A service with site `app` in mode jwt (HS256 unless told otherwise). */
+function jwtServer(auth: Record<string, unknown> = { mode: 'jwt', algorithms: ['HS256'], secret: HMAC }): Promise<TestServer> {
+  return startServer({ access: parseSitesFile({ sites: { app: { auth, apiKey: API_KEY } } }, 'test', {}) });
+}
+
+function refused(srv: TestServer, token?: string, ns = '/app'): Promise<ConnectError> {
+  const socket: Socket = ioV4(`${srv.url}${ns}`, { forceNew: true, reconnection: false, ...(token === undefined ? {} : { auth: { token } }) });
+  onTeardown(() => socket.disconnect());
+  return next<ConnectError>(socket, 'connect_error');
+}
+
+function rooms(srv: TestServer, id: string | undefined): string[] {
+  const socket = id === undefined ? undefined : srv.app.io.of('/app').sockets.get(id);
+  if (!socket) throw new Error(`no socket ${String(id)}`);
+  return [...socket.rooms].filter((room) => room !== socket.id);
+}
+
+describe('auth mode jwt', () => {
+  it('joins the rooms of the rooms claim, and a push to one of them reaches the socket', async () => {
+    const srv = await jwtServer();
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u1', rooms: ['user_u1', 'staff'] }) } });
+    expect(rooms(srv, socket.id)).to.have.members(['room:user_u1', 'room:staff']);
+    const got = next(socket, 'hello');
+    const res = await request(`${srv.url}/send?site=app`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rooms: ['user_u1'], event: 'hello', args: ['world'] }),
+    });
+    expect(res.body).to.deep.equal({ ok: true, delivered: 1 });
+    expect(await got).to.equal('world');
+  });
+
+  for (const alg of ['RS256', 'ES256'] as const) {
+    it(`verifies ${alg} with the configured public key, and refuses a token signed by another key`, async () => {
+      const { publicKey, privateKey } = await generateKeyPair(alg);
+      const other = await generateKeyPair(alg);
+      const srv = await jwtServer({ mode: 'jwt', algorithms: [alg], publicKey: await exportSPKI(publicKey), roomsClaim: 'groups' });
+      const socket = await srv.connect('/app', { query: { token: await sign({ sub: 'u', groups: ['g'] }, privateKey, alg) } });
+      expect(rooms(srv, socket.id)).to.deep.equal(['room:g']);
+      const err = await refused(srv, await sign({ sub: 'u' }, other.privateKey, alg));
+      expect(err.data?.code).to.equal('UNAUTHORIZED');
+      expect(err.message).to.match(/^invalid token \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
+    });
+  }
+
+  it('refuses a missing, expired, malformed, wrongly-signed or badly-claimed token as UNAUTHORIZED', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const srv = await jwtServer();
+    const cases: [string | undefined, RegExp][] = [
+      [undefined, /a token is required/],
+      [await sign({ sub: 'u', exp: inSeconds(-60) }), /^the token has expired$/],
+      ['not.a.jwt', /^invalid token \(ERR_JWS_INVALID\)/],
+      [await sign({ sub: 'u' }, privateKey, 'RS256'), /^invalid token \(ERR_JOSE_ALG_NOT_ALLOWED\)/],
+      [await sign({ sub: 'u' }, new TextEncoder().encode('another-hmac-secret-of-32-bytes-or-more')), /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/],
+      [await sign({ sub: 'u', rooms: 'staff' }), /claim rooms must be an array/],
+    ];
+    for (const [token, message] of cases) {
+      const err = await refused(srv, token);
+      expect(err.data?.code, String(token)).to.equal('UNAUTHORIZED');
+      expect(err.message).to.match(message);
+    }
+  });
+
+  it('disconnects the socket with a clear reason when its token expires', async () => {
+    const srv = await jwtServer();
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(2) }) } });
+    const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', 5000);
+    const reason = next<string>(socket, 'disconnect', 5000);
+    expect(await error).to.deep.include({ event: 'AUTH', code: 'UNAUTHORIZED' });
+    expect((await error).message).to.match(/token has expired/);
+    expect(await reason).to.equal('io server disconnect');
+  });
+
+  it('keeps a socket that sends a fresh token with AUTH, re-syncing its rooms', async () => {
+    const srv = await jwtServer();
+    const exp = inSeconds(3);
+    const refreshed = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a', 'b'], exp }) } });
+    const witness = await srv.connect('/app', { auth: { token: await sign({ sub: 'w', exp }) } });
+    const later = inSeconds(3600);
+    const res = await ack(refreshed, 'AUTH', { token: await sign({ sub: 'u', rooms: ['b', 'c'], exp: later }) });
+    expect(res).to.deep.equal({ ok: true, expiresAt: new Date(later * 1000).toISOString() });
+    expect(rooms(srv, refreshed.id)).to.have.members(['room:b', 'room:c']);
+    // The witness's token expires no earlier than the old one of `refreshed`: once it is gone, the old timer
+    // would have fired too.
+    await next(witness, 'disconnect', 5000);
+    await barrier(refreshed);
+    expect(refreshed.connected).to.equal(true);
+  });
+
+  it('refuses an AUTH refresh for another user or with a bad token, and keeps the socket as it was', async () => {
+    const srv = await jwtServer();
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a'] }) } });
+    expect(await ack(socket, 'AUTH', await sign({ sub: 'intruder', rooms: ['admin'] }))).to.deep.equal({
+      ok: false,
+      error: { code: 'UNAUTHORIZED', message: 'the token is for another user' },
+    });
+    expect(await ack(socket, 'AUTH', { token: 'garbage' })).to.have.nested.property('error.code', 'UNAUTHORIZED');
+    expect(await ack(socket, 'AUTH', {})).to.have.nested.property('error.code', 'BAD_REQUEST');
+    const error = next<{ code: string }>(socket, 'ERROR');
+    socket.emit('AUTH', 'garbage');
+    expect((await error).code).to.equal('UNAUTHORIZED');
+    expect(rooms(srv, socket.id)).to.deep.equal(['room:a']);
+    expect(socket.connected).to.equal(true);
+  });
+
+  it('guards a built-in namespace too: a token is required, exp disconnects, AUTH stays an unknown event there', async () => {
+    const access = parseSitesFile({ namespaces: { lobby: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: HMAC } } } }, 'test', {});
+    const srv = await startServer({ access });
+    const err = await refused(srv, undefined, '/lobby');
+    expect(err.data?.code).to.equal('UNAUTHORIZED');
+    // 2-3 s: room for the two round trips below before the expiry, even on a loaded machine.
+    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(3) }) } });
+    expect(await ack(lobby, 'JOIN', 'call-1')).to.deep.include({ ok: true, lobby: 'call-1' });
+    expect(await ack(lobby, 'AUTH', { token: await sign({ sub: 'u' }) })).to.have.nested.property('error.code', 'BAD_REQUEST');
+    expect(await next<string>(lobby, 'disconnect', 5000)).to.equal('io server disconnect');
+  });
+});

@@ -1,0 +1,276 @@
+import { expect } from 'chai';
+import { request, type HttpResult } from '../support/http.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { ack, barrier, collect, next, silent } from '../support/wait.js';
+
+/** POSTs `body` (raw text) to `/bus-message/<path>`, as application/json unless told otherwise. */
+function publish(srv: TestServer, path: string, body: string, contentType: string | null = 'application/json'): Promise<HttpResult> {
+  return request(`${srv.url}/bus-message/${path}`, {
+    method: 'POST',
+    // A Blob without a type makes fetch send no content-type header at all.
+    body: contentType === null ? new Blob([body]) : body,
+    headers: contentType === null ? {} : { 'content-type': contentType },
+  });
+}
+
+const OK_BODY = { ok: true };
+
+/** A `/bus` socket that has joined `room` under `name`. */
+async function busMember(srv: TestServer, room: string, name = 'member') {
+  const socket = await srv.connect('/bus');
+  expect(await ack(socket, 'JOIN', { room, name })).to.deep.equal({ ok: true });
+  return socket;
+}
+
+/** Asserts an HTTP error response in the service's JSON error format. */
+function expectError(res: HttpResult, status: number, code: string, message?: RegExp): void {
+  expect(res.status, JSON.stringify(res.body)).to.equal(status);
+  expect(res.type).to.match(/^application\/json/);
+  expect(res.body).to.have.all.keys('ok', 'error');
+  expect(res.body).to.have.property('ok', false);
+  expect(res.body).to.have.property('error').that.has.all.keys('code', 'message');
+  expect(res.body).to.have.nested.property('error.code', code);
+  expect(res.body).to.have.nested.property('error.message').that.is.a('string').and.not.equal('');
+  if (message) expect(res.body).to.have.nested.property('error.message').that.matches(message);
+}
+
+describe('HTTP', () => {
+  describe('GET /readyz', () => {
+    it('answers 200 READY without --redis: the in-memory adapter is always ready', async () => {
+      const srv = await startServer();
+      const res = await request(`${srv.url}/readyz`);
+      expect(res.status).to.equal(200);
+      expect(res.body).to.equal('READY');
+      expect(srv.app.isReady()).to.equal(true);
+      await srv.app.untilReady(false);
+    });
+  });
+
+  describe('GET /healthcheck', () => {
+    it('answers 200 with the text OK', async () => {
+      const srv = await startServer();
+      const res = await request(`${srv.url}/healthcheck`);
+      expect(res.status).to.equal(200);
+      expect(res.type).to.match(/^text\/plain/);
+      expect(res.body).to.equal('OK');
+    });
+
+    it('answers HEAD with 200 and no body, and ignores a query string', async () => {
+      const srv = await startServer();
+      const head = await request(`${srv.url}/healthcheck`, { method: 'HEAD' });
+      expect(head.status).to.equal(200);
+      expect(head.body).to.equal('');
+      const probed = await request(`${srv.url}/healthcheck?probe=lb`);
+      expect([probed.status, probed.body]).to.deep.equal([200, 'OK']);
+    });
+  });
+
+  describe('GET /socket.io/socket.io.js', () => {
+    it('serves the Socket.IO v4 client bundle as JavaScript', async () => {
+      const srv = await startServer();
+      const res = await request(`${srv.url}/socket.io/socket.io.js`);
+      expect(res.status).to.equal(200);
+      expect(res.type).to.match(/^application\/javascript/);
+      expect(res.body).to.be.a('string').and.include('Socket.IO v4');
+    });
+  });
+
+  describe('everything else', () => {
+    const notFound: [method: string, path: string, reported: string][] = [
+      ['GET', '/', '/'],
+      ['GET', '/nope', '/nope'],
+      ['GET', '/nope/deeper?x=1', '/nope/deeper'],
+      ['GET', '/healthcheck/extra', '/healthcheck/extra'],
+      ['POST', '/healthcheck', '/healthcheck'],
+      ['DELETE', '/', '/'],
+      ['GET', '/bus-message/r', '/bus-message/r'],
+      ['PUT', '/bus-message/r', '/bus-message/r'],
+      ['POST', '/bus-message/r/extra', '/bus-message/r/extra'],
+    ];
+    for (const [method, path, reported] of notFound) {
+      it(`answers ${method} ${path} with 404 and a JSON NOT_FOUND body`, async () => {
+        const srv = await startServer();
+        const res = await request(srv.url + path, { method });
+        expect(res.status).to.equal(404);
+        expect(res.type).to.match(/^application\/json/);
+        expect(res.body).to.deep.equal({ ok: false, error: { code: 'NOT_FOUND', message: `${method} ${reported} not found` } });
+      });
+    }
+  });
+
+  describe('POST /bus-message/:room', () => {
+    it('answers 200 {ok:true} and sends EVENT {sender: "POST", room, message} to every /bus socket in the room', async () => {
+      const srv = await startServer();
+      const [a, b] = [await busMember(srv, 'r', 'A'), await busMember(srv, 'r', 'B')];
+      const atA = next(a, 'EVENT');
+      const atB = next(b, 'EVENT');
+      const message = { nested: [1, 'two', null, { three: true }] };
+      const res = await publish(srv, 'r', JSON.stringify(message));
+      expect(res.status).to.equal(200);
+      expect(res.type).to.match(/^application\/json/);
+      expect(res.body).to.deep.equal(OK_BODY);
+      expect(await atA).to.deep.equal({ sender: 'POST', room: 'r', message });
+      expect(await atB).to.deep.equal({ sender: 'POST', room: 'r', message });
+    });
+
+    it('passes every kind of JSON body through unchanged, once each', async () => {
+      const srv = await startServer();
+      const a = await busMember(srv, 'r');
+      const received = collect(a, 'EVENT');
+      const messages = [{ a: 1 }, [1, [2], { three: 3 }], 'a string', '{"looks":"like json"}', 'é ☃ 😀', 42, -1.5, 0, true, false, null, [], {}];
+      for (const message of messages) expect((await publish(srv, 'r', JSON.stringify(message))).body).to.deep.equal(OK_BODY);
+      await barrier(a);
+      expect(received).to.deep.equal(messages.map((message) => ({ sender: 'POST', room: 'r', message })));
+    });
+
+    // What the original's publishers send: curl -d posts form-urlencoded, others text/plain or no type.
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8', null]) {
+      it(`reads the body as JSON when the content type is ${contentType ?? 'missing'}`, async () => {
+        const srv = await startServer();
+        const a = await busMember(srv, 'r');
+        const event = next(a, 'EVENT');
+        const res = await publish(srv, 'r', '{"from":"curl","n":[1,2]}', contentType);
+        expect([res.status, res.body]).to.deep.equal([200, OK_BODY]);
+        expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: { from: 'curl', n: [1, 2] } });
+      });
+    }
+
+    it('reaches neither /layout sockets in a room of the same name nor /bus sockets in other rooms', async () => {
+      const srv = await startServer();
+      const layout = await srv.connect('/layout');
+      await ack(layout, 'JOIN', { room: 'r', name: 'L' });
+      const elsewhere = await busMember(srv, 'other');
+      const member = await busMember(srv, 'r');
+      const event = next(member, 'EVENT');
+      await silent(layout, 'EVENT', () =>
+        silent(elsewhere, 'EVENT', async () => expect((await publish(srv, 'r', '"m"')).status).to.equal(200)),
+      );
+      expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: 'm' });
+    });
+
+    it('reaches a legacy socket.io-client 2.x socket on /bus', async () => {
+      const srv = await startServer();
+      const legacy = await srv.connectLegacy('/bus');
+      expect(await ack(legacy, 'JOIN', JSON.stringify({ room: 'r', name: 'old' }))).to.deep.equal({ ok: true });
+      const event = next(legacy, 'EVENT');
+      expect((await publish(srv, 'r', '{"v":2}')).status).to.equal(200);
+      expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: { v: 2 } });
+    });
+
+    it('decodes URL-encoded room names', async () => {
+      const srv = await startServer();
+      const rooms: [encoded: string, room: string][] = [
+        ['a%20b', 'a b'],
+        ['a%2Fb', 'a/b'],
+        ['%C3%A9t%C3%A9', 'été'],
+        [encodeURIComponent('{"room":1}'), '{"room":1}'],
+      ];
+      for (const [encoded, room] of rooms) {
+        const member = await busMember(srv, room);
+        const event = next(member, 'EVENT');
+        expect((await publish(srv, encoded, '1')).status, encoded).to.equal(200);
+        expect(await event, encoded).to.deep.equal({ sender: 'POST', room, message: 1 });
+      }
+    });
+
+    it('answers 400 BAD_REQUEST with a reason for a body that is not JSON, and delivers nothing', async () => {
+      const srv = await startServer();
+      const a = await busMember(srv, 'r');
+      await silent(a, 'EVENT', async () => {
+        for (const [body, contentType] of [
+          ['{a', 'application/json'],
+          ["{'single': 'quotes'}", 'application/json'],
+          ['not json', 'text/plain'],
+          ['a=1&b=2', 'application/x-www-form-urlencoded'],
+          ['{"a":1} trailing', null],
+        ] as const) {
+          expectError(await publish(srv, 'r', body, contentType), 400, 'BAD_REQUEST', /JSON/);
+        }
+      });
+    });
+
+    it('answers 400 BAD_REQUEST for an empty body, whatever the content type, and delivers nothing', async () => {
+      const srv = await startServer();
+      const a = await busMember(srv, 'r');
+      await silent(a, 'EVENT', async () => {
+        for (const contentType of ['application/json', 'text/plain', null]) {
+          expectError(await publish(srv, 'r', '', contentType), 400, 'BAD_REQUEST', /body is required/);
+        }
+        const bare = await request(`${srv.url}/bus-message/r`, { method: 'POST' });
+        expectError(bare, 400, 'BAD_REQUEST', /body is required/);
+      });
+    });
+
+    it('answers 413 LIMIT for a body over the payload limit and delivers nothing; a body at the limit passes', async () => {
+      const srv = await startServer({ maxPayload: 1024 });
+      const a = await busMember(srv, 'r');
+      const tooBig = JSON.stringify('x'.repeat(1023));
+      expect(Buffer.byteLength(tooBig)).to.equal(1025);
+      await silent(a, 'EVENT', async () => expectError(await publish(srv, 'r', tooBig), 413, 'LIMIT'));
+      const atLimit = JSON.stringify('x'.repeat(1022));
+      expect(Buffer.byteLength(atLimit)).to.equal(1024);
+      const event = next(a, 'EVENT');
+      expect((await publish(srv, 'r', atLimit)).status).to.equal(200);
+      expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: 'x'.repeat(1022) });
+    });
+
+    it('answers 400 BAD_REQUEST for a room longer than maxIdLength (counted after URL decoding) or empty', async () => {
+      const srv = await startServer({ maxIdLength: 8 });
+      const a = await busMember(srv, '12345678');
+      await silent(a, 'EVENT', async () => {
+        expectError(await publish(srv, '123456789', '1'), 400, 'BAD_REQUEST', /room/);
+        expectError(await publish(srv, '', '1'), 400, 'BAD_REQUEST', /room/);
+      });
+      // Eight characters, but 24 of them URL-encoded: the limit applies to the room name.
+      const encoded = await busMember(srv, 'abcdefgh');
+      const event = next(encoded, 'EVENT');
+      expect((await publish(srv, '%61%62%63%64%65%66%67%68', '1')).status).to.equal(200);
+      expect(await event).to.deep.equal({ sender: 'POST', room: 'abcdefgh', message: 1 });
+      const exact = next(a, 'EVENT');
+      expect((await publish(srv, '12345678', '2')).status).to.equal(200);
+      expect(await exact).to.deep.equal({ sender: 'POST', room: '12345678', message: 2 });
+    });
+
+    // Fails today: fastify answers a malformed URL itself (FST_ERR_BAD_URL) with its own body format,
+    // because lib/app.ts passes no `frameworkErrors` handler. See the report.
+    it('answers a malformed percent-encoding in the room with 400 in the JSON error format', async () => {
+      const srv = await startServer();
+      const a = await busMember(srv, 'r');
+      await silent(a, 'EVENT', async () => expectError(await publish(srv, '%E0%A4%A', '1'), 400, 'BAD_REQUEST'));
+    });
+  });
+
+  describe('CORS on the Socket.IO long-polling transport', () => {
+    const handshake = '/socket.io/?EIO=4&transport=polling';
+
+    it('echoes any Origin by default', async () => {
+      const srv = await startServer();
+      for (const origin of ['https://any.example', 'http://localhost:8080']) {
+        const res = await request(srv.url + handshake, { headers: { origin } });
+        expect(res.status, origin).to.equal(200);
+        expect(res.body, origin).to.be.a('string').and.match(/^0\{"sid":/);
+        expect(res.headers.get('access-control-allow-origin'), origin).to.equal(origin);
+      }
+    });
+
+    it('with a configured list, allows the listed origins only', async () => {
+      const srv = await startServer({ corsOrigin: ['https://ok.example'] });
+      const allowed = await request(srv.url + handshake, { headers: { origin: 'https://ok.example' } });
+      expect(allowed.status).to.equal(200);
+      expect(allowed.headers.get('access-control-allow-origin')).to.equal('https://ok.example');
+      const denied = await request(srv.url + handshake, { headers: { origin: 'https://evil.example' } });
+      expect(denied.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+
+    it('answers a preflight for the listed origins only', async () => {
+      const srv = await startServer({ corsOrigin: ['https://ok.example'] });
+      const preflight = (origin: string) =>
+        request(srv.url + handshake, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      const allowed = await preflight('https://ok.example');
+      expect(allowed.status).to.be.within(200, 204);
+      expect(allowed.headers.get('access-control-allow-origin')).to.equal('https://ok.example');
+      const denied = await preflight('https://evil.example');
+      expect(denied.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+  });
+});

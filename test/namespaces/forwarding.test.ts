@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { io as ioV4, type Socket } from 'socket.io-client';
+import { hashSecret } from '../../lib/config/secrets.js';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { onTeardown } from '../support/teardown.js';
+import { ack, barrier, collect, next, silent } from '../support/wait.js';
+
+interface ConnectError extends Error {
+  readonly data?: { readonly code?: string };
+}
+
+/** `/sharedsocket` open, and `/do-*` with users alice (password stored hashed) and bob (from env). */
+async function forwardingServer(maxPayload?: number): Promise<TestServer> {
+  const access = parseSitesFile(
+    {
+      forwarding: [
+        { namespace: '/sharedsocket' },
+        { prefix: 'do-', auth: { mode: 'credentials', users: { alice: await hashSecret('wonderland'), bob: 'env:BOB_PASSWORD' } } },
+      ],
+    },
+    'test',
+    { BOB_PASSWORD: 'builder' },
+  );
+  return startServer({ access, ...(maxPayload === undefined ? {} : { maxPayload }) });
+}
+
+const ALICE = { auth: { username: 'alice', password: 'wonderland' } };
+
+function refused(url: string, auth?: Record<string, string>): Promise<ConnectError> {
+  const socket: Socket = ioV4(url, { forceNew: true, reconnection: false, ...(auth ? { auth } : {}) });
+  onTeardown(() => socket.disconnect());
+  return next<ConnectError>(socket, 'connect_error');
+}
+
+describe('forwarding namespaces', () => {
+  it('/sharedsocket re-emits every event with all its arguments to every socket, sender included', async () => {
+    const srv = await forwardingServer();
+    const a = await srv.connect('/sharedsocket');
+    const b = await srv.connect('/sharedsocket');
+    const legacy = await srv.connectLegacy('/sharedsocket');
+    const received = [a, b, legacy].map((socket) => new Promise<unknown[]>((resolve) => socket.on('draw', (...args: unknown[]) => resolve(args))));
+    expect(await ack(a, 'draw', { x: 1 }, 'red')).to.deep.equal({ ok: true });
+    for (const args of await Promise.all(received)) expect(args).to.deep.equal([{ x: 1 }, 'red']);
+    const fromLegacy = next(b, 'hello');
+    legacy.emit('hello', 'from v2');
+    expect(await fromLegacy).to.equal('from v2');
+  });
+
+  it('refuses reserved event names instead of forwarding them', async () => {
+    const srv = await forwardingServer();
+    const a = await srv.connect('/sharedsocket');
+    const b = await srv.connect('/sharedsocket');
+    const forwarded = collect(b, 'ERROR');
+    expect(await ack(a, 'ERROR', { fake: true })).to.deep.equal({ ok: false, error: { code: 'BAD_REQUEST', message: "event 'ERROR' is reserved by the service" } });
+    const error = next<{ event: string; code: string }>(a, 'ERROR');
+    a.emit('__count__');
+    expect(await error).to.deep.include({ event: '__count__', code: 'BAD_REQUEST' });
+    await silent(b, '__count__');
+    expect(forwarded).to.deep.equal([]);
+  });
+
+  it('disconnects a sender over the payload limit and forwards nothing', async () => {
+    const srv = await forwardingServer(1000);
+    const a = await srv.connect('/sharedsocket');
+    const b = await srv.connect('/sharedsocket');
+    const seen = collect(b, 'big');
+    const closed = next<string>(a, 'disconnect');
+    a.emit('big', 'x'.repeat(2000));
+    expect(await closed).to.equal('transport close');
+    await barrier(b);
+    expect(seen).to.deep.equal([]);
+  });
+
+  it('/do-* namespaces need a configured user and password', async () => {
+    const srv = await forwardingServer();
+    await srv.connect('/do-a', ALICE);
+    await srv.connect('/do-a', { auth: { username: 'bob', password: 'builder' } });
+    const cases: [Record<string, string> | undefined, RegExp][] = [
+      [undefined, /credentials are required/],
+      [{ username: 'alice', password: 'wonderlanD' }, /^wrong username or password$/],
+      [{ username: 'mallory', password: 'wonderland' }, /^wrong username or password$/],
+      [{ username: 'alice' }, /credentials are required/],
+    ];
+    for (const [auth, message] of cases) {
+      const err = await refused(`${srv.url}/do-a`, auth);
+      expect(err.data?.code, JSON.stringify(auth)).to.equal('UNAUTHORIZED');
+      expect(err.message).to.match(message);
+    }
+    expect((await refused(`${srv.url}/do-`, ALICE.auth)).message).to.equal('Invalid namespace');
+    expect((await refused(`${srv.url}/other`, ALICE.auth)).message).to.equal('Invalid namespace');
+  });
+
+  it('keeps each /do-* namespace isolated: nothing sent in do-a reaches do-b, and back', async () => {
+    const srv = await forwardingServer();
+    const a1 = await srv.connect('/do-a', ALICE);
+    const a2 = await srv.connect('/do-a', ALICE);
+    const b1 = await srv.connect('/do-b', ALICE);
+    const inA = next(a2, 'msg');
+    await silent(b1, 'msg', () => ack(a1, 'msg', 'for a only'));
+    expect(await inA).to.equal('for a only');
+    const inB = next(b1, 'msg');
+    await silent(a2, 'msg', () => ack(b1, 'msg', 'for b only'));
+    expect(await inB).to.equal('for b only');
+  });
+
+  it('mode credentials can guard a built-in namespace', async () => {
+    const access = parseSitesFile({ namespaces: { trigger: { auth: { mode: 'credentials', users: { tl: 'timeline-pass' } } } } }, 'test', {});
+    const srv = await startServer({ access });
+    expect((await refused(`${srv.url}/trigger`, { username: 'tl', password: 'nope' })).data?.code).to.equal('UNAUTHORIZED');
+    const trigger = await srv.connect('/trigger', { auth: { username: 'tl', password: 'timeline-pass' } });
+    expect(await ack(trigger, 'JOIN', 'timeline-1')).to.deep.equal({ ok: true });
+  });
+});

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import type { ServerResponse } from 'node:http';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { reply, startBackend, type Backend, type RecordedRequest } from '../support/backend.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+/**
+ * One backend for both jobs: GET /rooms grants `user_8` and `staff` to any token; PUT /users/… is answered
+ * by `onUpdate` (204 unless told otherwise).
+ */
+async function siteWithUpdates(onUpdate: (res: ServerResponse, nth: number) => void = (res) => res.writeHead(204).end(), site: Record<string, unknown> = {}): Promise<{ srv: TestServer; backend: Backend; updates: () => RecordedRequest[] }> {
+  let updates = 0;
+  const backend = await startBackend((request, res) => {
+    if (request.method === 'GET') return reply(res, 200, ['staff', 'user_8']);
+    updates += 1;
+    onUpdate(res, updates);
+  });
+  const access = parseSitesFile(
+    { sites: { shop: { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, userRoomPrefix: 'user_', updateUserUrl: `${backend.url}/users/:id`, ...site } } },
+    'test',
+    {},
+  );
+  const srv = await startServer({ access });
+  return { srv, backend, updates: () => backend.requests.filter((r) => r.method === 'PUT') };
+}
+
+/** Resolves with the `n`th PUT the backend received (GETs of the auth check are interleaved). */
+async function nthUpdate(backend: Backend, n: number): Promise<RecordedRequest> {
+  for (let i = 1; ; i += 1) {
+    const request = await backend.nth(i);
+    if (request.method === 'PUT' && --n === 0) return request;
+  }
+}
+
+function field(request: RecordedRequest): string {
+  const body = JSON.parse(request.body) as { id: string; user: Record<string, string> };
+  expect(body.id).to.equal('8');
+  const [name, value] = Object.entries(body.user)[0] ?? [];
+  expect(Date.parse(value ?? '')).to.be.closeTo(Date.now(), 10_000);
+  return name ?? '';
+}
+
+describe('updateUserUrl (backend notification)', () => {
+  it("PUTs last_connected on a user's first socket and last_disconnected after its last, as that user", async () => {
+    const { srv, backend } = await siteWithUpdates();
+    const first = await srv.connect('/shop', { query: { token: 'tok' } });
+    const connected = await nthUpdate(backend, 1);
+    expect(connected.url).to.equal('/users/8');
+    expect(connected.headers['content-type']).to.equal('application/json');
+    expect(connected.headers.authorization).to.equal('Bearer tok');
+    expect(field(connected)).to.equal('last_connected');
+    const second = await srv.connect('/shop', { query: { token: 'tok' } });
+    let gone = srv.serverDisconnect('/shop', first.id);
+    first.disconnect();
+    await gone;
+    gone = srv.serverDisconnect('/shop', second.id);
+    second.disconnect();
+    await gone;
+    expect(field(await nthUpdate(backend, 2))).to.equal('last_disconnected');
+    // Had the first socket's disconnect been reported, this third update would not be last_connected.
+    await srv.connect('/shop', { query: { token: 'tok' } });
+    expect(field(await nthUpdate(backend, 3))).to.equal('last_connected');
+  });
+
+  it('retries a failed update (5xx, then success) with the same body', async () => {
+    const { srv, backend, updates } = await siteWithUpdates((res, nth) => (nth === 1 ? reply(res, 503, { error: 'busy' }) : res.writeHead(204).end()));
+    await srv.connect('/shop', { query: { token: 'tok' } });
+    const [failed, retried] = [await nthUpdate(backend, 1), await nthUpdate(backend, 2)];
+    expect(retried.body).to.equal(failed.body);
+    expect(updates()).to.have.lengthOf(2);
+  });
+
+  it('never delays the socket: a backend that hangs is timed out and retried while the socket works', async () => {
+    // Never answered: only the service's per-attempt deadline ends each attempt.
+    const { srv, backend } = await siteWithUpdates(() => undefined, { updateUserTimeoutMs: 100, updateUserAttempts: 2 });
+    const socket = await srv.connect('/shop', { query: { token: 'tok' } });
+    expect(socket.connected).to.equal(true);
+    const [first, second] = [await nthUpdate(backend, 1), await nthUpdate(backend, 2)];
+    expect(second.body).to.equal(first.body);
+  });
+});
