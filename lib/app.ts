@@ -16,7 +16,11 @@ import { DEFAULT_OPTIONS, type ServiceOptions } from './config/options.js';
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { guardBuiltins, mountSites } from './sites/mount.js';
-import { roomKey } from './core/rooms.js';
+import { withLog, type ServiceContext } from './core/context.js';
+import { HookDispatcher } from './core/hooks.js';
+import { limitsOf } from './core/limits.js';
+import type { ServiceHooks } from './core/types.js';
+import { logConnections } from './runtime/connection-logs.js';
 import { loadTls } from './config/tls.js';
 import { installWriteCoalescing } from './engine/websocket-transport.js';
 import { installConnectionFootprint } from './engine/connection-footprint.js';
@@ -29,6 +33,11 @@ export interface App {
   /** The Socket.IO server with the protocol namespaces mounted. */
   readonly io: Server;
   readonly log: Logger;
+  /**
+   * The service's hooks: subscribe to connections, joins, leaves and disconnects, or add a step to the
+   * inbound-event chain (e.g. an embedder's own rate limit). Subscribe before `listen()`.
+   */
+  readonly hooks: ServiceHooks;
   /** Whether the cluster adapter is connected, reading and subscribed (always true without `--redis`); drives `GET /readyz`. */
   isReady(): boolean;
   /**
@@ -93,40 +102,31 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
   if (config.fastPath) installConnectionFootprint(io);
 
-  const socketLog = log.child({ component: 'socket' });
-  const layoutConfig = { maxIdLength: config.maxIdLength, maxRoomsPerSocket: config.maxRoomsPerSocket };
+  const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
+  const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
+  const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
+  // Subscribers first: a connection reaches them in the order they subscribed.
+  logConnections(hooks, context.log);
+  cluster.attach(hooks, (members) => hooks.lost(members));
+
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
-  for (const name of namespaces) {
-    const nsp = io.of(name);
-    const nspLog = socketLog.child({ nsp: name });
-    // Only at debug: a disconnect listener per socket costs memory at scale.
-    if (!nspLog.isLevelEnabled('debug')) continue;
-    nsp.on('connection', (socket) => {
-      nspLog.debug({ socketId: socket.id, transport: socket.conn.transport.name }, 'connected');
-      socket.on('disconnect', (reason) => nspLog.debug({ socketId: socket.id, reason }, 'disconnected'));
-    });
-  }
-  guardBuiltins(io, config.access, layoutConfig, socketLog);
-  const sites = mountSites(io, config.access, layoutConfig, socketLog);
-  const forwarding = mountForwarding(io, config.access.forwarding ?? [], layoutConfig, socketLog);
-  const { directory } = cluster;
-  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }), directory);
-  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }), directory);
-  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }), directory);
-  mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
+  guardBuiltins(io, config.access, context);
+  const sites = mountSites(io, config.access, context);
+  const forwarding = mountForwarding(io, config.access.forwarding ?? [], context);
+  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, nspContext(Namespaces.layout));
+  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, nspContext(Namespaces.bus));
+  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
+  mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 
-  // A node that dies cannot say LEFT for its lobby sockets: the others do it for it (cluster mode).
-  const lobbyNsp = io.of(Namespaces.lobby) as LobbyNamespace;
-  cluster.onLostLobbySocket((socketId, lobby) => lobbyNsp.to(roomKey(lobby)).emit('LEFT', socketId));
-
-  await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength, isReady: () => cluster.isReady() });
-  await registerPushRoutes(http, { sites, ...layoutConfig });
+  await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady() });
+  await registerPushRoutes(http, { sites, limits: context.limits });
 
   let closing: Promise<void> | undefined;
   return {
     http,
     io,
     log,
+    hooks,
     isReady: () => cluster.isReady(),
     untilReady: (ready = true) => cluster.untilReady(ready),
     async listen() {

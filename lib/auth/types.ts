@@ -1,15 +1,13 @@
 /** What every auth mode shares: the middleware's shape, the room callbacks, the handshake token, the refusal. */
 import type { ExtendedError, Socket } from 'socket.io';
 import type { ErrorCode } from '../../protocol/index.js';
+import type { ServiceLimits } from '../core/types.js';
 
 /** A Socket.IO namespace middleware. */
 export type AuthMiddleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
 
 /** Limits the rooms an auth backend returns are held to, the same as rooms joined by a client. */
-export interface AuthLimits {
-  readonly maxIdLength: number;
-  readonly maxRoomsPerSocket: number;
-}
+export type AuthLimits = Pick<ServiceLimits, 'maxIdLength' | 'maxRoomsPerSocket'>;
 
 /** Joins the rooms of an authenticated socket: the caller decides how room names map to adapter rooms. */
 export type JoinRooms = (socket: Socket, rooms: readonly string[]) => void;

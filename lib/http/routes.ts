@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { Identifier } from '../../protocol/index.js';
 import { RequestError } from '../core/errors.js';
 import type { RoomPublisher } from '../core/rooms.js';
+import type { ServiceLimits } from '../core/types.js';
 import { compileValidator } from '../core/validate.js';
 import { BODY_REQUIRED, errorBody, registerErrorHandlers } from './errors.js';
 
@@ -13,7 +14,7 @@ const HTTP_SENDER = 'POST';
 export interface HttpRoutesConfig {
   /** The `/bus` namespace, for `POST /bus-message/:room`. */
   readonly bus: RoomPublisher;
-  readonly maxIdLength: number;
+  readonly limits: ServiceLimits;
   /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
   readonly isReady?: () => boolean;
 }
@@ -23,7 +24,7 @@ export interface HttpRoutesConfig {
  * the JSON error bodies of lib/http/errors.ts.
  */
 export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoutesConfig): Promise<void> {
-  const validateRoom = compileValidator(Type.Object({ room: Identifier(config) }));
+  const validateRoom = compileValidator(Type.Object({ room: Identifier(config.limits) }));
 
   registerErrorHandlers(app);
 

@@ -5,6 +5,7 @@ import { RequestError } from '../core/errors.js';
 import { errorBody } from '../http/errors.js';
 import { reservedEventReason } from '../core/reserved-events.js';
 import { roomKey } from '../core/rooms.js';
+import type { ServiceLimits } from '../core/types.js';
 import { verifySecret } from '../config/secrets.js';
 import type { MountedSite } from './mount.js';
 import { compileValidator } from '../core/validate.js';
@@ -12,8 +13,7 @@ import { compileValidator } from '../core/validate.js';
 /** What the push route needs from the rest of the service. */
 export interface PushRoutesConfig {
   readonly sites: ReadonlyMap<string, MountedSite>;
-  readonly maxIdLength: number;
-  readonly maxRoomsPerSocket: number;
+  readonly limits: ServiceLimits;
 }
 
 declare module 'fastify' {
@@ -31,8 +31,8 @@ declare module 'fastify' {
 export async function registerPushRoutes(app: FastifyInstance, config: PushRoutesConfig): Promise<void> {
   const validateBody = compileValidator(
     Type.Object({
-      rooms: Type.Array(Identifier(config), { minItems: 1, maxItems: config.maxRoomsPerSocket }),
-      event: Type.String({ minLength: 1, maxLength: config.maxIdLength }),
+      rooms: Type.Array(Identifier(config.limits), { minItems: 1, maxItems: config.limits.maxRoomsPerSocket }),
+      event: Type.String({ minLength: 1, maxLength: config.limits.maxIdLength }),
       args: Type.Optional(Type.Array(Type.Unknown())),
     }),
   );
