@@ -1,13 +1,14 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
-import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { Compile } from 'typebox/compile';
 import { AuthRefreshSchema, grantedRoomsSchema, type AuthRefreshResult, type SiteClientToServerEvents } from '../../protocol/index.js';
 import type { AuthConfig } from '../config/access.js';
+import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
+import { requestListener } from '../core/reply.js';
 import { idOrObjectPayload } from '../core/validate.js';
 import { setIdentity } from './identity.js';
-import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
+import { authError, handshakeToken, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
 
@@ -37,15 +38,11 @@ interface Session {
  * `ERROR { event: "AUTH", code: "UNAUTHORIZED" }` saying so, unless the client sends `AUTH { token }` with a
  * fresh token for the same user first (acked `{ ok: true, expiresAt }`). `refreshable` is false on the
  * built-in namespaces, whose own handlers answer every event they do not know (AUTH included) as unknown.
+ * AUTH is answered through the reply path of lib/core/reply.ts, like any request: the inbound-event chain
+ * runs first, and the ack or `ERROR` is the same as for every other request.
  */
-export function jwtAuth(
-  auth: JwtAuth,
-  limits: AuthLimits,
-  join: JoinRooms,
-  leave: LeaveRooms,
-  log: Logger,
-  refreshable: boolean,
-): AuthMiddleware {
+export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms, leave: LeaveRooms, refreshable: boolean): AuthMiddleware {
+  const { limits, log } = context;
   const checkRooms = Compile(grantedRoomsSchema(limits));
   const checkRefresh = Compile(AuthRefreshSchema);
   const options = { algorithms: [...auth.algorithms], issuer: auth.issuer, audience: auth.audience };
@@ -96,6 +93,18 @@ export function jwtAuth(
     return { expiresAt: grant.exp === undefined ? null : new Date(grant.exp * 1000).toISOString() };
   };
 
+  // Sessions by socket, so that one AUTH listener serves every socket of the namespace.
+  const sessions = new WeakMap<Socket, Session>();
+  const onRefresh = requestListener<Socket>(
+    REFRESH_EVENT,
+    (socket, args) => {
+      const session = sessions.get(socket);
+      if (!session) throw new Error('AUTH from a socket without a jwt session');
+      return refresh(socket, session, args[0]);
+    },
+    context,
+  );
+
   return (socket, next) => {
     const token = handshakeToken(socket);
     if (token === undefined) {
@@ -110,19 +119,8 @@ export function jwtAuth(
         arm(socket, session);
         socket.once('disconnect', () => clearTimeout(session.timer));
         if (refreshable) {
-          socket.on(REFRESH_EVENT, (...args: unknown[]) => {
-            const last = args[args.length - 1];
-            const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
-            refresh(socket, session, args[0]).then(
-              (result) => ack?.({ ok: true, ...result }),
-              (err: unknown) => {
-                const error = err instanceof RequestError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
-                if (!(err instanceof RequestError)) log.error({ socketId: socket.id, err }, 'token refresh failed');
-                if (ack) ack({ ok: false, error });
-                else socket.emit('ERROR', { event: REFRESH_EVENT, ...error });
-              },
-            );
-          });
+          sessions.set(socket, session);
+          socket.on(REFRESH_EVENT, onRefresh);
         }
         next();
       },
