@@ -1,12 +1,14 @@
 /**
  * The files generated from the sources, so that they cannot drift from them: `sites.schema.json` (the
- * sites file's JSON Schema, from `SitesFileSchema`). `npm run generate` writes them; test/generated.test.ts
- * fails, naming that command, when a committed one is stale.
+ * sites file's JSON Schema, from `SitesFileSchema`) and the error-code tables of README.md and
+ * protocol/README.md (from `ErrorCatalog`). `npm run generate` writes them; test/generated.test.ts fails,
+ * naming that command, when a committed one is stale.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SitesFileSchema } from '../lib/config/sites-file.js';
+import { ErrorCatalog } from '../protocol/index.js';
 
 /** The command that regenerates every file below. */
 export const GENERATE_COMMAND = 'npm run generate';
@@ -20,9 +22,13 @@ export interface GeneratedFile {
   readonly content: string;
 }
 
-/** Every generated file with its expected content. */
-export function generatedFiles(): GeneratedFile[] {
-  return [{ path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` }];
+/** Every generated file with its expected content; docs are read to replace only their generated sections. */
+export function generatedFiles(read: (path: string) => string = (path) => readFileSync(join(repoRoot, path), 'utf8')): GeneratedFile[] {
+  return [
+    { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
+    { path: 'README.md', content: replaceSection(read('README.md'), 'error-codes', errorCodeTable()) },
+    { path: 'protocol/README.md', content: replaceSection(read('protocol/README.md'), 'error-codes', errorCodeTable()) },
+  ];
 }
 
 /**
@@ -77,6 +83,25 @@ function assertDraft07(schema: object, at: string): void {
       for (const [name, child] of Object.entries(member)) if (isSchema(child)) assertDraft07(child, `${at}/${keyword}/${name}`);
     }
   }
+}
+
+/** The error catalog as a Markdown table. */
+export function errorCodeTable(): string {
+  const rows = Object.entries(ErrorCatalog).map(
+    ([code, info]) => `| \`${code}\` | ${info.status} | ${info.retryable ? 'yes' : 'no'} | ${info.description.replaceAll('|', '\\|')} |`,
+  );
+  return ['| code | HTTP status | retry | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * `text` with the lines between `<!-- generated:<name> … -->` and `<!-- /generated:<name> -->` replaced by
+ * `body`. The markers stay, so that the next run finds them; a doc without them is an error, not a no-op.
+ */
+export function replaceSection(text: string, name: string, body: string): string {
+  const begin = new RegExp(`^<!-- generated:${name}\\b.*-->$`, 'm').exec(text);
+  const end = text.indexOf(`<!-- /generated:${name} -->`);
+  if (!begin || end < begin.index) throw new Error(`no <!-- generated:${name} --> … <!-- /generated:${name} --> section`);
+  return `${text.slice(0, begin.index + begin[0].length)}\n${body}\n${text.slice(end)}`;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { parseSitesFile, SitesFileSchema } from '../lib/config/sites-file.js';
-import { GENERATE_COMMAND, generatedFiles, repoRoot } from '../scripts/generate.js';
+import { ErrorCatalog } from '../protocol/index.js';
+import { GENERATE_COMMAND, generatedFiles, replaceSection, repoRoot } from '../scripts/generate.js';
 
 function read(path: string): string {
   return readFileSync(join(repoRoot, path), 'utf8');
@@ -26,6 +27,12 @@ describe('generated files', () => {
       expect(read(file.path) === file.content, `${file.path} is stale: run ${GENERATE_COMMAND} and commit the result`).to.equal(true);
     });
   }
+
+  it('replaces only the marked section of a doc, and refuses a doc without the markers', () => {
+    const doc = 'before\n<!-- generated:x by a script -->\nold\n<!-- /generated:x -->\nafter\n';
+    expect(replaceSection(doc, 'x', 'new')).to.equal('before\n<!-- generated:x by a script -->\nnew\n<!-- /generated:x -->\nafter\n');
+    expect(() => replaceSection('no markers', 'x', 'new')).to.throw(/generated:x/);
+  });
 
   describe('sites.schema.json', () => {
     const published = JSON.parse(read('sites.schema.json')) as Record<string, unknown>;
@@ -59,5 +66,12 @@ describe('generated files', () => {
       expect(check.Check(misspelt)).to.equal(false);
       expect(() => parseSitesFile(misspelt, 'README', {})).to.throw(/apikey is not a known field/);
     });
+  });
+
+  it('puts the error catalog, every code, into both READMEs', () => {
+    for (const doc of ['README.md', 'protocol/README.md']) {
+      const text = read(doc);
+      for (const [code, info] of Object.entries(ErrorCatalog)) expect(text, `${doc}: ${code}`).to.include(`| \`${code}\` | ${info.status} |`);
+    }
   });
 });
