@@ -23,7 +23,7 @@ export function authMiddleware(auth: AuthConfig, context: ServiceContext, refres
     case 'token-url':
       return tokenUrlAuth(auth, limits, joinGrantedRooms, log);
     case 'jwt':
-      return jwtAuth(auth, limits, joinGrantedRooms, leaveGrantedRooms, log, refreshable);
+      return jwtAuth(auth, context, joinGrantedRooms, leaveGrantedRooms, refreshable);
     case 'credentials':
       return credentialsAuth(auth, log);
   }

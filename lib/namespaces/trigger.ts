@@ -1,7 +1,6 @@
-import Type from 'typebox';
 import {
-  Identifier,
   TriggerBroadcasts,
+  triggerRequestSchemas,
   type TriggerClientToServerEvents,
   type TriggerServerToClientEvents,
 } from '../../protocol/index.js';
@@ -21,7 +20,7 @@ type TriggerSocket = ProtocolSocket<TriggerClientToServerEvents, TriggerServerTo
  */
 export function mountTrigger(nsp: TriggerNamespace, context: ServiceContext): void {
   const { limits, hooks } = context;
-  const validateRoom = compileValidator(Type.Object({ room: Identifier(limits) }));
+  const validateRoom = compileValidator(triggerRequestSchemas(limits).ROOM);
   const roomOf = (payload: unknown): string => validateRoom(idOrObjectPayload(payload, 'room')).room;
 
   const broadcast = (event: (typeof TriggerBroadcasts)[keyof typeof TriggerBroadcasts]): RequestHandler<TriggerSocket> =>
