@@ -12,8 +12,6 @@ import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from 
 import { attachState, EngineState, PATCHES, stateOf, type PatchName } from './state.js';
 import { CoalescingEngine } from './websocket-transport.js';
 
-export { slimSocket } from './connection-footprint.js';
-export { stopReadingHandedOverSockets } from './sticky-handover.js';
 export type { PatchName } from './state.js';
 
 /** How {@link createSocketServer} builds the server. */
