@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
+import type { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
 import { createCluster, type Cluster } from './cluster/index.js';
 import { sendFrameworkError } from './http/errors.js';
@@ -22,9 +22,7 @@ import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
 import { logConnections } from './runtime/connection-logs.js';
 import { loadTls } from './config/tls.js';
-import { installWriteCoalescing } from './engine/websocket-transport.js';
-import { installConnectionFootprint } from './engine/connection-footprint.js';
-import { installFastBroadcast } from './engine/fast-broadcast.js';
+import { createSocketServer } from './engine/index.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -86,21 +84,21 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
 
-  if (config.fastPath) {
-    installWriteCoalescing();
-    installFastBroadcast();
-  }
   const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
-  const io = new Server(http.server, {
-    // Set here, before any namespace exists: a namespace takes the adapter it is created with.
-    ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
-    // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
-    allowEIO3: true,
-    maxHttpBufferSize: config.maxPayload,
-    // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
-    cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
-  });
-  if (config.fastPath) installConnectionFootprint(io);
+  // The patches of lib/engine/ (or none, with fastPath off) are installed here, for this server only.
+  const io: Server = createSocketServer(
+    http.server,
+    {
+      // Set here, before any namespace exists: a namespace takes the adapter it is created with.
+      ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
+      // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
+      allowEIO3: true,
+      maxHttpBufferSize: config.maxPayload,
+      // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
+      cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
+    },
+    { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
+  );
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
   const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };

@@ -70,6 +70,8 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = {}): C
   const nodeArgs = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of CLI_ENV) delete env[name];
+  // The one exception: a run on the libraries' own path (FAST_PATH=off) runs its children on it too.
+  if (process.env.FAST_PATH !== undefined) env.FAST_PATH = process.env.FAST_PATH;
   // c8 cannot map coverage that tsx-run children report onto the TypeScript sources (it corrupts the
   // parent's figures for the same files), so children report none; server.ts is excluded in .c8rc.json.
   // Node re-adds the parent's NODE_V8_COVERAGE unless the child's env sets it, hence '' not delete.
