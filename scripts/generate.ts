@@ -1,7 +1,7 @@
 /**
  * The files generated from the sources, so that they cannot drift from them: `sites.schema.json` (the
- * sites file's JSON Schema, from `SitesFileSchema`) and the error-code tables of README.md and
- * protocol/README.md (from `ErrorCatalog`). `npm run generate` writes them; test/generated.test.ts fails,
+ * sites file's JSON Schema, from `SitesFileSchema`), the error-code tables of README.md and
+ * protocol/README.md (from `ErrorCatalog`) and README.md's table of options (from lib/config/option-table.ts). `npm run generate` writes them; test/generated.test.ts fails,
  * naming that command, when a committed one is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SitesFileSchema } from '../lib/config/sites-file.js';
 import { ErrorCatalog } from '../protocol/index.js';
+import { withOptionsTable } from './option-docs.js';
 
 /** The command that regenerates every file below. */
 export const GENERATE_COMMAND = 'npm run generate';
@@ -26,7 +27,7 @@ export interface GeneratedFile {
 export function generatedFiles(read: (path: string) => string = (path) => readFileSync(join(repoRoot, path), 'utf8')): GeneratedFile[] {
   return [
     { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
-    { path: 'README.md', content: replaceSection(read('README.md'), 'error-codes', errorCodeTable()) },
+    { path: 'README.md', content: withOptionsTable(replaceSection(read('README.md'), 'error-codes', errorCodeTable())) },
     { path: 'protocol/README.md', content: replaceSection(read('protocol/README.md'), 'error-codes', errorCodeTable()) },
   ];
 }

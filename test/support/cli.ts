@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { OPTION_ENTRIES } from '../../lib/config/option-table.js';
+import { SITE_ENV } from '../../lib/config/sites-env.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 
@@ -16,8 +18,7 @@ export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url)
 export const CHILD_DEADLINE_MS = 10_000;
 
 /** Every environment variable the CLI reads; cleared so that the developer's shell cannot change a test. */
-const CLI_ENV = ['PORT', 'HOST', 'HTTPS', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'VERBOSE', 'LOG_LEVEL', 'LOG_FORMAT', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'MAX_ROOMS', 'MAX_ID_LENGTH',
-  'CONFIG', 'SITE_NAME', 'AUTH_URL', 'AUTH_SCHEME', 'AUTH_TIMEOUT_MS', 'API_KEY', 'USER_ROOM_PREFIX', 'UPDATE_USER_URL', 'REDIS_URL', 'REDIS_DB', 'REDIS_PREFIX', 'WORKERS', 'FAST_PATH'];
+const CLI_ENV: readonly string[] = [...OPTION_ENTRIES.map(([, spec]) => spec.env), ...Object.keys(SITE_ENV)];
 
 /** How a child process ended, with everything it wrote. */
 export interface CliExit {
