@@ -149,6 +149,11 @@ export async function startCli(args: readonly string[], options: SpawnOptions = 
   return { ...proc, url, port: Number(new URL(url).port) };
 }
 
+/** Whether `line` is a node's log line saying that it has joined the Redis cluster (its adapter reads the stream and is subscribed). */
+export function isClusterReadyLine(line: LogLine): boolean {
+  return line.msg === 'cluster ready: reading the stream and subscribed';
+}
+
 function listeningUrl(line: LogLine): string | undefined {
   if (typeof line.msg !== 'string' || !line.msg.startsWith('listening on ')) return undefined;
   const urls = line.urls;
