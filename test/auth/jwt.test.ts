@@ -1,18 +1,12 @@
 import { expect } from 'chai';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { io as ioV4, type Socket } from 'socket.io-client';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
-import { request } from '../support/http.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
+import { postSend } from '../support/http.js';
+import { startServer, type ConnectError, type TestServer } from '../support/server.js';
 import { ack, barrier, next } from '../support/wait.js';
 
 const HMAC = 'a-hmac-secret-of-at-least-32-bytes!!';
 const API_KEY = 'jwt-site-key';
-
-interface ConnectError extends Error {
-  readonly data?: { readonly code?: string };
-}
 
 function sign(claims: JWTPayload, key: CryptoKey | Uint8Array = new TextEncoder().encode(HMAC), alg = 'HS256'): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg }).setIssuedAt().sign(key);
@@ -28,29 +22,18 @@ function jwtServer(auth: Record<string, unknown> = { mode: 'jwt', algorithms: ['
   return startServer({ access: parseSitesFile({ sites: { app: { auth, apiKey: API_KEY } } }, 'test', {}) });
 }
 
+/** Connects to `ns` with `token` (none if undefined) expecting the handshake to be refused. */
 function refused(srv: TestServer, token?: string, ns = '/app'): Promise<ConnectError> {
-  const socket: Socket = ioV4(`${srv.url}${ns}`, { forceNew: true, reconnection: false, ...(token === undefined ? {} : { auth: { token } }) });
-  onTeardown(() => socket.disconnect());
-  return next<ConnectError>(socket, 'connect_error');
-}
-
-function rooms(srv: TestServer, id: string | undefined): string[] {
-  const socket = id === undefined ? undefined : srv.app.io.of('/app').sockets.get(id);
-  if (!socket) throw new Error(`no socket ${String(id)}`);
-  return [...socket.rooms].filter((room) => room !== socket.id);
+  return srv.refused(ns, token === undefined ? {} : { auth: { token } });
 }
 
 describe('auth mode jwt', () => {
   it('joins the rooms of the rooms claim, and a push to one of them reaches the socket', async () => {
     const srv = await jwtServer();
     const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u1', rooms: ['user_u1', 'staff'] }) } });
-    expect(rooms(srv, socket.id)).to.have.members(['room:user_u1', 'room:staff']);
+    expect(srv.roomsOf('/app', socket.id)).to.have.members(['room:user_u1', 'room:staff']);
     const got = next(socket, 'hello');
-    const res = await request(`${srv.url}/send?site=app`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rooms: ['user_u1'], event: 'hello', args: ['world'] }),
-    });
+    const res = await postSend(srv, 'site=app', { rooms: ['user_u1'], event: 'hello', args: ['world'] }, { authorization: `Bearer ${API_KEY}` });
     expect(res.body).to.deep.equal({ ok: true, delivered: 1 });
     expect(await got).to.equal('world');
   });
@@ -61,7 +44,7 @@ describe('auth mode jwt', () => {
       const other = await generateKeyPair(alg);
       const srv = await jwtServer({ mode: 'jwt', algorithms: [alg], publicKey: await exportSPKI(publicKey), roomsClaim: 'groups' });
       const socket = await srv.connect('/app', { query: { token: await sign({ sub: 'u', groups: ['g'] }, privateKey, alg) } });
-      expect(rooms(srv, socket.id)).to.deep.equal(['room:g']);
+      expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:g']);
       const err = await refused(srv, await sign({ sub: 'u' }, other.privateKey, alg));
       expect(err.data?.code).to.equal('UNAUTHORIZED');
       expect(err.message).to.match(/^invalid token \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
@@ -104,7 +87,7 @@ describe('auth mode jwt', () => {
     const later = inSeconds(3600);
     const res = await ack(refreshed, 'AUTH', { token: await sign({ sub: 'u', rooms: ['b', 'c'], exp: later }) });
     expect(res).to.deep.equal({ ok: true, expiresAt: new Date(later * 1000).toISOString() });
-    expect(rooms(srv, refreshed.id)).to.have.members(['room:b', 'room:c']);
+    expect(srv.roomsOf('/app', refreshed.id)).to.have.members(['room:b', 'room:c']);
     // The witness's token expires no earlier than the old one of `refreshed`: once it is gone, the old timer
     // would have fired too.
     await next(witness, 'disconnect', 5000);
@@ -124,7 +107,7 @@ describe('auth mode jwt', () => {
     const error = next<{ code: string }>(socket, 'ERROR');
     socket.emit('AUTH', 'garbage');
     expect((await error).code).to.equal('UNAUTHORIZED');
-    expect(rooms(srv, socket.id)).to.deep.equal(['room:a']);
+    expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:a']);
     expect(socket.connected).to.equal(true);
   });
 
