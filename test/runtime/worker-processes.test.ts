@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { parseWorkers } from '../../lib/config/parse.js';
-import { CHILD_DEADLINE_MS, expectUsageError, runCli, startCli, type CliServer, type LogLine } from '../support/cli.js';
+import { CHILD_DEADLINE_MS, expectUsageError, isClusterReadyLine, runCli, startCli, type CliServer, type LogLine } from '../support/cli.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4 } from '../support/server.js';
 import { ack, next, withDeadline } from '../support/wait.js';
@@ -116,7 +116,7 @@ describe('--workers with --redis (the workers join the Redis cluster instead)', 
     const redis = await startRedis();
     const server = await startWorkers(['-r', redis.url, '--redis-prefix', randomPrefix()]);
     for (const worker of [1, 2]) {
-      await server.waitForLog((line) => line.worker === worker && line.msg === 'cluster ready: reading the stream and subscribed', `worker ${worker} in the Redis cluster`);
+      await server.waitForLog((line) => line.worker === worker && isClusterReadyLine(line), `worker ${worker} in the Redis cluster`);
     }
     const a = await connectV4(`${server.url}/layout`, { transports: ['websocket'] });
     const b = await connectV4(`${server.url}/layout`);
