@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { NODE_TTL_MS, SWEEP_INTERVAL_MS } from '../../lib/cluster/node-registry.js';
 import { isClusterReadyLine, startCli, type CliServer } from '../support/cli.js';
+import { DEADLINE_MS } from '../support/deadlines.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4 } from '../support/server.js';
 import { ack, next, withDeadline } from '../support/wait.js';
 
-/** The documented bound for LEFT after a node dies, plus slack for a loaded CI machine. */
-const LOST_NODE_DEADLINE_MS = NODE_TTL_MS + SWEEP_INTERVAL_MS + 3000;
+/** The documented bound for LEFT after a node dies, plus the time its peers' own work may take. */
+const LOST_NODE_DEADLINE_MS = NODE_TTL_MS + SWEEP_INTERVAL_MS + DEADLINE_MS;
 
 describe('cluster mode from the CLI (separate processes, real redis-server)', function () {
   before(requireRedis);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { one, two } from '../support/arrays.js';
-import { READY_DEADLINE_MS, startNodes } from '../support/cluster.js';
+import { startNodes } from '../support/cluster.js';
+import { READY_DEADLINE_MS } from '../support/deadlines.js';
 import { freePort } from '../support/net.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4, startServer } from '../support/server.js';

@@ -3,17 +3,15 @@ import { expect } from 'chai';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { CHILD_DEADLINE_MS } from './deadlines.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 
+// The CLI tests import it with the rest of these helpers.
+export { CHILD_DEADLINE_MS };
+
 /** The repository root (where package.json and server.ts are), found from this file's location. */
 export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * Deadline for a child process to start listening or to exit. Longer than the in-process default:
- * a child compiles server.ts with tsx (and may generate an RSA key) before it does anything.
- */
-export const CHILD_DEADLINE_MS = 10_000;
 
 /** Every environment variable the CLI reads; cleared so that the developer's shell cannot change a test. */
 const CLI_ENV = ['PORT', 'HOST', 'HTTPS', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'VERBOSE', 'LOG_LEVEL', 'LOG_FORMAT', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'MAX_ROOMS', 'MAX_ID_LENGTH',

@@ -5,12 +5,10 @@ import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Context } from 'mocha';
 import type { RedisOptions } from '../../lib/config/options.js';
+import { REDIS_DEADLINE_MS } from './deadlines.js';
 import { freePort } from './net.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
-
-/** Deadline for redis-server to start or stop. */
-const REDIS_DEADLINE_MS = 10_000;
 
 /** The redis-server binary on PATH (or /usr/bin), or undefined when none is installed. */
 export const redisServerBinary: string | undefined = findOnPath('redis-server');

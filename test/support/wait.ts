@@ -1,5 +1,4 @@
-/** Default deadline for anything a test waits for. Generous: a deadline only bounds a failing test. */
-export const DEADLINE_MS = 3000;
+import { DEADLINE_MS } from './deadlines.js';
 
 /** The event-emitter surface shared by socket.io-client v4 and v2 sockets. */
 export interface EventSocket {
