@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { DEADLINE_MS, scaled } from '../support/deadlines.js';
 import { postSend } from '../support/http.js';
 import { startServer, type ConnectError, type TestServer } from '../support/server.js';
 import { ack, barrier, next } from '../support/wait.js';
@@ -16,6 +17,15 @@ function sign(claims: JWTPayload, key: CryptoKey | Uint8Array = new TextEncoder(
 function inSeconds(s: number): number {
   return Math.floor(Date.now() / 1000) + s;
 }
+
+/**
+ * How long a short-lived token lives, in seconds: room for the few round trips a test makes before it
+ * expires, on a loaded machine too (`exp` counts whole seconds, so it may end up to 1 s sooner).
+ */
+const SHORT_LIFE_S = Math.ceil(scaled(3000) / 1000);
+
+/** Waiting for what the expiry of a short-lived token causes. */
+const EXPIRY_DEADLINE_MS = SHORT_LIFE_S * 1000 + DEADLINE_MS;
 
 /** A service with site `app` in mode jwt (HS256 unless told otherwise). */
 function jwtServer(auth: Record<string, unknown> = { mode: 'jwt', algorithms: ['HS256'], secret: HMAC }): Promise<TestServer> {
@@ -71,9 +81,9 @@ describe('auth mode jwt', () => {
 
   it('disconnects the socket with a clear reason when its token expires', async () => {
     const srv = await jwtServer();
-    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(2) }) } });
-    const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', 5000);
-    const reason = next<string>(socket, 'disconnect', 5000);
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });
+    const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', EXPIRY_DEADLINE_MS);
+    const reason = next<string>(socket, 'disconnect', EXPIRY_DEADLINE_MS);
     expect(await error).to.deep.include({ event: 'AUTH', code: 'UNAUTHORIZED' });
     expect((await error).message).to.match(/token has expired/);
     expect(await reason).to.equal('io server disconnect');
@@ -81,7 +91,7 @@ describe('auth mode jwt', () => {
 
   it('keeps a socket that sends a fresh token with AUTH, re-syncing its rooms', async () => {
     const srv = await jwtServer();
-    const exp = inSeconds(3);
+    const exp = inSeconds(SHORT_LIFE_S);
     const refreshed = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a', 'b'], exp }) } });
     const witness = await srv.connect('/app', { auth: { token: await sign({ sub: 'w', exp }) } });
     const later = inSeconds(3600);
@@ -90,7 +100,7 @@ describe('auth mode jwt', () => {
     expect(srv.roomsOf('/app', refreshed.id)).to.have.members(['room:b', 'room:c']);
     // The witness's token expires no earlier than the old one of `refreshed`: once it is gone, the old timer
     // would have fired too.
-    await next(witness, 'disconnect', 5000);
+    await next(witness, 'disconnect', EXPIRY_DEADLINE_MS);
     await barrier(refreshed);
     expect(refreshed.connected).to.equal(true);
   });
@@ -116,10 +126,9 @@ describe('auth mode jwt', () => {
     const srv = await startServer({ access });
     const err = await refused(srv, undefined, '/lobby');
     expect(err.data?.code).to.equal('UNAUTHORIZED');
-    // 2-3 s: room for the two round trips below before the expiry, even on a loaded machine.
-    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(3) }) } });
+    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });
     expect(await ack(lobby, 'JOIN', 'call-1')).to.deep.include({ ok: true, lobby: 'call-1' });
     expect(await ack(lobby, 'AUTH', { token: await sign({ sub: 'u' }) })).to.have.nested.property('error.code', 'BAD_REQUEST');
-    expect(await next<string>(lobby, 'disconnect', 5000)).to.equal('io server disconnect');
+    expect(await next<string>(lobby, 'disconnect', EXPIRY_DEADLINE_MS)).to.equal('io server disconnect');
   });
 });

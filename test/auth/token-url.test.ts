@@ -2,13 +2,18 @@ import { expect } from 'chai';
 import legacyIo from 'socket.io-client-v2';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { reply, startBackend, tokenBackend } from '../support/backend.js';
+import { DEADLINE_MS } from '../support/deadlines.js';
 import { freePort } from '../support/net.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { onTeardown } from '../support/teardown.js';
 import { ack, next } from '../support/wait.js';
 
-/** A service with site `shop` authenticating against `authUrl` with scheme `Token`. */
-function shopServer(authUrl: string, timeoutMs = 300): Promise<TestServer> {
+/**
+ * A service with site `shop` authenticating against `authUrl` with scheme `Token`. The service's own deadline
+ * on the backend is a test deadline too unless a test is about it: a backend that answers must not be
+ * timed out because the machine is busy.
+ */
+function shopServer(authUrl: string, timeoutMs = DEADLINE_MS): Promise<TestServer> {
   const access = parseSitesFile({ sites: { shop: { auth: { mode: 'token-url', url: authUrl, scheme: 'Token', timeoutMs } } } }, 'test', {});
   return startServer({ access });
 }
