@@ -13,18 +13,8 @@ import { createApp, type App } from './lib/app.js';
 import { createCluster } from './lib/cluster/index.js';
 import { createLogger } from './lib/runtime/logger.js';
 import { OptionError } from './lib/config/errors.js';
-import { DEFAULT_OPTIONS, DEFAULT_REDIS_PREFIX, LOG_LEVELS, type LogLevel, type ServiceOptions } from './lib/config/options.js';
-import {
-  parseBoolean,
-  parseByteSize,
-  parseCorsOrigin,
-  parseLogLevel,
-  parsePort,
-  parsePositiveInteger,
-  parseRedisDatabase,
-  parseRedisUrl,
-  parseWorkers,
-} from './lib/config/parse.js';
+import { DEFAULT_OPTIONS, type ServiceOptions } from './lib/config/options.js';
+import { BUILTIN_FLAGS, envSetting, OPTION_ENTRIES, readFlags, type CliFlags, type OptionName, type OptionSpec } from './lib/config/option-table.js';
 import { packageRoot, packageVersion } from './lib/runtime/package.js';
 import { sitesFromEnv } from './lib/config/sites-env.js';
 import { loadSitesFile } from './lib/config/sites-file.js';
@@ -35,8 +25,11 @@ const EXIT_USAGE = 2;
 /** Graceful shutdown must finish within this; the process exits 1 past it. */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
-/** Adapts an options.ts parser to commander, which expects InvalidArgumentError. */
-function arg<T>(parse: (value: string) => T): (value: string) => T {
+/** Defaults that depend on where the package is installed, which the option table cannot know. */
+const INSTALL_DEFAULTS: Partial<Record<OptionName, string>> = { certDir: join(packageRoot, 'certs') };
+
+/** Adapts a lib/config/parse.ts parser to commander, which expects InvalidArgumentError. */
+function arg(parse: (value: string) => unknown): (value: string) => unknown {
   return (value) => {
     try {
       return parse(value);
@@ -67,29 +60,12 @@ Clients of an HTTPS server with a self-signed certificate connect with { rejectU
 Flags win over environment variables. Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error.`;
 
 function buildProgram(): Command {
-  return new Command('realtime-rooms')
+  const program = new Command('realtime-rooms')
     .description('Realtime room and lobby messaging over Socket.IO (successor of the 2-IMMERSE websocket service).')
-    .version(packageVersion, '-V, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'show this help and exit')
-    .addOption(new Option('-p, --port <port>', 'port to listen on (0 = any free port)').env('PORT').default(DEFAULT_OPTIONS.port).argParser(arg(parsePort)))
-    .addOption(new Option('-H, --host <host>', 'interface to bind (default: all interfaces)').env('HOST'))
-    .addOption(new Option('-S, --https', 'serve HTTPS; without --cert/--key a self-signed certificate is generated and cached [env: HTTPS=true]'))
-    .addOption(new Option('--cert <file>', 'PEM certificate for HTTPS (implies --https)').env('TLS_CERT'))
-    .addOption(new Option('--key <file>', 'PEM private key for HTTPS (implies --https)').env('TLS_KEY'))
-    .addOption(new Option('--cert-dir <dir>', 'where the self-signed certificate is cached').env('CERT_DIR').default(join(packageRoot, 'certs')))
-    .addOption(new Option('-v, --verbose', 'log at debug level (same as --log-level debug) [env: VERBOSE=true]'))
-    .addOption(new Option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`).env('LOG_LEVEL').default(DEFAULT_OPTIONS.logLevel).argParser(arg(parseLogLevel)))
-    .addOption(new Option('--log-format <format>', 'json, pretty, or auto (pretty when stdout is a terminal)').env('LOG_FORMAT').choices(['auto', 'json', 'pretty']).default('auto'))
-    .addOption(new Option('--max-payload <bytes>', 'largest message or HTTP body (e.g. 1mb, 512kb); a socket sending more is disconnected').env('MAX_PAYLOAD').default(DEFAULT_OPTIONS.maxPayload).argParser(arg(parseByteSize)))
-    .addOption(new Option('--cors-origin <list>', "origins allowed for long-polling: '*' or a comma-separated list").env('CORS_ORIGIN').default(DEFAULT_OPTIONS.corsOrigin).argParser(arg(parseCorsOrigin)))
-    .addOption(new Option('--max-rooms <n>', 'rooms one socket may be in at once').env('MAX_ROOMS').default(DEFAULT_OPTIONS.maxRoomsPerSocket).argParser(arg((v) => parsePositiveInteger(v, 'max rooms'))))
-    .addOption(new Option('--max-id-length <n>', 'longest room id, lobby id or display name').env('MAX_ID_LENGTH').default(DEFAULT_OPTIONS.maxIdLength).argParser(arg((v) => parsePositiveInteger(v, 'max id length'))))
-    .addOption(new Option('-c, --config <file>', 'sites file (YAML, or JSON if it ends in .json): sites, their auth and API keys, auth of the built-in namespaces').env('CONFIG'))
-    .addOption(new Option('-r, --redis <url>', 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory').env('REDIS_URL').argParser(arg(parseRedisUrl)))
-    .addOption(new Option('-d, --database <n>', 'Redis logical database (with --redis)').env('REDIS_DB').argParser(arg(parseRedisDatabase)))
-    .addOption(new Option('--workers <n>', "processes on this machine sharing the port (node:cluster): an integer, or 'auto' for one per CPU core").env('WORKERS').default(1).argParser(arg(parseWorkers)))
-    .addOption(new Option('--no-fast-path', 'run on the libraries\' own code paths only, without the patches of lib/engine/ [env: FAST_PATH=off]'))
-    .addOption(new Option('--redis-prefix <prefix>', 'prefix of the Redis keys and channels; the same on every node of one deployment').env('REDIS_PREFIX').default(DEFAULT_REDIS_PREFIX))
+    .version(packageVersion, BUILTIN_FLAGS.version, 'print the version and exit')
+    .helpOption(BUILTIN_FLAGS.help, 'show this help and exit');
+  for (const [name, spec] of OPTION_ENTRIES) program.addOption(toOption(name, spec));
+  return program
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError()
     .allowExcessArguments(false)
@@ -98,37 +74,23 @@ function buildProgram(): Command {
     });
 }
 
-interface ParsedFlags {
-  port: number;
-  host?: string;
-  https?: true;
-  cert?: string;
-  key?: string;
-  certDir: string;
-  verbose?: true;
-  logLevel: LogLevel;
-  logFormat: 'auto' | 'json' | 'pretty';
-  maxPayload: number;
-  corsOrigin: '*' | string[];
-  maxRooms: number;
-  maxIdLength: number;
-  config?: string;
-  redis?: string;
-  database?: number;
-  redisPrefix: string;
-  workers: number;
-  /** false with --no-fast-path; commander sets the negated flag's default to true. */
-  fastPath: boolean;
+/** One entry of the option table as a commander option. */
+function toOption(name: OptionName, spec: OptionSpec): Option {
+  if (spec.kind !== 'value') {
+    // Not .env(): commander would take any value of the variable as true. readFlags parses it instead, and
+    // the help names it the way commander names the others.
+    return new Option(spec.flags, `${spec.help} (env: ${envSetting(spec)})`);
+  }
+  const option = new Option(spec.flags, spec.help).env(spec.env);
+  if (spec.parse) option.argParser(arg(spec.parse));
+  if (spec.choices) option.choices(spec.choices);
+  const fallback = spec.default ?? INSTALL_DEFAULTS[name];
+  if (fallback !== undefined) option.default(fallback);
+  return option;
 }
 
-/** Turns parsed flags (plus the boolean env variables commander cannot parse safely) into service options. */
-function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOptions {
-  const flags = program.opts<ParsedFlags>();
-  // commander treats any set env value of a boolean flag as true (HTTPS=false would enable it), so
-  // boolean variables are read here with explicit true/false values.
-  const https = flags.https ?? (env.HTTPS !== undefined && parseBoolean(env.HTTPS, 'HTTPS'));
-  const verbose = flags.verbose ?? (env.VERBOSE !== undefined && parseBoolean(env.VERBOSE, 'VERBOSE'));
-  const fastPath = program.getOptionValueSource('fastPath') === 'cli' ? flags.fastPath : env.FAST_PATH === undefined || parseBoolean(env.FAST_PATH, 'FAST_PATH');
+/** Turns the flags into service options, checking the rules that span options. */
+function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean, env: NodeJS.ProcessEnv): ServiceOptions {
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw new OptionError('--cert and --key must be given together');
   }
@@ -146,17 +108,17 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     throw new OptionError('--database (REDIS_DB) needs --redis (REDIS_URL)');
   }
   if (flags.redisPrefix.trim() === '') throw new OptionError('--redis-prefix must not be empty');
-  const logLevel = verbose && program.getOptionValueSource('logLevel') !== 'cli' ? 'debug' : flags.logLevel;
   return {
     port: flags.port,
     host: flags.host,
     tls:
       flags.cert !== undefined && flags.key !== undefined
         ? { kind: 'files', certFile: flags.cert, keyFile: flags.key }
-        : https
+        : flags.https
           ? { kind: 'self-signed', cacheDir: flags.certDir }
           : undefined,
-    logLevel,
+    // --verbose (or VERBOSE) wins over LOG_LEVEL, but not over an explicit --log-level.
+    logLevel: flags.verbose && !given('logLevel') ? 'debug' : flags.logLevel,
     prettyLogs: flags.logFormat === 'pretty' || (flags.logFormat === 'auto' && process.stdout.isTTY === true),
     maxPayload: flags.maxPayload,
     corsOrigin: flags.corsOrigin,
@@ -164,7 +126,7 @@ function toServiceOptions(program: Command, env: NodeJS.ProcessEnv): ServiceOpti
     maxIdLength: flags.maxIdLength,
     access,
     redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
-    fastPath,
+    fastPath: flags.fastPath,
   };
 }
 
@@ -236,8 +198,10 @@ async function main(): Promise<void> {
   let app: App;
   const worker = isWorkerProcess();
   try {
-    options = toServiceOptions(program, process.env);
-    const { workers } = program.opts<ParsedFlags>();
+    const given = (name: OptionName): boolean => program.getOptionValueSource(name) === 'cli';
+    const flags = readFlags(program.opts(), given, process.env);
+    options = toServiceOptions(flags, given, process.env);
+    const { workers } = flags;
     if (workers > 1 && options.tls) {
       throw new OptionError('--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1');
     }

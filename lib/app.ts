@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
+import type { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
 import { createCluster, type Cluster } from './cluster/index.js';
 import { sendFrameworkError } from './http/errors.js';
@@ -16,11 +16,13 @@ import { DEFAULT_OPTIONS, type ServiceOptions } from './config/options.js';
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { guardBuiltins, mountSites } from './sites/mount.js';
-import { roomKey } from './core/rooms.js';
+import { withLog, type ServiceContext } from './core/context.js';
+import { HookDispatcher } from './core/hooks.js';
+import { limitsOf } from './core/limits.js';
+import type { ServiceHooks } from './core/types.js';
+import { logConnections } from './runtime/connection-logs.js';
 import { loadTls } from './config/tls.js';
-import { installWriteCoalescing } from './engine/websocket-transport.js';
-import { installConnectionFootprint } from './engine/connection-footprint.js';
-import { installFastBroadcast } from './engine/fast-broadcast.js';
+import { createSocketServer } from './engine/index.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -29,6 +31,11 @@ export interface App {
   /** The Socket.IO server with the protocol namespaces mounted. */
   readonly io: Server;
   readonly log: Logger;
+  /**
+   * The service's hooks: subscribe to connections, joins, leaves and disconnects, or add a step to the
+   * inbound-event chain (e.g. an embedder's own rate limit). Subscribe before `listen()`.
+   */
+  readonly hooks: ServiceHooks;
   /** Whether the cluster adapter is connected, reading and subscribed (always true without `--redis`); drives `GET /readyz`. */
   isReady(): boolean;
   /**
@@ -77,56 +84,47 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
 
-  if (config.fastPath) {
-    installWriteCoalescing();
-    installFastBroadcast();
-  }
   const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
-  const io = new Server(http.server, {
-    // Set here, before any namespace exists: a namespace takes the adapter it is created with.
-    ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
-    // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
-    allowEIO3: true,
-    maxHttpBufferSize: config.maxPayload,
-    // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
-    cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
-  });
-  if (config.fastPath) installConnectionFootprint(io);
+  // The patches of lib/engine/ (or none, with fastPath off) are installed here, for this server only.
+  const io: Server = createSocketServer(
+    http.server,
+    {
+      // Set here, before any namespace exists: a namespace takes the adapter it is created with.
+      ...(cluster.adapter ? { adapter: cluster.adapter } : {}),
+      // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
+      allowEIO3: true,
+      maxHttpBufferSize: config.maxPayload,
+      // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
+      cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
+    },
+    { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
+  );
 
-  const socketLog = log.child({ component: 'socket' });
-  const layoutConfig = { maxIdLength: config.maxIdLength, maxRoomsPerSocket: config.maxRoomsPerSocket };
+  const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
+  const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
+  const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
+  // Subscribers first: a connection reaches them in the order they subscribed.
+  logConnections(hooks, context.log);
+  cluster.attach(hooks, (members) => hooks.lost(members));
+
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
-  for (const name of namespaces) {
-    const nsp = io.of(name);
-    const nspLog = socketLog.child({ nsp: name });
-    // Only at debug: a disconnect listener per socket costs memory at scale.
-    if (!nspLog.isLevelEnabled('debug')) continue;
-    nsp.on('connection', (socket) => {
-      nspLog.debug({ socketId: socket.id, transport: socket.conn.transport.name }, 'connected');
-      socket.on('disconnect', (reason) => nspLog.debug({ socketId: socket.id, reason }, 'disconnected'));
-    });
-  }
-  guardBuiltins(io, config.access, layoutConfig, socketLog);
-  const sites = mountSites(io, config.access, layoutConfig, socketLog);
-  const forwarding = mountForwarding(io, config.access.forwarding ?? [], layoutConfig, socketLog);
-  const { directory } = cluster;
-  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.layout }), directory);
-  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.bus }), directory);
-  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.lobby }), directory);
-  mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, layoutConfig, socketLog.child({ nsp: Namespaces.trigger }));
+  guardBuiltins(io, config.access, context);
+  const sites = mountSites(io, config.access, context);
+  const forwarding = mountForwarding(io, config.access.forwarding ?? [], context);
+  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, nspContext(Namespaces.layout));
+  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, nspContext(Namespaces.bus));
+  mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
+  mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 
-  // A node that dies cannot say LEFT for its lobby sockets: the others do it for it (cluster mode).
-  const lobbyNsp = io.of(Namespaces.lobby) as LobbyNamespace;
-  cluster.onLostLobbySocket((socketId, lobby) => lobbyNsp.to(roomKey(lobby)).emit('LEFT', socketId));
-
-  await registerHttpRoutes(http, { bus, maxIdLength: config.maxIdLength, isReady: () => cluster.isReady() });
-  await registerPushRoutes(http, { sites, ...layoutConfig });
+  await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady() });
+  await registerPushRoutes(http, { sites, limits: context.limits });
 
   let closing: Promise<void> | undefined;
   return {
     http,
     io,
     log,
+    hooks,
     isReady: () => cluster.isReady(),
     untilReady: (ready = true) => cluster.untilReady(ready),
     async listen() {

@@ -13,6 +13,12 @@ export interface ProtocolLimits {
 /** The limits a server uses unless configured otherwise. */
 export const DEFAULT_LIMITS: ProtocolLimits = { maxIdLength: DEFAULT_MAX_ID_LENGTH };
 
+/** The limits of a list of rooms (those an auth backend grants, those a push addresses). */
+export interface RoomListLimits extends ProtocolLimits {
+  /** How many rooms one socket may be in at once; also the longest room list a request may name. */
+  readonly maxRoomsPerSocket: number;
+}
+
 /**
  * A room id, lobby id or display name: a non-empty string of bounded length. Numbers are never coerced.
  */
@@ -60,3 +66,22 @@ export const ErrorEventSchema = Type.Intersect([
 
 /** `ERROR { event, code, message }`: the failure of the named request. */
 export type ErrorEvent = Static<typeof ErrorEventSchema>;
+
+type MissingNames<Map, Names extends readonly PropertyKey[]> = Exclude<keyof Map, Names[number]>;
+type AllNames<Map, Names extends readonly PropertyKey[]> = [MissingNames<Map, Names>] extends [never]
+  ? Names
+  : { readonly missing: MissingNames<Map, Names> };
+
+/**
+ * Lists the event names of an event map (an interface, which has no runtime form) as a value, for docs and
+ * tools. The compiler checks the list against the map both ways: a name the map lacks, or a name of the
+ * map left out, does not compile.
+ *
+ * @example
+ * ```ts
+ * const names = eventNames<LayoutServerToClientEvents>()(['EVENT', 'CLIENTS', 'ERROR']);
+ * ```
+ */
+export function eventNames<Map>() {
+  return <const Names extends readonly (keyof Map & string)[]>(names: Names & AllNames<Map, Names>): Names => names;
+}

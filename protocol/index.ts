@@ -12,11 +12,16 @@
  * if (!res.ok) console.error(res.error.code, res.error.message);
  * ```
  */
+import { LayoutEvents } from './layout.js';
+import { LobbyEvents } from './lobby.js';
+import { TriggerEvents } from './trigger.js';
+
 export * from './errors.js';
 export * from './common.js';
 export * from './layout.js';
 export * from './lobby.js';
 export * from './trigger.js';
+export * from './sites.js';
 
 /** The namespaces the service always serves. */
 export const Namespaces = {
@@ -24,4 +29,15 @@ export const Namespaces = {
   bus: '/bus',
   lobby: '/lobby',
   trigger: '/trigger',
+} as const;
+
+/**
+ * The event names of each built-in namespace in each direction (`/bus` speaks `/layout`'s protocol). Site
+ * namespaces have {@link SiteEvents}.
+ */
+export const NamespaceEvents = {
+  [Namespaces.layout]: LayoutEvents,
+  [Namespaces.bus]: LayoutEvents,
+  [Namespaces.lobby]: LobbyEvents,
+  [Namespaces.trigger]: TriggerEvents,
 } as const;

@@ -3,7 +3,7 @@
  * and additionally receives HTTP-published messages (`sender: "POST"`).
  */
 import Type, { type Static } from 'typebox';
-import { DEFAULT_LIMITS, Identifier, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
+import { DEFAULT_LIMITS, eventNames, Identifier, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
 
 /** Builds the client-to-server request schemas for the given limits. */
 export function layoutRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {
@@ -27,6 +27,18 @@ export type LayoutLeave = Static<typeof LayoutRequestSchemas.LEAVE>;
 export type LayoutNotify = Static<typeof LayoutRequestSchemas.NOTIFY>;
 /** `CLIENTS {room}`: ask for the names of the room's current members. */
 export type LayoutClientsRequest = Static<typeof LayoutRequestSchemas.CLIENTS>;
+
+/**
+ * Schema of the path parameters of `POST /bus-message/:room`, which publishes its JSON body to `room` on
+ * `/bus` as `EVENT { sender: "POST", room, message: <body> }`. The room is held to the same rules as on the
+ * sockets.
+ */
+export function busMessageParamsSchema(limits: ProtocolLimits = DEFAULT_LIMITS) {
+  return Type.Object({ room: Identifier(limits) });
+}
+
+/** `{ room }`: the decoded path parameter of `POST /bus-message/:room`. */
+export type BusMessageParams = Static<ReturnType<typeof busMessageParamsSchema>>;
 
 /** Server-to-client event schemas. */
 export const LayoutEventSchemas = {
@@ -53,3 +65,9 @@ export interface LayoutServerToClientEvents {
   CLIENTS: (event: LayoutClients) => void;
   ERROR: (event: ErrorEvent) => void;
 }
+
+/** The event names of `/layout` and `/bus` in each direction, as values (the maps above are types only). */
+export const LayoutEvents = {
+  clientToServer: eventNames<LayoutClientToServerEvents>()(['JOIN', 'LEAVE', 'NOTIFY', 'CLIENTS']),
+  serverToClient: eventNames<LayoutServerToClientEvents>()(['EVENT', 'CLIENTS', 'ERROR']),
+} as const;

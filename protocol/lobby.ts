@@ -3,7 +3,7 @@
  * a socket is in at most one lobby at a time.
  */
 import Type, { type Static } from 'typebox';
-import { DEFAULT_LIMITS, Identifier, PeerId, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
+import { DEFAULT_LIMITS, eventNames, Identifier, PeerId, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
 
 /** Builds the client-to-server request schemas for the given limits. */
 export function lobbyRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {
@@ -63,6 +63,12 @@ export interface LobbyServerToClientEvents {
   RTCSIGNAL: (signal: RtcSignal) => void;
   ERROR: (event: ErrorEvent) => void;
 }
+
+/** The event names of `/lobby` in each direction, as values (the maps above are types only). */
+export const LobbyEvents = {
+  clientToServer: eventNames<LobbyClientToServerEvents>()(['JOIN', 'LEAVE', 'BROADCAST', 'RTCSIGNAL']),
+  serverToClient: eventNames<LobbyServerToClientEvents>()(['JOINED', 'PEERS', 'LEFT', 'MESSAGE', 'RTCSIGNAL', 'ERROR']),
+} as const;
 
 /** Handshake fields a `/lobby` client may set (in `query` or `auth`) to join a lobby on connect. */
 export interface LobbyHandshake {

@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
+import { envSetting, OPTION_ENTRIES } from '../lib/config/option-table.js';
+import { SITE_ENV } from '../lib/config/sites-env.js';
 import { CHILD_DEADLINE_MS, expectUsageError, repoRoot, runCli, startCli, type CliServer } from './support/cli.js';
 import { SHUTDOWN_DEADLINE_MS } from './support/deadlines.js';
 import { httpsGet, postSend } from './support/http.js';
@@ -24,6 +26,15 @@ function packageVersion(): string {
     throw new Error('package.json has no version');
   }
   return parsed.version;
+}
+
+/** The entries of the Options section of `--help`, each an option's lines joined (commander wraps at 80 columns). */
+function helpEntries(help: string): string[] {
+  const section = help.slice(help.indexOf('Options:\n') + 'Options:\n'.length, help.indexOf('\n\n', help.indexOf('Options:\n')));
+  // An entry starts with its flags two columns in; its wrapped lines are indented further.
+  return section
+    .split(/\n(?= {2}-)/)
+    .map((entry) => entry.trim().replace(/\s+/g, ' '));
 }
 
 /** Listens on 127.0.0.1, port 0, closed after the test: a port known to be taken. */
@@ -56,6 +67,22 @@ describe('CLI (server.ts)', () => {
       expect(exit.stdout).to.match(/Flags win over environment variables/);
     });
 
+    it('--help shows every option of the table with its variable and its default', async () => {
+      const exit = await runCli(['--help']);
+      expect(exit.code, exit.stderr).to.equal(0);
+      const entries = helpEntries(exit.stdout);
+      for (const [name, spec] of OPTION_ENTRIES) {
+        const entry = entries.find((text) => text.startsWith(`${spec.flags} `));
+        expect(entry, `--help lists ${spec.flags}`).to.be.a('string');
+        expect(entry, `${spec.flags}`).to.include(spec.help);
+        // The one default only the running CLI knows: the certs/ folder of the package.
+        const fallback = spec.kind === 'value' ? (spec.default ?? (name === 'certDir' ? join(repoRoot, 'certs') : undefined)) : undefined;
+        const extra = fallback === undefined ? ` (env: ${envSetting(spec)})` : `default: ${JSON.stringify(fallback)}, env: ${envSetting(spec)})`;
+        expect(entry?.slice(-extra.length), `${spec.flags}`).to.equal(extra);
+      }
+      for (const name of Object.keys(SITE_ENV)) expect(exit.stdout, `the single-site variable ${name}`).to.include(name);
+    });
+
     for (const flag of ['-V', '--version']) {
       it(`${flag} exits 0 and prints package.json's version`, async () => {
         const exit = await runCli([flag]);
@@ -83,6 +110,7 @@ describe('CLI (server.ts)', () => {
       { name: 'a directory as the certificate', args: ['-p', '0', '--cert', 'lib', '--key', 'lib'], gist: /cannot read the certificate file 'lib' \(EISDIR\)/ },
       { name: 'HTTPS=maybe in the environment', args: ['-p', '0'], env: { HTTPS: 'maybe' }, gist: /HTTPS must be true or false, got 'maybe'/ },
       { name: 'VERBOSE=sometimes in the environment', args: ['-p', '0'], env: { VERBOSE: 'sometimes' }, gist: /VERBOSE must be true or false/ },
+      { name: 'FAST_PATH=fast in the environment', args: ['-p', '0'], env: { FAST_PATH: 'fast' }, gist: /FAST_PATH must be true or false, got 'fast'/ },
       { name: 'a payload size with an unknown unit', args: ['--max-payload', '12zb'], gist: /size must be a number of bytes.*got '12zb'/ },
       { name: 'a payload size of 0', args: ['--max-payload', '0'], gist: /size must be at least 1 byte/ },
       { name: 'a CORS origin that is not a URL', args: ['--cors-origin', 'ftp://example.com'], gist: /cors origin must look like https:\/\/host/ },
@@ -127,6 +155,17 @@ describe('CLI (server.ts)', () => {
       await connectV4(`${srv.url}/layout`);
       await srv.waitForLog((line) => line.level === 20, 'a debug line about the connection');
     });
+
+    // Whether the patches are installed is not visible from outside (readFlags' tests cover the switch):
+    // this shows the flag and the variable are accepted and the service works without them.
+    for (const [how, args, env] of [['--no-fast-path', ['--no-fast-path'], {}], ['FAST_PATH=off', [], { FAST_PATH: 'off' }]] as const) {
+      it(`starts and serves rooms with ${how}`, async () => {
+        const srv = await startCli(['-H', '127.0.0.1', '-p', '0', ...args], { env });
+        const socket = await connectV4(`${srv.url}/layout`);
+        expect(await ack(socket, 'JOIN', { room: 'r', name: 'plain' })).to.deep.equal({ ok: true });
+        expect(await ack(socket, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['plain'] });
+      });
+    }
   });
 
   describe('runtime failures', () => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { verifySecret, type Secret } from '../config/secrets.js';
 import type { AuthConfig } from '../config/access.js';
+import { RequestError } from '../core/errors.js';
 import { authError, type AuthMiddleware } from './types.js';
 
 type CredentialsAuth = Extract<AuthConfig, { mode: 'credentials' }>;
@@ -23,7 +24,7 @@ export function credentialsAuth(auth: CredentialsAuth, log: Logger): AuthMiddlew
   return (socket: Socket, next) => {
     const { username, password } = credentialsOf(socket);
     if (username === undefined || password === undefined) {
-      next(authError('UNAUTHORIZED', 'credentials are required: connect with auth: { username, password }'));
+      next(authError(new RequestError('UNAUTHORIZED', 'credentials are required: connect with auth: { username, password }')));
       return;
     }
     const secret = auth.users.get(username);
@@ -35,11 +36,11 @@ export function credentialsAuth(auth: CredentialsAuth, log: Logger): AuthMiddlew
           return;
         }
         log.info({ socketId: socket.id, nsp: socket.nsp.name }, 'credentials refused');
-        next(authError('UNAUTHORIZED', 'wrong username or password'));
+        next(authError(new RequestError('UNAUTHORIZED', 'wrong username or password')));
       },
       (err: unknown) => {
         log.error({ socketId: socket.id, err }, 'credentials check failed');
-        next(authError('INTERNAL', 'internal error'));
+        next(authError(new RequestError('INTERNAL', 'internal error')));
       },
     );
   };

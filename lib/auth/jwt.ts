@@ -1,18 +1,19 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
-import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import Type from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { ErrorCode } from '../../protocol/index.js';
+import { AuthRefreshSchema, grantedRoomsSchema, type AuthRefreshResult, type SiteClientToServerEvents } from '../../protocol/index.js';
 import type { AuthConfig } from '../config/access.js';
+import type { ServiceContext } from '../core/context.js';
+import { RequestError } from '../core/errors.js';
+import { requestListener } from '../core/reply.js';
 import { idOrObjectPayload } from '../core/validate.js';
 import { setIdentity } from './identity.js';
-import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
+import { authError, handshakeToken, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
 
 /** The client event that replaces a socket's token before it expires: `AUTH { token }` or `AUTH token`. */
-export const REFRESH_EVENT = 'AUTH';
+export const REFRESH_EVENT = 'AUTH' satisfies keyof SiteClientToServerEvents;
 
 /** Longest delay `setTimeout` takes (about 24.8 days); later expiries are re-armed in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -31,31 +32,19 @@ interface Session {
   timer: NodeJS.Timeout | undefined;
 }
 
-class TokenRejected extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Mode jwt: the handshake token is verified locally (HS256, RS256 or ES256, with `jose`); the rooms and the
  * user id come from its claims. A token with `exp` disconnects the socket when it expires, after an
  * `ERROR { event: "AUTH", code: "UNAUTHORIZED" }` saying so, unless the client sends `AUTH { token }` with a
  * fresh token for the same user first (acked `{ ok: true, expiresAt }`). `refreshable` is false on the
  * built-in namespaces, whose own handlers answer every event they do not know (AUTH included) as unknown.
+ * AUTH is answered through the reply path of lib/core/reply.ts, like any request: the inbound-event chain
+ * runs first, and the ack or `ERROR` is the same as for every other request.
  */
-export function jwtAuth(
-  auth: JwtAuth,
-  limits: AuthLimits,
-  join: JoinRooms,
-  leave: LeaveRooms,
-  log: Logger,
-  refreshable: boolean,
-): AuthMiddleware {
-  const checkRooms = Compile(Type.Array(Type.String({ minLength: 1, maxLength: limits.maxIdLength }), { maxItems: limits.maxRoomsPerSocket }));
+export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms, leave: LeaveRooms, refreshable: boolean): AuthMiddleware {
+  const { limits, log } = context;
+  const checkRooms = Compile(grantedRoomsSchema(limits));
+  const checkRefresh = Compile(AuthRefreshSchema);
   const options = { algorithms: [...auth.algorithms], issuer: auth.issuer, audience: auth.audience };
 
   const verify = async (token: string): Promise<Grant> => {
@@ -63,13 +52,13 @@ export function jwtAuth(
     try {
       ({ payload } = await jwtVerify(token, ({ alg }: { alg: string }) => keyFor(auth, alg), options));
     } catch (err) {
-      if (err instanceof errors.JWTExpired) throw new TokenRejected('UNAUTHORIZED', 'the token has expired');
-      if (err instanceof errors.JOSEError) throw new TokenRejected('UNAUTHORIZED', `invalid token (${err.code}): ${err.message}`);
+      if (err instanceof errors.JWTExpired) throw new RequestError('UNAUTHORIZED', 'the token has expired');
+      if (err instanceof errors.JOSEError) throw new RequestError('UNAUTHORIZED', `invalid token (${err.code}): ${err.message}`);
       throw err;
     }
     const rooms = payload[auth.roomsClaim] ?? [];
     if (!checkRooms.Check(rooms)) {
-      throw new TokenRejected('UNAUTHORIZED', `claim ${auth.roomsClaim} must be an array of at most ${limits.maxRoomsPerSocket} room names`);
+      throw new RequestError('UNAUTHORIZED', `claim ${auth.roomsClaim} must be an array of at most ${limits.maxRoomsPerSocket} room names`);
     }
     const user = payload[auth.userClaim];
     return { rooms, user: typeof user === 'string' ? user : undefined, exp: payload.exp };
@@ -91,12 +80,12 @@ export function jwtAuth(
     session.timer.unref();
   };
 
-  const refresh = async (socket: Socket, session: Session, payload: unknown): Promise<{ expiresAt: string | null }> => {
+  const refresh = async (socket: Socket, session: Session, payload: unknown): Promise<AuthRefreshResult> => {
     const body = idOrObjectPayload(payload, 'token');
-    const token = typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;
-    if (typeof token !== 'string' || token === '') throw new TokenRejected('BAD_REQUEST', 'token is required: AUTH { token }');
-    const grant = await verify(token);
-    if (grant.user !== session.grant.user) throw new TokenRejected('UNAUTHORIZED', 'the token is for another user');
+    // One message for every malformed AUTH: the client needs to learn the form, not which check failed.
+    if (!checkRefresh.Check(body)) throw new RequestError('BAD_REQUEST', 'token is required: AUTH { token }');
+    const grant = await verify(body.token);
+    if (grant.user !== session.grant.user) throw new RequestError('UNAUTHORIZED', 'the token is for another user');
     leave(socket, session.grant.rooms.filter((room) => !grant.rooms.includes(room)));
     join(socket, grant.rooms);
     session.grant = grant;
@@ -104,10 +93,22 @@ export function jwtAuth(
     return { expiresAt: grant.exp === undefined ? null : new Date(grant.exp * 1000).toISOString() };
   };
 
+  // Sessions by socket, so that one AUTH listener serves every socket of the namespace.
+  const sessions = new WeakMap<Socket, Session>();
+  const onRefresh = requestListener<Socket>(
+    REFRESH_EVENT,
+    (socket, args) => {
+      const session = sessions.get(socket);
+      if (!session) throw new Error('AUTH from a socket without a jwt session');
+      return refresh(socket, session, args[0]);
+    },
+    context,
+  );
+
   return (socket, next) => {
     const token = handshakeToken(socket);
     if (token === undefined) {
-      next(authError('UNAUTHORIZED', 'a token is required: connect with auth: { token } or ?token=…'));
+      next(authError(new RequestError('UNAUTHORIZED', 'a token is required: connect with auth: { token } or ?token=…')));
       return;
     }
     verify(token).then(
@@ -118,29 +119,18 @@ export function jwtAuth(
         arm(socket, session);
         socket.once('disconnect', () => clearTimeout(session.timer));
         if (refreshable) {
-          socket.on(REFRESH_EVENT, (...args: unknown[]) => {
-            const last = args[args.length - 1];
-            const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
-            refresh(socket, session, args[0]).then(
-              (result) => ack?.({ ok: true, ...result }),
-              (err: unknown) => {
-                const error = err instanceof TokenRejected ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
-                if (!(err instanceof TokenRejected)) log.error({ socketId: socket.id, err }, 'token refresh failed');
-                if (ack) ack({ ok: false, error });
-                else socket.emit('ERROR', { event: REFRESH_EVENT, ...error });
-              },
-            );
-          });
+          sessions.set(socket, session);
+          socket.on(REFRESH_EVENT, onRefresh);
         }
         next();
       },
       (err: unknown) => {
-        if (err instanceof TokenRejected) {
+        if (err instanceof RequestError) {
           log.debug({ socketId: socket.id }, err.message);
-          next(authError(err.code, err.message));
+          next(authError(err));
         } else {
           log.error({ socketId: socket.id, err }, 'token verification failed');
-          next(authError('INTERNAL', 'internal error'));
+          next(authError(new RequestError('INTERNAL', 'internal error')));
         }
       },
     );

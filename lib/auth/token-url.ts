@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import Type from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { ErrorCode } from '../../protocol/index.js';
+import { grantedRoomsSchema } from '../../protocol/index.js';
 import type { AuthConfig } from '../config/access.js';
+import { RequestError } from '../core/errors.js';
 import { setIdentity } from './identity.js';
 import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './types.js';
 
@@ -17,11 +17,11 @@ export function tokenUrlAuth(
   join: JoinRooms,
   log: Logger,
 ): AuthMiddleware {
-  const checkRooms = Compile(Type.Array(Type.String({ minLength: 1, maxLength: limits.maxIdLength }), { maxItems: limits.maxRoomsPerSocket }));
+  const checkRooms = Compile(grantedRoomsSchema(limits));
   return (socket, next) => {
     const token = handshakeToken(socket);
     if (token === undefined) {
-      next(authError('UNAUTHORIZED', 'a token is required: connect with ?token=… or auth: { token }'));
+      next(authError(new RequestError('UNAUTHORIZED', 'a token is required: connect with ?token=… or auth: { token }')));
       return;
     }
     fetchRooms(auth, token, checkRooms.Check.bind(checkRooms), limits).then(
@@ -32,23 +32,14 @@ export function tokenUrlAuth(
         next();
       },
       (err: unknown) => {
-        const failure = err instanceof AuthFailure ? err : new AuthFailure('AUTH_UNAVAILABLE', 'the auth backend failed');
+        const failure = err instanceof RequestError ? err : new RequestError('AUTH_UNAVAILABLE', 'the auth backend failed');
         // A rejected token is the client's business; a failing backend is the operator's.
         if (failure.code === 'UNAUTHORIZED') log.debug({ socketId: socket.id }, failure.message);
         else log.warn({ socketId: socket.id, authUrl: auth.url, err }, failure.message);
-        next(authError(failure.code, failure.message));
+        next(authError(failure));
       },
     );
   };
-}
-
-class AuthFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 async function fetchRooms(
@@ -69,20 +60,20 @@ async function fetchRooms(
     body = await response.text();
   } catch (err) {
     if (err instanceof Error && err.name === 'TimeoutError') {
-      throw new AuthFailure('AUTH_UNAVAILABLE', `the auth backend did not answer within ${auth.timeoutMs} ms`);
+      throw new RequestError('AUTH_UNAVAILABLE', `the auth backend did not answer within ${auth.timeoutMs} ms`);
     }
-    throw new AuthFailure('AUTH_UNAVAILABLE', 'cannot reach the auth backend');
+    throw new RequestError('AUTH_UNAVAILABLE', 'cannot reach the auth backend');
   }
-  if (status === 401 || status === 403) throw new AuthFailure('UNAUTHORIZED', `the site rejected the token (HTTP ${status})`);
-  if (status < 200 || status > 299) throw new AuthFailure('AUTH_UNAVAILABLE', `the auth backend answered HTTP ${status}`);
+  if (status === 401 || status === 403) throw new RequestError('UNAUTHORIZED', `the site rejected the token (HTTP ${status})`);
+  if (status < 200 || status > 299) throw new RequestError('AUTH_UNAVAILABLE', `the auth backend answered HTTP ${status}`);
   let rooms: unknown;
   try {
     rooms = JSON.parse(body);
   } catch {
-    throw new AuthFailure('AUTH_UNAVAILABLE', 'the auth backend did not answer JSON');
+    throw new RequestError('AUTH_UNAVAILABLE', 'the auth backend did not answer JSON');
   }
   if (!isRoomList(rooms)) {
-    throw new AuthFailure(
+    throw new RequestError(
       'AUTH_UNAVAILABLE',
       `the auth backend must answer a JSON array of at most ${limits.maxRoomsPerSocket} room names of 1 to ${limits.maxIdLength} characters`,
     );

@@ -1,26 +1,25 @@
 /** What every auth mode shares: the middleware's shape, the room callbacks, the handshake token, the refusal. */
 import type { ExtendedError, Socket } from 'socket.io';
-import type { ErrorCode } from '../../protocol/index.js';
+import type { ErrorBody } from '../../protocol/index.js';
+import type { ServiceLimits } from '../core/types.js';
 
 /** A Socket.IO namespace middleware. */
 export type AuthMiddleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
 
 /** Limits the rooms an auth backend returns are held to, the same as rooms joined by a client. */
-export interface AuthLimits {
-  readonly maxIdLength: number;
-  readonly maxRoomsPerSocket: number;
-}
+export type AuthLimits = Pick<ServiceLimits, 'maxIdLength' | 'maxRoomsPerSocket'>;
 
 /** Joins the rooms of an authenticated socket: the caller decides how room names map to adapter rooms. */
 export type JoinRooms = (socket: Socket, rooms: readonly string[]) => void;
 
 /**
- * The error a rejected handshake carries to the client: `connect_error` with `err.message` and
- * `err.data.code`.
+ * The error a rejected handshake carries to the client, from the `RequestError` (or any `{ code, message }`)
+ * an auth mode refused it with: `connect_error` with `err.message` and `err.data` `{ code, message }`. Typed
+ * by shape rather than by class because an interface file imports nothing but protocol/ and other types.ts.
  */
-export function authError(code: ErrorCode, message: string): ExtendedError {
-  const err: ExtendedError = new Error(message);
-  err.data = { code, message };
+export function authError(refusal: ErrorBody): ExtendedError {
+  const err: ExtendedError = new Error(refusal.message);
+  err.data = { code: refusal.code, message: refusal.message };
   return err;
 }
 

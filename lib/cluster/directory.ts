@@ -1,5 +1,6 @@
+import type { ServiceHooks } from '../core/types.js';
+import type { NodeRegistry } from './node-registry.js';
 import type { JoinStamps, MemberView, RoomDirectory, RoomSource } from './types.js';
-import type { LobbyRegistry } from './node-registry.js';
 
 let lastStamp = 0;
 /**
@@ -22,9 +23,9 @@ function stampOf(member: MemberView<JoinStamps>, key: string): number {
  * Cluster-wide lookups: every node answers through the adapter (`fetchSockets` over Redis pub/sub).
  * While the adapter is not ready (Redis unreachable) they answer from this node alone instead of waiting
  * for Redis: the node is cut off, `/readyz` says so, and its own clients still get the best answer it has.
- * Without `registry` (the workers of one machine, which die together) lobby sockets are not registered.
+ * Without `registry` (the workers of one machine, which die together) tracked members are not registered.
  */
-export function clusterDirectory(isReady: () => boolean, registry?: LobbyRegistry): RoomDirectory {
+export function clusterDirectory(isReady: () => boolean, registry?: NodeRegistry): RoomDirectory {
   const sockets = <Data>(nsp: RoomSource<Data>, room: string): Promise<MemberView<Data>[]> =>
     isReady() ? nsp.in(room).fetchSockets() : Promise.resolve(localMembers(nsp, room));
   return {
@@ -43,15 +44,8 @@ export function clusterDirectory(isReady: () => boolean, registry?: LobbyRegistr
       // Ties (same stamp on two nodes) fall back to the socket id, so every node lists the same order.
       return members.sort((a, b) => stampOf(a, key) - stampOf(b, key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
-    noteJoin(socket, key) {
-      if (socket.rooms.has(key)) return;
-      (socket.data.joins ??= {})[key] = nextStamp();
-    },
-    noteLeave(socket, key) {
-      if (socket.data.joins) delete socket.data.joins[key];
-    },
-    noteLobby(socketId, lobby) {
-      registry?.note(socketId, lobby);
+    trackMember(namespace, socketId, room) {
+      registry?.note(namespace, socketId, room);
     },
   };
 }
@@ -69,3 +63,19 @@ function localMembers<Data>(nsp: RoomSource<Data>, room: string): MemberView<Dat
   return members;
 }
 
+/**
+ * Subscribes to the join and leave hooks to stamp each join into `socket.data` (which other nodes see), so that members of several nodes can be
+ * merged in join order; a re-join of a room the socket is already in keeps its first stamp. A leave forgets
+ * the stamp. Memory mode needs none of this: the adapter's room sets keep insertion order.
+ */
+export function stampJoins(hooks: ServiceHooks): void {
+  hooks.on('join', (socket, _room, key) => {
+    if (socket.rooms.has(key)) return;
+    const data = socket.data as JoinStamps;
+    (data.joins ??= {})[key] = nextStamp();
+  });
+  hooks.on('leave', (socket, _room, key) => {
+    const data = socket.data as JoinStamps;
+    if (data.joins) delete data.joins[key];
+  });
+}

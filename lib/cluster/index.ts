@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
-import { memoryCluster } from './memory.js';
+import { createMemoryCluster } from './memory.js';
 import { createRedisCluster } from './redis.js';
 import type { Cluster } from './types.js';
 import { createWorkersCluster } from './workers.js';
@@ -23,7 +23,7 @@ export type ClusterChoice =
 export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
   switch (choice.mode) {
     case 'memory':
-      return memoryCluster;
+      return createMemoryCluster();
     case 'redis':
       return createRedisCluster(choice.redis, log.child({ component: 'redis' }));
     case 'workers':

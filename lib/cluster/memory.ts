@@ -1,8 +1,9 @@
+import { MemoryPresence } from './presence.js';
 import type { Cluster, RoomDirectory } from './types.js';
 
 /**
  * One process: every member is local. Lookups read the adapter's room sets directly and synchronously, and
- * the sets' insertion order is the join order, so nothing is stamped.
+ * the sets' insertion order is the join order, so nothing is stamped; no node can die without this one.
  */
 export const memoryDirectory: RoomDirectory = {
   memberIds(nsp, key) {
@@ -17,19 +18,20 @@ export const memoryDirectory: RoomDirectory = {
     // fetchSockets walks the room's member set, which keeps insertion (= join) order.
     return nsp.in(key).fetchSockets();
   },
-  noteJoin() {},
-  noteLeave() {},
-  noteLobby() {},
+  trackMember() {},
 };
 
-/** Socket.IO's own in-memory adapter: always ready, nothing to close. */
-export const memoryCluster: Cluster = {
-  mode: 'memory',
-  adapter: undefined,
-  directory: memoryDirectory,
-  isReady: () => true,
-  // Never unready: waiting for `false` would wait forever, so it resolves too.
-  untilReady: () => Promise.resolve(),
-  onLostLobbySocket() {},
-  close: () => Promise.resolve(),
-};
+/** Socket.IO's own in-memory adapter: always ready, nothing to close. One per service (presence is its own). */
+export function createMemoryCluster(): Cluster {
+  return {
+    mode: 'memory',
+    adapter: undefined,
+    directory: memoryDirectory,
+    presence: new MemoryPresence(),
+    isReady: () => true,
+    // Never unready: waiting for `false` would wait forever, so it resolves too.
+    untilReady: () => Promise.resolve(),
+    attach() {},
+    close: () => Promise.resolve(),
+  };
+}

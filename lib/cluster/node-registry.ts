@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { LostMember } from '../core/types.js';
 
 /** How long a node's liveness key lives without a refresh. */
 export const NODE_TTL_MS = 3000;
@@ -27,15 +28,15 @@ export interface RegistryMulti {
 }
 
 /**
- * Which lobby sockets live on which node, so that the lobby peers of a node that died without shutting
- * down (kill -9, lost machine) still receive LEFT. Each node keeps a liveness key with a TTL and a hash
- * socket id → lobby; every node sweeps the others' keys, and the one whose MULTI takes a dead node's hash
- * (atomically read and deleted: exactly one sweeper gets it) announces LEFT for each of its sockets.
+ * Which tracked members (lobby sockets) live on which node, so that their peers still hear of them when the
+ * node dies without shutting down (kill -9, lost machine). Each node keeps a liveness key with a TTL and a
+ * hash socket id → `[namespace, room]`; every node sweeps the others' keys, and the one whose MULTI takes
+ * a dead node's hash (atomically read and deleted: exactly one sweeper gets it) reports its members lost.
  */
-export class LobbyRegistry {
+export class NodeRegistry {
   readonly nodeId = randomBytes(8).toString('hex');
   #timer: NodeJS.Timeout | undefined;
-  #onLost: (socketId: string, lobby: string) => void = () => undefined;
+  #onLost: (members: readonly LostMember[]) => void = () => undefined;
 
   constructor(
     private readonly client: RegistryClient,
@@ -50,21 +51,22 @@ export class LobbyRegistry {
     return `${this.prefix}:node-lobbies:${id}`;
   }
 
-  /** Starts refreshing and sweeping; `onLost` announces LEFT for a dead node's socket. */
-  start(onLost: (socketId: string, lobby: string) => void): void {
+  /** Starts refreshing and sweeping; `onLost` gets the tracked members of each dead node this node takes over. */
+  start(onLost: (members: readonly LostMember[]) => void): void {
     this.#onLost = onLost;
     this.#timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.#timer.unref();
     void this.sweep();
   }
 
-  /** Records that `socketId` (on this node) is in `lobby`, or left it (`undefined`). */
-  note(socketId: string, lobby: string | undefined): void {
-    const done = lobby === undefined ? this.client.hDel(this.#lobbiesKey(this.nodeId), socketId) : this.client.hSet(this.#lobbiesKey(this.nodeId), socketId, lobby);
+  /** Records that `socketId` (on this node) is in `room` of `namespace`, or left it (`undefined`). */
+  note(namespace: string, socketId: string, room: string | undefined): void {
+    const key = this.#lobbiesKey(this.nodeId);
+    const done = room === undefined ? this.client.hDel(key, socketId) : this.client.hSet(key, socketId, JSON.stringify([namespace, room]));
     done.catch((err: unknown) => this.log.debug({ err }, 'lobby registry write failed'));
   }
 
-  /** Stops sweeping and, on a clean shutdown, removes this node's entries (its sockets said LEFT themselves). */
+  /** Stops sweeping and, on a clean shutdown, removes this node's entries (its sockets said goodbye themselves). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     if (!this.client.isReady) return;
@@ -87,12 +89,29 @@ export class LobbyRegistry {
       for (const id of await this.client.sMembers(`${this.prefix}:nodes`)) {
         if (id === this.nodeId || (await this.client.exists(this.#nodeKey(id))) > 0) continue;
         const [members] = await this.client.multi().hGetAll(this.#lobbiesKey(id)).del(this.#lobbiesKey(id)).sRem(`${this.prefix}:nodes`, id).exec();
-        const lost = typeof members === 'object' && members !== null ? Object.entries(members as Record<string, string>) : [];
-        if (lost.length > 0) this.log.warn({ node: id, sockets: lost.length }, 'node gone without shutting down: announcing LEFT for its lobby sockets');
-        for (const [socketId, lobby] of lost) this.#onLost(socketId, lobby);
+        const lost = lostMembers(members);
+        if (lost.length === 0) continue;
+        this.log.warn({ node: id, sockets: lost.length }, 'node gone without shutting down: reporting its tracked members lost');
+        this.#onLost(lost);
       }
     } catch (err) {
       this.log.debug({ err }, 'lobby registry sweep failed');
     }
   }
+}
+
+/** The members of a dead node's hash, skipping any entry this version cannot read. */
+function lostMembers(hash: unknown): LostMember[] {
+  if (typeof hash !== 'object' || hash === null) return [];
+  const members: LostMember[] = [];
+  for (const [socketId, value] of Object.entries(hash as Record<string, string>)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      continue;
+    }
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') members.push({ namespace: parsed[0], socketId, room: parsed[1] });
+  }
+  return members;
 }

@@ -1,9 +1,10 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
-import { clusterDirectory } from './directory.js';
+import { clusterDirectory, stampJoins } from './directory.js';
 import { newClient, redactedUrl } from './redis-client.js';
-import { LobbyRegistry } from './node-registry.js';
+import { NodeRegistry } from './node-registry.js';
+import { MemoryPresence } from './presence.js';
 import { watchAdapterClients } from './redis-readiness.js';
 import type { Cluster } from './types.js';
 
@@ -54,7 +55,7 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   });
 
   const isReady = (): boolean => client.isReady && readiness.live();
-  const registry = new LobbyRegistry(client, options.prefix, log);
+  const registry = new NodeRegistry(client, options.prefix, log);
   void readiness.until(true).then(() => {
     if (!closed) log.info({ redis: where, prefix: options.prefix }, 'cluster ready: reading the stream and subscribed');
   });
@@ -63,8 +64,11 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
     mode: 'redis',
     adapter,
     directory: clusterDirectory(isReady, registry),
-    onLostLobbySocket(announce) {
-      registry.start(announce);
+    // Per process for now: a user connected through two nodes counts as online on each.
+    presence: new MemoryPresence(),
+    attach(hooks, reportLost) {
+      stampJoins(hooks);
+      registry.start(reportLost);
       // Registered at once on (re)connect, so that a node that dies a moment after it came up is still found.
       client.on('ready', () => void registry.sweep());
     },

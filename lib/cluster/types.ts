@@ -3,8 +3,9 @@
  * workers.ts, and only index.ts (the one factory) imports them.
  */
 import type { ServerOptions } from 'socket.io';
+import type { LostMember, ServiceHooks } from '../core/types.js';
 
-/** Socket data that records when the socket joined each room (cluster mode only; see {@link RoomDirectory.noteJoin}). */
+/** Socket data that records when the socket joined each room (cluster mode only; see lib/cluster/directory.ts). */
 export interface JoinStamps {
   /** Adapter room key → join stamp (wall-clock microseconds, see lib/cluster/directory.ts); absent in memory mode. */
   joins?: Record<string, number>;
@@ -30,12 +31,6 @@ export interface RoomQuery<Data> {
   fetchSockets(): Promise<MemberView<Data>[]>;
 }
 
-/** A socket whose joins the directory may stamp. */
-export interface StampableSocket {
-  readonly rooms: ReadonlySet<string>;
-  readonly data: JoinStamps;
-}
-
 /**
  * Who is in a room, across every node. The in-memory implementation answers synchronously from the local
  * adapter (the single-process hot path allocates nothing); the cluster one asks every node through the
@@ -46,22 +41,26 @@ export interface RoomDirectory {
   memberIds<Data>(nsp: RoomSource<Data>, key: string): string[] | Promise<string[]>;
   /** Whether the socket with id `id` is in adapter room `key`, on any node. */
   isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): boolean | Promise<boolean>;
-  /** The sockets in adapter room `key`, on every node, in join order (see {@link noteJoin}). */
+  /** The sockets in adapter room `key`, on every node, in join order. */
   members<Data extends JoinStamps>(nsp: RoomSource<Data>, key: string): Promise<MemberView<Data>[]>;
   /**
-   * Call just before `socket.join(key)`. In cluster mode it stamps the join time into `socket.data` (which
-   * other nodes see), so that members of several nodes can be merged in join order; a re-join of a room
-   * the socket is already in keeps its first stamp. In memory mode it does nothing: the adapter's room
-   * sets already keep insertion order.
+   * Records that socket `socketId` of this node is in client room `room` of `namespace`, or left it
+   * (`undefined`), so that its peers hear of it even if this node dies (cluster mode: see
+   * {@link Cluster.attach}; nothing in memory mode). For rooms whose members must learn of a departure,
+   * such as lobbies.
    */
-  noteJoin(socket: StampableSocket, key: string): void;
-  /** Call after `socket.leave(key)`: forgets the stamp. */
-  noteLeave(socket: StampableSocket, key: string): void;
-  /**
-   * Records that lobby socket `socketId` of this node joined `lobby`, or left its lobby (`undefined`), so
-   * that its peers get LEFT even if this node dies (cluster mode; nothing in memory mode).
-   */
-  noteLobby(socketId: string, lobby: string | undefined): void;
+  trackMember(namespace: string, socketId: string, room: string | undefined): void;
+}
+
+/**
+ * Counts each user's sockets, to tell a user's first connection and last disconnection from the others.
+ * Answers now (one process) or later (a shared implementation).
+ */
+export interface PresenceCounter {
+  /** Counts one more socket of `user`; true when it is the only one. */
+  add(user: string): boolean | Promise<boolean>;
+  /** Counts one socket of `user` less; true when none is left. */
+  remove(user: string): boolean | Promise<boolean>;
 }
 
 /** The service's scale-out backend: the Socket.IO adapter and the cluster-wide lookups that go with it. */
@@ -78,11 +77,14 @@ export interface Cluster {
    * deadline. In memory mode it resolves at once.
    */
   untilReady(ready?: boolean): Promise<void>;
+  /** Users' socket counts, for user-level online/offline (today per process in every mode). */
+  readonly presence: PresenceCounter;
   /**
-   * Registers who announces LEFT for a lobby socket of a node that died without shutting down (cluster
-   * mode: within NODE_TTL_MS + SWEEP_INTERVAL_MS of lib/cluster/node-registry.ts, about 4 s); never called in memory mode.
+   * Subscribes the backend to the service's hooks (cluster mode: join stamps for member order) and starts
+   * reporting the tracked members of nodes that died without shutting down to `reportLost` (within
+   * NODE_TTL_MS + SWEEP_INTERVAL_MS of lib/cluster/node-registry.ts, about 4 s). Call once, before listening.
    */
-  onLostLobbySocket(announce: (socketId: string, lobby: string) => void): void;
+  attach(hooks: ServiceHooks, reportLost: (members: readonly LostMember[]) => void): void;
   /** Releases the Redis connections, if any. Call after `io.close()`. Idempotent. */
   close(): Promise<void>;
 }

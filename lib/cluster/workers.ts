@@ -1,13 +1,14 @@
 import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Cluster } from './types.js';
-import { clusterDirectory } from './directory.js';
+import { clusterDirectory, stampJoins } from './directory.js';
+import { MemoryPresence } from './presence.js';
 
 /**
  * The `--workers` processes of one machine without Redis: `@socket.io/cluster-adapter` relays broadcasts
  * and requests (fetchSockets) through the primary's IPC channels (the primary calls `setupPrimary()`, see
  * lib/runtime/worker-processes.ts). Lookups use the same cluster-wide fetchSockets directory as the Redis mode. The IPC
  * channel is up for as long as the worker lives, so a worker is always ready; the workers live and die
- * with their primary, so no lobby registry is needed either.
+ * with their primary, so no node registry is needed either. Presence is counted per worker for now.
  */
 export function createWorkersCluster(): Cluster {
   return {
@@ -16,7 +17,10 @@ export function createWorkersCluster(): Cluster {
     directory: clusterDirectory(() => true),
     isReady: () => true,
     untilReady: () => Promise.resolve(),
-    onLostLobbySocket() {},
+    presence: new MemoryPresence(),
+    attach(hooks) {
+      stampJoins(hooks);
+    },
     close: () => Promise.resolve(),
   };
 }

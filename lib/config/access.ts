@@ -44,7 +44,7 @@ export type AuthConfig =
 
 /**
  * A forwarding namespace: every event a client sends is re-emitted to every socket of the namespace. Either
- * one namespace (the legacy `/sharedsocket`), or every namespace `/<prefix><name>` (seed 000's `do-`), each
+ * one namespace (the legacy `/sharedsocket`), or every namespace `/<prefix><name>` (the do-socket-service's `do-`), each
  * of them isolated from the others.
  */
 export type ForwardingConfig =

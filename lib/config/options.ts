@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_ID_LENGTH } from '../../protocol/index.js';
+import type { ServiceLimits } from '../core/types.js';
 import type { AccessConfig } from './access.js';
 
 /** pino levels accepted by `--log-level`. */
@@ -11,8 +12,11 @@ export type TlsSource =
   | { readonly kind: 'files'; readonly certFile: string; readonly keyFile: string }
   | { readonly kind: 'self-signed'; readonly cacheDir: string | undefined };
 
-/** Everything `createApp` needs. Built by the CLI from flags and env, or directly by embedders and tests. */
-export interface ServiceOptions {
+/**
+ * Everything `createApp` needs. Built by the CLI from flags and env, or directly by embedders and tests.
+ * Its {@link ServiceLimits} (payload, room and id limits) are documented there.
+ */
+export interface ServiceOptions extends ServiceLimits {
   /** TCP port; 0 picks a free one (see `listen()`'s result). */
   readonly port: number;
   /** Interface to bind; undefined binds all interfaces (IPv6 and IPv4 where available). */
@@ -22,14 +26,8 @@ export interface ServiceOptions {
   readonly logLevel: LogLevel;
   /** Pretty, human-readable logs instead of JSON lines. */
   readonly prettyLogs: boolean;
-  /** Largest Socket.IO message or HTTP body, in bytes. A socket that sends more is disconnected. */
-  readonly maxPayload: number;
   /** Allowed browser origins for HTTP long-polling: `'*'` or a list. */
   readonly corsOrigin: '*' | readonly string[];
-  /** How many rooms one socket may be in at once (its own id room not counted). */
-  readonly maxRoomsPerSocket: number;
-  /** Longest room id, lobby id or display name. */
-  readonly maxIdLength: number;
   /** Sites (namespaces with their own auth and API key) and the auth of the built-in namespaces. */
   readonly access: AccessConfig;
   /** Redis to scale out across processes and machines; undefined keeps the in-memory adapter (one process). */

@@ -1,15 +1,22 @@
 import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
 import type { ErrorBody, ErrorEvent } from '../../protocol/index.js';
 import { RequestError } from './errors.js';
+import type { HookDispatcher } from './hooks.js';
+
+/** What the reply path needs of the service: where it logs, and the inbound chain it runs first. */
+export interface ReplyContext {
+  readonly log: Logger;
+  readonly hooks: HookDispatcher;
+}
 
 /** What a request handler returns on success: extra ack fields, or nothing for a bare `{ ok: true }`. */
 export type HandlerResult = Record<string, unknown> | undefined | void;
 
-/** The part of a Socket.IO socket the reply helper needs. */
-export interface ReplyTarget {
-  readonly id: string;
+/** The part of a Socket.IO socket the reply helper needs: a namespace socket, typed or not. */
+export type ReplyTarget = Socket & {
   emit(event: 'ERROR', body: ErrorEvent): boolean;
-}
+};
 
 /**
  * Handles one request. `args` are the untrusted arguments the client sent, without the ack callback.
@@ -26,7 +33,9 @@ const OK = Object.freeze({ ok: true as const });
 
 /**
  * Wraps a handler into a Socket.IO listener that answers exactly once: the ack with
- * `{ ok: true, ...result }` or `{ ok: false, error }`, or, with no ack, an `ERROR` event on failure.
+ * `{ ok: true, ...result }` or `{ ok: false, error }`, or, with no ack, an `ERROR` event on failure. The
+ * inbound-event chain runs first, before the payload is validated; a step that refuses the event fails it
+ * the same way.
  *
  * The listener is a plain `function` that reads the socket from `this` (Socket.IO calls listeners with
  * the socket as receiver), so one listener serves every socket and no closure is allocated per connection.
@@ -34,41 +43,69 @@ const OK = Object.freeze({ ok: true as const });
 export function requestListener<S extends ReplyTarget>(
   event: string,
   handler: RequestHandler<S>,
-  log: Logger,
+  context: ReplyContext,
 ): (this: S, ...args: unknown[]) => void {
   return function listener(this: S, ...args: unknown[]): void {
-    const ack = takeAck(args);
-    let result: HandlerResult | Promise<HandlerResult>;
-    try {
-      result = handler(this, args);
-    } catch (err) {
-      replyFailure(this, event, ack, err, log);
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => replySuccess(ack, value),
-        (err: unknown) => replyFailure(this, event, ack, err, log),
-      );
-    } else {
-      replySuccess(ack, result);
-    }
+    answer(this, event, args, handler, context);
   };
+}
+
+/**
+ * Like {@link requestListener}, for `socket.onAny`: one handler for every event name (forwarding
+ * namespaces), which it receives as its third argument.
+ */
+export function anyRequestListener<S extends ReplyTarget>(
+  handler: (socket: S, args: unknown[], event: unknown) => HandlerResult | Promise<HandlerResult>,
+  context: ReplyContext,
+): (this: S, event: unknown, ...args: unknown[]) => void {
+  return function listener(this: S, event: unknown, ...args: unknown[]): void {
+    answer(this, String(event), args, (socket, rest) => handler(socket, rest, event), context);
+  };
+}
+
+/** Runs the inbound chain and the handler for one request, and answers it exactly once. */
+function answer<S extends ReplyTarget>(socket: S, event: string, args: unknown[], handler: RequestHandler<S>, context: ReplyContext): void {
+  const ack = takeAck(args);
+  let result: HandlerResult | Promise<HandlerResult>;
+  try {
+    if (context.hooks.hasInbound) context.hooks.inbound(socket, event, args);
+    result = handler(socket, args);
+  } catch (err) {
+    replyFailure(socket, event, ack, err, context.log);
+    return;
+  }
+  if (result instanceof Promise) {
+    result.then(
+      (value) => replySuccess(ack, value),
+      (err: unknown) => replyFailure(socket, event, ack, err, context.log),
+    );
+  } else {
+    replySuccess(ack, result);
+  }
 }
 
 /**
  * A catch-all listener (for `socket.onAny`) that answers requests for events the namespace does not
  * know. Without an ack the event is only logged at debug, as the protocol says unknown events are ignored;
- * with one, the ack gets a `BAD_REQUEST` so that the client is not left waiting.
+ * with one, the ack gets a `BAD_REQUEST` so that the client is not left waiting. Unknown events pass the
+ * inbound chain too: a flood of them counts like any other.
  */
 export function unknownEventListener<S extends ReplyTarget>(
   known: ReadonlySet<string>,
-  log: Logger,
+  context: ReplyContext,
 ): (this: S, event: unknown, ...args: unknown[]) => void {
+  const { log, hooks } = context;
   return function listener(this: S, event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
-    log.debug({ socketId: this.id, event }, 'unknown event ignored');
     const ack = takeAck(args);
+    const name = String(event);
+    try {
+      if (hooks.hasInbound) hooks.inbound(this, name, args);
+    } catch (err) {
+      replyFailure(this, name, ack, err, log);
+      return;
+    }
+    log.debug({ socketId: this.id, event }, 'unknown event ignored');
     if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(event)}` } });
   };
 }

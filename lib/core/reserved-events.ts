@@ -1,6 +1,6 @@
 /**
  * Event names clients and backends may not send through the service: the protocol's `ERROR`, the `_`/`__`
- * names the service keeps for itself (the original's `_batch`, `_resync`; seed 000's `__count__`), and
+ * names the service keeps for itself (reliable delivery's `_batch`, `_resync`; the controller/view `__count__`), and
  * the names Socket.IO reserves, which it would throw on.
  */
 const SOCKET_IO_RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { RequestError } from './errors.js';
+import type { HookDispatcher } from './hooks.js';
 
 /**
  * Socket.IO puts every socket in a room named after its id, so a client-chosen room name could
@@ -11,6 +12,27 @@ const ROOM_PREFIX = 'room:';
 /** The adapter room that holds the members of client room `room`. */
 export function roomKey(room: string): string {
   return ROOM_PREFIX + room;
+}
+
+/** Joins client room `room`, telling the join hook first (a subscriber sees whether it is a first join). */
+export function joinRoom(hooks: HookDispatcher, socket: Socket, room: string): void {
+  const key = roomKey(room);
+  hooks.joining(socket, room, key);
+  void socket.join(key);
+}
+
+/** Joins several client rooms at once (the rooms an auth backend grants). */
+export function joinRooms(hooks: HookDispatcher, socket: Socket, rooms: readonly string[]): void {
+  const keys = rooms.map(roomKey);
+  rooms.forEach((room, i) => hooks.joining(socket, room, keys[i] ?? roomKey(room)));
+  void socket.join(keys);
+}
+
+/** Leaves client room `room`, then tells the leave hook. */
+export function leaveRoom(hooks: HookDispatcher, socket: Socket, room: string): void {
+  const key = roomKey(room);
+  void socket.leave(key);
+  hooks.left(socket, room, key);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'socket.io';
+import { stateOf, type EngineState } from './state.js';
 
 /**
  * Keeps what every idle connection holds small: at 10,000 connections each kilobyte is 10 MB.
@@ -19,7 +20,8 @@ import type { Server, Socket } from 'socket.io';
  * short arrays at their current size. Nothing the service or a client observes changes: the same
  * listeners stay registered in the same order. It reaches into library internals, so each step checks
  * the shape it expects and leaves the object alone otherwise; test/engine/connection-footprint.test.ts fails if
- * a library upgrade makes the request reachable again.
+ * a library upgrade makes the request reachable again. It trims only the connections of servers that
+ * lib/engine/index.ts built with the fast path on.
  */
 
 /** What Socket.IO's handshake reads from the request (`socket.handshake` is built from it on every namespace connect). */
@@ -56,16 +58,20 @@ const UPGRADE_RESPONSE_CLOSE = '() => this.emit("close")';
 /** Name of the error listener Engine.IO leaves on new WebSocket connections (it only logs at debug). */
 const UPGRADE_ERROR_LISTENER = 'onUpgradeError';
 
-/** Applies the trimming to every connection `io` accepts from now on. */
-export function installConnectionFootprint(io: Server): void {
-  io.engine.on('connection', slimConnection);
+/** Applies the trimming to every connection `io` accepts from now on, while `state` has it on. */
+export function installConnectionFootprint(io: Server, state: EngineState): void {
+  io.engine.on('connection', (conn: unknown) => {
+    if (state.connectionFootprint) slimConnection(conn);
+  });
 }
 
 /**
  * Trims a namespace socket once its listeners are registered. Call it last in the namespace's
  * `connection` handler; listeners added later keep working, they just land in a table that grows again.
+ * Does nothing unless the socket's server has the trimming on (see lib/engine/index.ts).
  */
 export function slimSocket(socket: Socket): void {
+  if (stateOf(socket.nsp.server)?.connectionFootprint !== true) return;
   compactListeners(socket);
   const internals = socket as unknown as { _anyListeners?: unknown; client: { decoder?: unknown } };
   internals._anyListeners = trimmed(internals._anyListeners);

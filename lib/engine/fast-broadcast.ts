@@ -1,4 +1,5 @@
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { stateOf } from './state.js';
 import { broadcastFrame, writeToConnection } from './websocket-transport.js';
 
 /**
@@ -20,6 +21,9 @@ import { broadcastFrame, writeToConnection } from './websocket-transport.js';
  * It replaces `broadcast` on the in-memory adapter's prototype because every adapter delivers locally
  * through it: the Redis streams and cluster adapters publish to the other nodes and then call
  * `super.broadcast`, and call it again for what they receive. A subclass would cover only the default mode.
+ * The replacement is process-wide, the fast path is not: it runs only for the adapters of a Socket.IO server
+ * lib/engine/index.ts built with the fast path on (one property read per broadcast, through the adapter's
+ * namespace); every other adapter in the process goes straight to Socket.IO's own `broadcast`.
  */
 
 /** What the broadcast reads of a namespace socket (Socket.IO's own fields). */
@@ -31,7 +35,7 @@ interface Recipient {
 
 /** The adapter internals the broadcast uses; all are Socket.IO's. */
 interface AdapterInternals {
-  readonly nsp: { readonly name: string; readonly sockets: ReadonlyMap<string, Recipient> };
+  readonly nsp: { readonly name: string; readonly sockets: ReadonlyMap<string, Recipient>; readonly server: unknown };
   readonly rooms: ReadonlyMap<string, ReadonlySet<string>>;
   _encode(packet: unknown, packetOpts: Record<string, unknown>): unknown[];
   computeExceptSids(exceptRooms?: Set<string>): Set<string>;
@@ -40,52 +44,64 @@ interface AdapterInternals {
 
 type Broadcast = (this: Adapter, packet: { nsp?: string }, opts: BroadcastOptions) => void;
 
-/** Socket.IO's own `broadcast`, for what the fast path leaves to it. */
-const socketIoBroadcast = Object.getOwnPropertyDescriptor(Adapter.prototype, 'broadcast')?.value as Broadcast;
+/** Socket.IO's own `broadcast`, for what the fast path leaves to it (undefined if socket.io-adapter has none). */
+const socketIoBroadcast = Object.getOwnPropertyDescriptor(Adapter.prototype, 'broadcast')?.value as Broadcast | undefined;
 
 const broadcast: Broadcast = function broadcast(packet, opts) {
+  const adapter = this as unknown as AdapterInternals;
+  const state = stateOf(adapter.nsp.server);
   const flags = opts.flags ?? {};
   // A volatile broadcast is dropped for clients that cannot take it now (a backed-up socket makes the
   // transport unwritable, see lib/engine/websocket-transport.ts): Socket.IO's path decides that per client.
-  if (flags.volatile) {
-    socketIoBroadcast.call(this, packet, opts);
+  if (state?.fastBroadcast !== true || flags.volatile) {
+    (socketIoBroadcast as Broadcast).call(this, packet, opts);
     return;
   }
-  const adapter = this as unknown as AdapterInternals;
   const packetOpts: Record<string, unknown> = { preEncoded: true, volatile: undefined, compress: flags.compress };
   packet.nsp = adapter.nsp.name;
   const encoded = adapter._encode(packet, packetOpts);
   // Present when the packet is one text frame (not binary): the WebSocket frame, built once.
   const preEncoded = packetOpts.wsPreEncodedFrame as Buffer[] | undefined;
   const frame = preEncoded ? broadcastFrame(preEncoded) : undefined;
+  // Counted here and added to the server's total once, so that a delivery costs no more than before.
+  let direct = 0;
   const deliver = (socket: Recipient): void => {
     socket.notifyOutgoingListeners?.(packet);
-    if (!frame || !writeToConnection(socket.conn, frame)) socket.client.writeToEngine(encoded, packetOpts);
+    if (frame && writeToConnection(socket.conn, frame)) direct++;
+    else socket.client.writeToEngine(encoded, packetOpts);
   };
 
   if (opts.rooms.size !== 1) {
     adapter.apply(opts, deliver);
-    return;
+  } else {
+    const [room] = opts.rooms;
+    const members = room === undefined ? undefined : adapter.rooms.get(room);
+    if (!members) return;
+    const except = adapter.computeExceptSids(opts.except);
+    for (const id of members) {
+      if (except.has(id)) continue;
+      const socket = adapter.nsp.sockets.get(id);
+      if (socket) deliver(socket);
+    }
   }
-  const [room] = opts.rooms;
-  const members = room === undefined ? undefined : adapter.rooms.get(room);
-  if (!members) return;
-  const except = adapter.computeExceptSids(opts.except);
-  for (const id of members) {
-    if (except.has(id)) continue;
-    const socket = adapter.nsp.sockets.get(id);
-    if (socket) deliver(socket);
-  }
+  state.directWrites += direct;
 };
 
-let installed = false;
+/** What of socket.io-adapter the replacement needs before it can be installed: the `broadcast` it falls back to. */
+export function broadcastProblems(): string[] {
+  return typeof socketIoBroadcast === 'function' ? [] : ['socket.io-adapter Adapter.prototype.broadcast'];
+}
 
 /**
- * Makes every Socket.IO adapter in this process deliver broadcasts locally through the fast path above.
- * Idempotent; call it before the first broadcast.
+ * Puts the fast path on socket.io-adapter's `Adapter.prototype` (once per process; later calls do nothing).
+ * It engages only for servers whose {@link EngineState} has `fastBroadcast` on; see above.
  */
 export function installFastBroadcast(): void {
-  if (installed) return;
-  installed = true;
+  if (Adapter.prototype.broadcast === broadcast) return;
   Adapter.prototype.broadcast = broadcast;
+}
+
+/** Whether `Adapter.prototype.broadcast` is this module's (for status and tests). */
+export function fastBroadcastInstalled(): boolean {
+  return Adapter.prototype.broadcast === broadcast;
 }

@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { Socket as NetSocket } from 'node:net';
-import { transports } from 'engine.io';
+import { Server as EngineServer, transports, type ServerOptions, type Transport } from 'engine.io';
 import type { Packet } from 'engine.io-parser';
+import { transportProblems, webSocketProblems } from './checks.js';
+import type { EngineState } from './state.js';
 
 /**
  * Per-turn write coalescing for WebSocket connections.
@@ -19,6 +22,9 @@ import type { Packet } from 'engine.io-parser';
  * TCP writes differs. Back-pressure is unchanged too: a slow client's bytes queue in its socket instead
  * of in Engine.IO's write buffer. With per-message deflate on (not the default), `ws` must compress and
  * frame every message itself, asynchronously, so such connections are left to Engine.IO's own path.
+ *
+ * The transport is used only by the Engine.IO servers lib/engine/ builds ({@link CoalescingEngine}): other
+ * Engine.IO servers in the process keep Engine.IO's own.
  */
 const WebSocketTransport = transports.websocket;
 type EngineRequest = ConstructorParameters<typeof WebSocketTransport>[0];
@@ -89,8 +95,10 @@ interface EngineConnection {
   readonly writeBuffer: readonly unknown[];
 }
 
+/** Engine.IO's WebSocket transport with per-turn write coalescing and direct frame writes (see above). */
 class CoalescingWebSocket extends WebSocketTransport {
-  private readonly tcp: NetSocket | undefined;
+  /** The TCP socket frames go into directly; undefined leaves every write to Engine.IO's own path. */
+  private tcp: NetSocket | undefined;
   /** Engine.IO's own notion of writable (it sets it); see the `writable` accessor below. */
   private gateOpen = true;
 
@@ -122,6 +130,17 @@ class CoalescingWebSocket extends WebSocketTransport {
       (this.tcp as CarryingSocket)[carriedTransport] = this;
       this.tcp.on('drain', onSocketDrain);
     }
+  }
+
+  /** Whether frames go into the TCP socket directly (false: every write through Engine.IO's own path). */
+  get direct(): boolean {
+    return this.tcp !== undefined;
+  }
+
+  /** Leaves every later write of this connection to Engine.IO's own path (a shape check failed). */
+  leaveToEngine(): void {
+    this.tcp?.removeListener('drain', onSocketDrain);
+    this.tcp = undefined;
   }
 
   /**
@@ -166,6 +185,15 @@ class CoalescingWebSocket extends WebSocketTransport {
 }
 
 /**
+ * Whether `transport` (an Engine.IO connection's, `socket.conn.transport`) is the coalescing WebSocket
+ * transport, writing frames directly: false for Engine.IO's own transports and for a connection left to
+ * Engine.IO's path after a failed shape check. For status and tests.
+ */
+export function isCoalescing(transport: unknown): boolean {
+  return transport instanceof CoalescingWebSocket && transport.direct;
+}
+
+/**
  * Writes a broadcast's frame straight into a connection's socket, skipping Engine.IO's per-packet
  * bookkeeping, when that keeps the order of everything sent to it: the connection is open on this
  * transport and Engine.IO holds nothing queued for it. Returns false otherwise; send through Engine.IO then.
@@ -175,14 +203,39 @@ export function writeToConnection(connection: unknown, frame: Buffer): boolean {
   return conn.transport instanceof CoalescingWebSocket && conn.readyState === 'open' && conn.writeBuffer.length === 0 && conn.transport.writeFrame(frame);
 }
 
-let installed = false;
-
 /**
- * Makes every Engine.IO server in this process use the coalescing WebSocket transport. Engine.IO looks
- * transports up by name in this shared table when a connection arrives, so installing once suffices.
+ * An Engine.IO server whose WebSocket connections (new ones and upgrades) use {@link CoalescingWebSocket},
+ * through Engine.IO's own seam for it (`createTransport`), so that it affects this server only.
+ *
+ * The shapes the transport relies on per connection are checked on this server's first WebSocket
+ * connection, before the transport touches them; if one is missing, `state` turns the patch off (with one
+ * warn) and this and every later connection get Engine.IO's own transport.
  */
-export function installWriteCoalescing(): void {
-  if (installed) return;
-  installed = true;
-  transports.websocket = CoalescingWebSocket;
+export class CoalescingEngine extends EngineServer {
+  private checked = false;
+
+  constructor(
+    options: ServerOptions,
+    private readonly state: EngineState,
+  ) {
+    super(options);
+  }
+
+  protected override createTransport(transportName: Parameters<EngineServer['handshake']>[0], req: IncomingMessage): Transport {
+    if (transportName !== 'websocket' || !this.state.websocketTransport) return super.createTransport(transportName, req);
+    if (this.checked) return new CoalescingWebSocket(req as EngineRequest);
+    this.checked = true;
+    const wsProblems = webSocketProblems(req);
+    if (wsProblems.length > 0) {
+      this.state.disable(new Map([['websocketTransport', wsProblems]]), 'on the first WebSocket connection');
+      return super.createTransport(transportName, req);
+    }
+    const transport = new CoalescingWebSocket(req as EngineRequest);
+    const problems = transportProblems(transport);
+    if (problems.length === 0) return transport;
+    this.state.disable(new Map([['websocketTransport', problems]]), 'on the first WebSocket connection');
+    // Built already (it listens on the ws socket): it stays, writing through its base class from now on.
+    transport.leaveToEngine();
+    return transport;
+  }
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
-import { Identifier } from '../../protocol/index.js';
+import { busMessageParamsSchema } from '../../protocol/index.js';
 import { RequestError } from '../core/errors.js';
 import type { RoomPublisher } from '../core/rooms.js';
+import type { ServiceLimits } from '../core/types.js';
 import { compileValidator } from '../core/validate.js';
-import { BODY_REQUIRED, errorBody, registerErrorHandlers } from './errors.js';
+import { BODY_REQUIRED, registerErrorHandlers, sendError } from './errors.js';
 
 /** Sender name of bus messages published over HTTP. */
 const HTTP_SENDER = 'POST';
@@ -13,7 +13,7 @@ const HTTP_SENDER = 'POST';
 export interface HttpRoutesConfig {
   /** The `/bus` namespace, for `POST /bus-message/:room`. */
   readonly bus: RoomPublisher;
-  readonly maxIdLength: number;
+  readonly limits: ServiceLimits;
   /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
   readonly isReady?: () => boolean;
 }
@@ -23,17 +23,18 @@ export interface HttpRoutesConfig {
  * the JSON error bodies of lib/http/errors.ts.
  */
 export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoutesConfig): Promise<void> {
-  const validateRoom = compileValidator(Type.Object({ room: Identifier(config) }));
+  const validateParams = compileValidator(busMessageParamsSchema(config.limits));
 
   registerErrorHandlers(app);
 
   app.get('/healthcheck', async (_request, reply) => reply.type('text/plain').send('OK'));
   // Liveness above, readiness here: a node cut off from Redis is alive but must get no new clients.
   const isReady = config.isReady ?? (() => true);
+  // 503, not INTERNAL's 500: load balancers and orchestrators read "not ready" from that status alone.
   app.get('/readyz', async (_request, reply) =>
     isReady()
       ? reply.type('text/plain').send('READY')
-      : reply.code(503).send(errorBody('INTERNAL', 'not ready: the cluster adapter is not connected to Redis')),
+      : sendError(reply, { code: 'INTERNAL', message: 'not ready: the cluster adapter is not connected to Redis' }, 503),
   );
 
   // Publishers of the original service posted JSON with whatever content type their HTTP client chose
@@ -42,20 +43,13 @@ export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoute
     scope.removeAllContentTypeParsers();
     // `__proto__` keys are relayed as plain data, as they are over the sockets: the body is never merged.
     scope.addContentTypeParser('*', { parseAs: 'string' }, scope.getDefaultJsonParser('ignore', 'ignore'));
-    scope.post<{ Params: { room: string } }>('/bus-message/:room', async (request, reply) => {
-      let room: string;
-      try {
-        // `/bus-message/` routes here with an empty room: rooms are validated exactly as on the sockets.
-        room = validateRoom(request.params).room;
-      } catch (err) {
-        if (!(err instanceof RequestError)) throw err;
-        return reply.code(400).send(errorBody(err.code, err.message));
-      }
-      if (request.body === undefined) {
-        return reply.code(400).send(errorBody('BAD_REQUEST', BODY_REQUIRED));
-      }
+    // A RequestError thrown here is answered by the error handler, with its code's status.
+    scope.post('/bus-message/:room', async (request, reply) => {
+      // `/bus-message/` routes here with an empty room: rooms are validated exactly as on the sockets.
+      const { room } = validateParams(request.params);
+      if (request.body === undefined) throw new RequestError('BAD_REQUEST', BODY_REQUIRED);
       config.bus.publish(room, HTTP_SENDER, request.body);
-      return { ok: true };
+      return reply.send({ ok: true });
     });
     done();
   });

@@ -1,13 +1,12 @@
-import type { Logger } from 'pino';
 import {
   layoutRequestSchemas,
   type LayoutClientToServerEvents,
   type LayoutServerToClientEvents,
-  type ProtocolLimits,
 } from '../../protocol/index.js';
-import type { JoinStamps, RoomDirectory } from '../cluster/types.js';
+import type { JoinStamps } from '../cluster/types.js';
+import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
-import { assertRoomCapacity, roomKey, type RoomPublisher } from '../core/rooms.js';
+import { assertRoomCapacity, joinRoom, leaveRoom, roomKey, type RoomPublisher } from '../core/rooms.js';
 import { compileValidator, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -20,19 +19,16 @@ export interface LayoutSocketData extends JoinStamps {
 export type LayoutNamespace = ProtocolNamespace<LayoutClientToServerEvents, LayoutServerToClientEvents, LayoutSocketData>;
 type LayoutSocket = ProtocolSocket<LayoutClientToServerEvents, LayoutServerToClientEvents, LayoutSocketData>;
 
-/** What the layout handlers need from the service configuration. */
-export interface LayoutConfig extends ProtocolLimits {
-  readonly maxRoomsPerSocket: number;
-}
-
 /** Display name used for senders that never JOINed with a name. */
 const UNKNOWN_SENDER = 'unknown';
 
 /**
  * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT) on `nsp`. `/bus` mounts the same.
  */
-export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Logger, directory: RoomDirectory): RoomPublisher {
-  const schemas = layoutRequestSchemas(config);
+export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): RoomPublisher {
+  const { limits, hooks } = context;
+  const { directory } = context.cluster;
+  const schemas = layoutRequestSchemas(limits);
   const validate = {
     JOIN: compileValidator(schemas.JOIN),
     LEAVE: compileValidator(schemas.LEAVE),
@@ -44,18 +40,14 @@ export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Log
     JOIN(socket, args) {
       requireArgs(args, 1);
       const { room, name } = validate.JOIN(parseWirePayload(args[0]));
-      const key = roomKey(room);
-      assertRoomCapacity(socket, key, config.maxRoomsPerSocket);
+      assertRoomCapacity(socket, roomKey(room), limits.maxRoomsPerSocket);
       socket.data.name = name;
-      directory.noteJoin(socket, key);
-      void socket.join(key);
+      joinRoom(hooks, socket, room);
     },
     LEAVE(socket, args) {
       requireArgs(args, 1);
       const { room } = validate.LEAVE(parseWirePayload(args[0]));
-      const key = roomKey(room);
-      void socket.leave(key);
-      directory.noteLeave(socket, key);
+      leaveRoom(hooks, socket, room);
     },
     NOTIFY(socket, args) {
       requireArgs(args, 1);
@@ -73,7 +65,7 @@ export function mountLayout(nsp: LayoutNamespace, config: LayoutConfig, log: Log
     },
   };
 
-  serveRequests(nsp, handlers, log);
+  serveRequests(nsp, handlers, context);
 
   return {
     publish(room, sender, message) {

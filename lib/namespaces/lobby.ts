@@ -1,16 +1,14 @@
-import type { Logger } from 'pino';
 import {
   lobbyRequestSchemas,
   type LobbyClientToServerEvents,
   type LobbyServerToClientEvents,
-  type ProtocolLimits,
   type RtcSignalRequest,
 } from '../../protocol/index.js';
-import type { RoomDirectory } from '../cluster/types.js';
+import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { andThen } from '../core/maybe.js';
 import { requestListener, requireArgs, type RequestHandler } from '../core/reply.js';
-import { roomKey } from '../core/rooms.js';
+import { joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -27,7 +25,9 @@ type LobbySocket = ProtocolSocket<LobbyClientToServerEvents, LobbyServerToClient
  * Mounts the `/lobby` protocol (JOIN, LEAVE, BROADCAST, RTCSIGNAL → JOINED, PEERS, LEFT, MESSAGE,
  * RTCSIGNAL) on `nsp`. A socket is in at most one lobby; peers are socket ids.
  */
-export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Logger, directory: RoomDirectory): void {
+export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
+  const { limits, hooks } = context;
+  const { directory } = context.cluster;
   const schemas = lobbyRequestSchemas(limits);
   const validate = {
     LOBBY: compileValidator(schemas.LOBBY),
@@ -57,8 +57,8 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind
       // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
       socket.to(key).emit('JOINED', socket.id);
-      void socket.join(key);
-      directory.noteLobby(socket.id, lobby);
+      joinRoom(hooks, socket, lobby);
+      directory.trackMember(nsp.name, socket.id, lobby);
       socket.emit('JOINED', socket.id);
       socket.emit('PEERS', peers);
       return { lobby, peers };
@@ -74,11 +74,10 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
       requireArgs(args, 1);
       const { lobby } = validate.LOBBY(idOrObjectPayload(args[0], 'lobby'));
       if (socket.data.lobby !== lobby) throw new RequestError('NOT_IN_LOBBY', `not in lobby ${JSON.stringify(lobby)}`);
-      const key = roomKey(lobby);
-      void socket.leave(key);
+      leaveRoom(hooks, socket, lobby);
       socket.data.lobby = undefined;
-      directory.noteLobby(socket.id, undefined);
-      nsp.to(key).emit('LEFT', socket.id);
+      directory.trackMember(nsp.name, socket.id, undefined);
+      nsp.to(roomKey(lobby)).emit('LEFT', socket.id);
     },
     BROADCAST(socket, args) {
       requireArgs(args, 1);
@@ -97,15 +96,19 @@ export function mountLobby(nsp: LobbyNamespace, limits: ProtocolLimits, log: Log
     },
   };
 
-  const joinFromHandshake = requestListener<LobbySocket>('JOIN', (socket, args) => join(socket, args[0]), log);
+  const joinFromHandshake = requestListener<LobbySocket>('JOIN', (socket, args) => join(socket, args[0]), context);
   // Shared by every socket (Socket.IO calls it with the socket as `this`): no closure per connection.
   function announceLeave(this: LobbySocket): void {
     if (this.data.lobby === undefined) return;
     nsp.to(roomKey(this.data.lobby)).emit('LEFT', this.id);
-    directory.noteLobby(this.id, undefined);
+    directory.trackMember(nsp.name, this.id, undefined);
   }
+  // A node that dies cannot say LEFT for its lobby sockets: one of the others does it for it (cluster mode).
+  hooks.on('lostMembers', (members) => {
+    for (const member of members) if (member.namespace === nsp.name) nsp.to(roomKey(member.room)).emit('LEFT', member.socketId);
+  });
 
-  serveRequests(nsp, handlers, log, (socket) => {
+  serveRequests(nsp, handlers, context, (socket) => {
     socket.on('disconnect', announceLeave);
     const lobbyId = handshakeLobbyId(socket);
     if (lobbyId !== undefined) joinFromHandshake.call(socket, lobbyId);

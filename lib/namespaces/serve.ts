@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { ErrorEvent } from '../../protocol/index.js';
 import { slimSocket } from '../engine/connection-footprint.js';
+import type { ServiceContext } from '../core/context.js';
 import { requestListener, unknownEventListener, type RequestHandler } from '../core/reply.js';
 
 /**
@@ -39,19 +39,20 @@ interface ListenerRegistry {
 
 /**
  * Serves `handlers` on `nsp`: each becomes one listener shared by every socket (see `requestListener`),
- * and any other event is answered by the unknown-event listener. `onConnect` runs after the listeners
- * are in place, for per-connection work such as joining a lobby named in the handshake.
+ * and any other event is answered by the unknown-event listener. On each connection the connection hook
+ * runs once the listeners are in place, then `onConnect`, for per-connection work such as joining a lobby
+ * named in the handshake.
  */
 export function serveRequests<ClientEvents, ServerEvents extends ErrorEvents, Data>(
   nsp: ProtocolNamespace<ClientEvents, ServerEvents, Data>,
   handlers: Record<keyof ClientEvents & string, RequestHandler<ProtocolSocket<ClientEvents, ServerEvents, Data>>>,
-  log: Logger,
+  context: ServiceContext,
   onConnect?: (socket: ProtocolSocket<ClientEvents, ServerEvents, Data>) => void,
 ): void {
   type S = ProtocolSocket<ClientEvents, ServerEvents, Data>;
   const entries = Object.entries<RequestHandler<S>>(handlers);
-  const listeners = entries.map(([event, handler]) => [event, requestListener(event, handler, log)] as const);
-  const onUnknown = unknownEventListener<S>(new Set(entries.map(([event]) => event)), log);
+  const listeners = entries.map(([event, handler]) => [event, requestListener(event, handler, context)] as const);
+  const onUnknown = unknownEventListener<S>(new Set(entries.map(([event]) => event)), context);
 
   nsp.on('connection', (socket) => {
     // The keys of `handlers` are exactly the client event names, which Socket.IO's generic `on` cannot see
@@ -59,6 +60,7 @@ export function serveRequests<ClientEvents, ServerEvents extends ErrorEvents, Da
     const registry = socket as unknown as ListenerRegistry;
     for (const [event, listener] of listeners) registry.on(event, listener);
     registry.onAny(onUnknown);
+    context.hooks.connected(socket);
     onConnect?.(socket);
     slimSocket(socket);
   });

@@ -1,14 +1,12 @@
-import type { Logger } from 'pino';
-import Type from 'typebox';
 import {
-  Identifier,
   TriggerBroadcasts,
-  type ProtocolLimits,
+  triggerRequestSchemas,
   type TriggerClientToServerEvents,
   type TriggerServerToClientEvents,
 } from '../../protocol/index.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
-import { assertRoomCapacity, roomKey } from '../core/rooms.js';
+import type { ServiceContext } from '../core/context.js';
+import { assertRoomCapacity, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -16,17 +14,13 @@ import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './se
 export type TriggerNamespace = ProtocolNamespace<TriggerClientToServerEvents, TriggerServerToClientEvents>;
 type TriggerSocket = ProtocolSocket<TriggerClientToServerEvents, TriggerServerToClientEvents>;
 
-/** What the trigger handlers need from the service configuration. */
-export interface TriggerConfig extends ProtocolLimits {
-  readonly maxRoomsPerSocket: number;
-}
-
 /**
  * Mounts the `/trigger` protocol on `nsp`: JOIN/LEAVE a room, and BROADCAST_EVENTS / _UPDATES / _STATUS
  * `(room, data)` that relay `data` unchanged to the other members as EVENTS / UPDATES / STATUS.
  */
-export function mountTrigger(nsp: TriggerNamespace, config: TriggerConfig, log: Logger): void {
-  const validateRoom = compileValidator(Type.Object({ room: Identifier(config) }));
+export function mountTrigger(nsp: TriggerNamespace, context: ServiceContext): void {
+  const { limits, hooks } = context;
+  const validateRoom = compileValidator(triggerRequestSchemas(limits).ROOM);
   const roomOf = (payload: unknown): string => validateRoom(idOrObjectPayload(payload, 'room')).room;
 
   const broadcast = (event: (typeof TriggerBroadcasts)[keyof typeof TriggerBroadcasts]): RequestHandler<TriggerSocket> =>
@@ -40,18 +34,18 @@ export function mountTrigger(nsp: TriggerNamespace, config: TriggerConfig, log: 
   const handlers: Record<keyof TriggerClientToServerEvents, RequestHandler<TriggerSocket>> = {
     JOIN(socket, args) {
       requireArgs(args, 1, 'room');
-      const key = roomKey(roomOf(args[0]));
-      assertRoomCapacity(socket, key, config.maxRoomsPerSocket);
-      void socket.join(key);
+      const room = roomOf(args[0]);
+      assertRoomCapacity(socket, roomKey(room), limits.maxRoomsPerSocket);
+      joinRoom(hooks, socket, room);
     },
     LEAVE(socket, args) {
       requireArgs(args, 1, 'room');
-      void socket.leave(roomKey(roomOf(args[0])));
+      leaveRoom(hooks, socket, roomOf(args[0]));
     },
     BROADCAST_EVENTS: broadcast(TriggerBroadcasts.BROADCAST_EVENTS),
     BROADCAST_UPDATES: broadcast(TriggerBroadcasts.BROADCAST_UPDATES),
     BROADCAST_STATUS: broadcast(TriggerBroadcasts.BROADCAST_STATUS),
   };
 
-  serveRequests(nsp, handlers, log);
+  serveRequests(nsp, handlers, context);
 }

@@ -1,12 +1,11 @@
-import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { Namespaces } from '../../protocol/index.js';
 import { authMiddleware } from '../auth/index.js';
 import { REFRESH_EVENT } from '../auth/jwt.js';
-import type { AuthLimits } from '../auth/types.js';
+import type { AccessConfig, AuthConfig, BuiltinName, SiteConfig } from '../config/access.js';
+import { withLog, type ServiceContext } from '../core/context.js';
 import { unknownEventListener } from '../core/reply.js';
 import { notifyUserPresence } from './user-notify.js';
-import type { AccessConfig, AuthConfig, BuiltinName, SiteConfig } from '../config/access.js';
 
 /** A site's configuration with the namespace serving it. */
 export interface MountedSite {
@@ -22,25 +21,29 @@ const JWT_EVENTS: ReadonlySet<string> = new Set([REFRESH_EVENT]);
  * Mounts one namespace per site, guarded by the site's auth. A site namespace serves no client requests:
  * its clients talk to their site's own backend, which reaches them through `POST /send`.
  */
-export function mountSites(io: Server, access: AccessConfig, limits: AuthLimits, log: Logger): Map<string, MountedSite> {
+export function mountSites(io: Server, access: AccessConfig, context: ServiceContext): Map<string, MountedSite> {
   const mounted = new Map<string, MountedSite>();
   for (const site of access.sites) {
     const nsp = io.of(site.namespace);
-    const middleware = authMiddleware(site.auth, limits, log.child({ site: site.name }), true);
+    const siteContext = withLog(context, context.log.child({ site: site.name }));
+    const middleware = authMiddleware(site.auth, siteContext, true);
     if (middleware) nsp.use(middleware);
     // Every event is unknown here, but an ack is still answered (BAD_REQUEST), never left hanging.
-    const onUnknown = unknownEventListener(site.auth.mode === 'jwt' ? JWT_EVENTS : NO_EVENTS, log);
-    nsp.on('connection', (socket) => socket.onAny(onUnknown));
-    notifyUserPresence(nsp, site, log);
+    const onUnknown = unknownEventListener(site.auth.mode === 'jwt' ? JWT_EVENTS : NO_EVENTS, siteContext);
+    nsp.on('connection', (socket) => {
+      socket.onAny(onUnknown);
+      context.hooks.connected(socket);
+    });
+    notifyUserPresence(site, siteContext);
     mounted.set(site.name, { config: site, nsp });
   }
   return mounted;
 }
 
 /** Puts the configured auth in front of the built-in namespaces; those not configured stay open. */
-export function guardBuiltins(io: Server, access: AccessConfig, limits: AuthLimits, log: Logger): void {
+export function guardBuiltins(io: Server, access: AccessConfig, context: ServiceContext): void {
   for (const [name, auth] of Object.entries(access.builtins) as [BuiltinName, AuthConfig][]) {
-    const middleware = authMiddleware(auth, limits, log.child({ nsp: Namespaces[name] }), false);
+    const middleware = authMiddleware(auth, withLog(context, context.log.child({ nsp: Namespaces[name] })), false);
     if (middleware) io.of(Namespaces[name]).use(middleware);
   }
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import Type from 'typebox';
-import { Identifier } from '../../protocol/index.js';
+import { pushRequestSchema, type PushResult } from '../../protocol/index.js';
 import { RequestError } from '../core/errors.js';
-import { errorBody } from '../http/errors.js';
 import { reservedEventReason } from '../core/reserved-events.js';
 import { roomKey } from '../core/rooms.js';
+import type { ServiceLimits } from '../core/types.js';
 import { verifySecret } from '../config/secrets.js';
 import type { MountedSite } from './mount.js';
 import { compileValidator } from '../core/validate.js';
@@ -12,8 +11,7 @@ import { compileValidator } from '../core/validate.js';
 /** What the push route needs from the rest of the service. */
 export interface PushRoutesConfig {
   readonly sites: ReadonlyMap<string, MountedSite>;
-  readonly maxIdLength: number;
-  readonly maxRoomsPerSocket: number;
+  readonly limits: ServiceLimits;
 }
 
 declare module 'fastify' {
@@ -29,13 +27,7 @@ declare module 'fastify' {
  * body is read, so an unauthenticated caller cannot make the service parse a large body.
  */
 export async function registerPushRoutes(app: FastifyInstance, config: PushRoutesConfig): Promise<void> {
-  const validateBody = compileValidator(
-    Type.Object({
-      rooms: Type.Array(Identifier(config), { minItems: 1, maxItems: config.maxRoomsPerSocket }),
-      event: Type.String({ minLength: 1, maxLength: config.maxIdLength }),
-      args: Type.Optional(Type.Array(Type.Unknown())),
-    }),
-  );
+  const validateBody = compileValidator(pushRequestSchema(config.limits));
 
   await app.register((scope, _options, done) => {
     // The original accepted form-encoded bodies too (rooms=a&rooms=b or rooms[]=a, args likewise).
@@ -46,38 +38,32 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
       try {
         parsed(null, JSON.parse(text));
       } catch {
-        parsed(Object.assign(new Error('body is not valid JSON'), { statusCode: 400 }), undefined);
+        parsed(new RequestError('BAD_REQUEST', 'body is not valid JSON'), undefined);
       }
     });
-    scope.addHook('onRequest', async (request, reply) => {
+    // Every refusal is a RequestError, answered by the error handler of lib/http/errors.ts with its code's status.
+    scope.addHook('onRequest', async (request) => {
       const query = request.query as Record<string, unknown>;
       const name = query.site;
-      if (typeof name !== 'string' || name === '') return reply.code(400).send(errorBody('BAD_REQUEST', 'site is required: POST /send?site=<site>'));
+      if (typeof name !== 'string' || name === '') throw new RequestError('BAD_REQUEST', 'site is required: POST /send?site=<site>');
       const site = config.sites.get(name);
-      if (!site) return reply.code(404).send(errorBody('NOT_FOUND', `no site '${name}'`));
+      if (!site) throw new RequestError('NOT_FOUND', `no site '${name}'`);
       const key = apiKeyOf(request);
       if (site.config.apiKey === undefined) {
-        return reply.code(401).send(errorBody('UNAUTHORIZED', `site '${name}' has no apiKey configured: pushing to it is disabled`));
+        throw new RequestError('UNAUTHORIZED', `site '${name}' has no apiKey configured: pushing to it is disabled`);
       }
       if (key === undefined || !(await verifySecret(site.config.apiKey, key))) {
         request.log.info({ site: name }, 'push rejected: bad API key');
-        return reply.code(401).send(errorBody('UNAUTHORIZED', 'a valid API key is required: Authorization: Bearer <key>'));
+        throw new RequestError('UNAUTHORIZED', 'a valid API key is required: Authorization: Bearer <key>');
       }
       request.pushSite = site;
-      return undefined;
     });
-    scope.post('/send', async (request, reply) => {
+    scope.post('/send', async (request): Promise<PushResult> => {
       const site = request.pushSite;
       if (!site) throw new Error('push route reached without a checked site');
-      let body;
-      try {
-        body = validateBody(request.body ?? {});
-      } catch (err) {
-        if (!(err instanceof RequestError)) throw err;
-        return reply.code(400).send(errorBody(err.code, err.message));
-      }
+      const body = validateBody(request.body ?? {});
       const reserved = reservedEventReason(body.event);
-      if (reserved) return reply.code(400).send(errorBody('BAD_REQUEST', reserved));
+      if (reserved) throw new RequestError('BAD_REQUEST', reserved);
       const target = site.nsp.in(body.rooms.map(roomKey));
       // Counted through the adapter, so that with a cluster adapter the sockets of every node are counted.
       const delivered = (await target.fetchSockets()).length;

@@ -1,67 +1,43 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Namespace } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { identityOf, type Identity } from '../auth/identity.js';
 import type { SiteConfig } from '../config/access.js';
-
-/**
- * Counts each user's sockets, to tell a user's first connection and last disconnection from the others.
- * The in-memory default counts this process's sockets; a cluster needs a shared implementation.
- */
-export interface PresenceCounter {
-  /** Counts one more socket of `user`; true when it is the only one. */
-  add(user: string): boolean;
-  /** Counts one socket of `user` less; true when none is left. */
-  remove(user: string): boolean;
-}
-
-/** {@link PresenceCounter} for a single process. */
-export class MemoryPresence implements PresenceCounter {
-  private readonly counts = new Map<string, number>();
-
-  add(user: string): boolean {
-    const count = (this.counts.get(user) ?? 0) + 1;
-    this.counts.set(user, count);
-    return count === 1;
-  }
-
-  remove(user: string): boolean {
-    const count = (this.counts.get(user) ?? 1) - 1;
-    if (count > 0) this.counts.set(user, count);
-    else this.counts.delete(user);
-    return count <= 0;
-  }
-}
+import type { ServiceContext } from '../core/context.js';
+import { andThen } from '../core/maybe.js';
 
 /** Wait before the second attempt; doubled for each further one. */
 const BACKOFF_MS = 200;
 
 /**
- * Seed 002's `updateUserUrl`: on a user's first connect and last disconnect on the site, PUTs
+ * The site backend's `updateUserUrl`: on a user's first connect and last disconnect on the site, PUTs
  * `{ id, user: { last_connected | last_disconnected: <ISO time> } }` to the URL (`:id` replaced), with the
  * `Authorization` the socket authenticated with. Sent in the background: the socket never waits for it.
  * Each attempt has a deadline; network errors, timeouts, 5xx and 429 are retried up to the configured
  * number of attempts with exponential back-off, other statuses are not. Users are identified by the
- * jwt user claim, or by the granted room that starts with `userRoomPrefix` (`user_8` → `8`).
+ * jwt user claim, or by the granted room that starts with `userRoomPrefix` (`user_8` → `8`), and counted
+ * by the cluster's presence. Subscribes to the connection and disconnect hooks of the site's namespace.
  */
-export function notifyUserPresence(nsp: Namespace, site: SiteConfig, log: Logger, presence: PresenceCounter = new MemoryPresence()): void {
+export function notifyUserPresence(site: SiteConfig, context: ServiceContext): void {
   const { updateUserUrl } = site;
   if (updateUserUrl === undefined) return;
-  const notifyLog = log.child({ site: site.name, component: 'update-user' });
-  nsp.on('connection', (socket) => {
+  const { presence } = context.cluster;
+  const notifyLog = context.log.child({ component: 'update-user' });
+  const send = (identity: Identity, user: string, field: 'last_connected' | 'last_disconnected'): void => {
+    const url = updateUserUrl.replaceAll(':id', encodeURIComponent(user));
+    const body = JSON.stringify({ id: user, user: { [field]: new Date().toISOString() } });
+    void putWithRetries(url, body, identity.authorization, site, notifyLog.child({ user, field }));
+  };
+  /** Counts the socket's user in or out; `changed` is true for its first connection or its last disconnection. */
+  const track = (socket: Socket, count: (user: string) => boolean | Promise<boolean>, field: 'last_connected' | 'last_disconnected'): void => {
     const identity = identityOf(socket);
     const user = identity && userOf(identity, site.userRoomPrefix);
     if (!identity || user === undefined) return;
-    const send = (field: 'last_connected' | 'last_disconnected'): void => {
-      const url = updateUserUrl.replaceAll(':id', encodeURIComponent(user));
-      const body = JSON.stringify({ id: user, user: { [field]: new Date().toISOString() } });
-      void putWithRetries(url, body, identity.authorization, site, notifyLog.child({ user, field }));
-    };
-    if (presence.add(user)) send('last_connected');
-    socket.once('disconnect', () => {
-      if (presence.remove(user)) send('last_disconnected');
-    });
-  });
+    void andThen(count(user), (changed) => changed && send(identity, user, field));
+  };
+  const scope = { namespace: site.namespace };
+  context.hooks.on('connection', (socket) => track(socket, (user) => presence.add(user), 'last_connected'), scope);
+  context.hooks.on('disconnect', (socket) => track(socket, (user) => presence.remove(user), 'last_disconnected'), scope);
 }
 
 function userOf(identity: Identity, prefix: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { RequestError } from '../../lib/core/errors.js';
 import { DEADLINE_MS, scaled } from '../support/deadlines.js';
 import { postSend } from '../support/http.js';
 import { startServer, type ConnectError, type TestServer } from '../support/server.js';
@@ -119,6 +120,24 @@ describe('auth mode jwt', () => {
     expect((await error).code).to.equal('UNAUTHORIZED');
     expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:a']);
     expect(socket.connected).to.equal(true);
+  });
+
+  it('answers AUTH through the reply path: the inbound-event chain sees it and can refuse it like any request', async () => {
+    const srv = await jwtServer();
+    const seen: [string, unknown[]][] = [];
+    srv.app.hooks.use((_socket, event, args) => {
+      seen.push([event, [...args]]);
+      if (event === 'AUTH' && args[0] === 'flood') throw new RequestError('RATE_LIMITED', 'slow down');
+    });
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a'] }) } });
+    const fresh = await sign({ sub: 'u', rooms: ['b'] });
+    expect(await ack(socket, 'AUTH', { token: fresh })).to.deep.equal({ ok: true, expiresAt: null });
+    expect(await ack(socket, 'AUTH', 'flood')).to.deep.equal({ ok: false, error: { code: 'RATE_LIMITED', message: 'slow down' } });
+    const error = next(socket, 'ERROR');
+    socket.emit('AUTH', 'flood');
+    expect(await error).to.deep.equal({ event: 'AUTH', code: 'RATE_LIMITED', message: 'slow down' });
+    expect(seen).to.deep.equal([['AUTH', [{ token: fresh }]], ['AUTH', ['flood']], ['AUTH', ['flood']]]);
+    expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:b']);
   });
 
   it('guards a built-in namespace too: a token is required, exp disconnects, AUTH stays an unknown event there', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from '../support/server.js';
+import { enginePatches } from '../../lib/engine/index.js';
+import { FAST_PATH, startServer, type TestServer } from '../support/server.js';
 import { ack, barrier, collect, inOrder, next, silent } from '../support/wait.js';
+import { packetsCreatedDuring, serverUpgraded } from './support.js';
 
 // Broadcasts reach WebSocket clients through a direct write (lib/engine/fast-broadcast.ts) and every other client
 // through Socket.IO's own path: whatever path a client is on, it gets each broadcast once, in order.
@@ -13,6 +15,39 @@ function serverSocket(srv: TestServer, ns: string, id: string | undefined) {
 }
 
 describe('broadcast delivery', () => {
+  // Engaged, seen from the outside: a WebSocket recipient's copy creates no packet on Engine.IO's per-packet
+  // path (which emits packetCreate for each), and the server counts it as a direct write. With FAST_PATH=off,
+  // every copy goes through Engine.IO and nothing is counted.
+  it(`${FAST_PATH ? 'writes' : 'does not write'} a broadcast straight to WebSocket recipients, to one room and to several`, async () => {
+    const srv = await startServer();
+    const nsp = srv.app.io.of('/layout');
+    // One after the other, so that the server's sockets are in the same order as the clients.
+    const clients = [
+      await srv.connect('/layout', { transports: ['websocket'] }),
+      await srv.connect('/layout'),
+      await srv.connectLegacy('/layout', { transports: ['websocket'] }),
+      await srv.connect('/layout', { transports: ['polling'] }),
+    ];
+    for (const [i, client] of clients.entries()) await ack(client, 'JOIN', JSON.stringify({ room: 'r', name: `c${i}` }));
+    const sockets = [...nsp.sockets.values()];
+    await Promise.all(sockets.slice(0, 3).map((socket) => serverUpgraded(socket)));
+    expect(sockets.map((socket) => socket.conn.transport.name)).to.deep.equal(['websocket', 'websocket', 'websocket', 'polling']);
+    const status = enginePatches(srv.app.io);
+    expect(status.fastBroadcast.active, status.fastBroadcast.reason).to.equal(FAST_PATH);
+    const seen = clients.map((client) => collect(client, 'EVENT'));
+
+    const before = status.directWrites;
+    const oneRoom = packetsCreatedDuring(sockets, () => nsp.to('room:r').emit('EVENT', 1));
+    const rooms = packetsCreatedDuring(sockets, () => nsp.to(['room:r', 'room:none']).emit('EVENT', 2));
+    // The three WebSocket recipients skip Engine.IO's per-packet path; the long-polling one takes it.
+    const expected = FAST_PATH ? [0, 0, 0, 1] : [1, 1, 1, 1];
+    expect(oneRoom).to.deep.equal(expected);
+    expect(rooms).to.deep.equal(expected);
+    expect(enginePatches(srv.app.io).directWrites - before).to.equal(FAST_PATH ? 6 : 0);
+    for (const client of clients) await barrier(client);
+    expect(seen).to.deep.equal(clients.map(() => [1, 2]));
+  });
+
   it('reaches WebSocket, long-polling and legacy clients of one room once each, never the sender', async () => {
     const srv = await startServer();
     const clients = await Promise.all([

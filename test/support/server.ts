@@ -3,6 +3,7 @@ import legacyIo, { type LegacyOptions, type LegacySocket } from 'socket.io-clien
 import type { Socket as ServerSocket } from 'socket.io';
 import { createApp, type App } from '../../lib/app.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
+import { parseBoolean } from '../../lib/config/parse.js';
 import { onTeardown } from './teardown.js';
 import { next, withDeadline } from './wait.js';
 
@@ -43,9 +44,18 @@ export interface TestServer {
   roomsOf(ns: string, id: string | undefined): string[];
 }
 
-/** Starts the service on 127.0.0.1, port 0, logging nothing; it is closed after the current test. */
+/**
+ * Whether this run's servers have the patches of lib/engine/ on: `FAST_PATH=off npx mocha …` runs every test
+ * on the libraries' own path (parsed as the CLI parses it; unset means on). CLI children get it too.
+ */
+export const FAST_PATH: boolean = process.env.FAST_PATH === undefined || parseBoolean(process.env.FAST_PATH, 'FAST_PATH');
+
+/**
+ * Starts the service on 127.0.0.1, port 0, logging nothing, with the run's {@link FAST_PATH} unless `options`
+ * says otherwise; it is closed after the current test.
+ */
 export async function startServer(options: Partial<ServiceOptions> = {}): Promise<TestServer> {
-  const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options });
+  const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent', fastPath: FAST_PATH, ...options });
   onTeardown(() => app.close());
   const { port } = await app.listen();
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;

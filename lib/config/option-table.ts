@@ -1,0 +1,274 @@
+import { DEFAULT_OPTIONS, DEFAULT_REDIS_PREFIX, LOG_LEVELS } from './options.js';
+import {
+  parseBoolean,
+  parseByteSize,
+  parseCorsOrigin,
+  parseLogLevel,
+  parsePort,
+  parsePositiveInteger,
+  parseRedisDatabase,
+  parseRedisUrl,
+  parseWorkers,
+} from './parse.js';
+
+/** What every entry of {@link OPTION_TABLE} says, whatever its kind. */
+interface OptionSpecBase {
+  /** commander's flags: an optional short flag, the long flag, and `<arg>` for an option that takes a value. */
+  readonly flags: string;
+  /** The environment variable read when the flag is not given. */
+  readonly env: string;
+  /** The option's line in `--help`, plain text; the default and the variable are added to it. */
+  readonly help: string;
+  /** The README's "meaning" cell, in Markdown, where it says more than {@link help}. */
+  readonly readme?: string;
+  /** The README's "default" cell, where the default is not a value to print as it is (`all interfaces`). */
+  readonly readmeDefault?: string;
+}
+
+/** An option that takes a value: `--port 8080`, or `PORT=8080`. */
+export interface ValueOptionSpec extends OptionSpecBase {
+  readonly kind: 'value';
+  /**
+   * Turns the text of the flag or the variable into the value, throwing an OptionError that says what is
+   * wrong. Without one, the text is the value. Not together with {@link choices}: commander checks choices
+   * with a parser of its own.
+   */
+  readonly parse?: (value: string) => unknown;
+  /** The only values allowed, listed in `--help`. */
+  readonly choices?: readonly string[];
+  /** The value when neither the flag nor the variable is given, shown in `--help`; without it, undefined. */
+  readonly default?: unknown;
+}
+
+/**
+ * A boolean option. A `switch` is off unless given (`--https`, `HTTPS=true`); a `negated` switch is on
+ * unless given (`--no-fast-path`), and its variable names what it turns off (`FAST_PATH=off`). The
+ * variable takes true/false, 1/0, yes/no or on/off.
+ */
+export interface SwitchOptionSpec extends OptionSpecBase {
+  readonly kind: 'switch' | 'negated';
+}
+
+/** One command-line option: its flags, variable, default, help and parser. */
+export type OptionSpec = ValueOptionSpec | SwitchOptionSpec;
+
+/**
+ * Every option of the command line, in the order of `--help` and of the README's table, keyed by the name
+ * commander gives its value (`--max-id-length` → `maxIdLength`, `--no-fast-path` → `fastPath`). The CLI
+ * builds its program from it, the README's table is generated from it (`npm run generate`), and the tests clear
+ * its variables for their child processes. Cross-option rules (`--cert` with `--key`, …) live in the CLI.
+ */
+export const OPTION_TABLE = {
+  port: {
+    kind: 'value',
+    flags: '-p, --port <port>',
+    env: 'PORT',
+    help: 'port to listen on (0 = any free port)',
+    readme: 'port to listen on; `0` picks a free one',
+    parse: parsePort,
+    default: DEFAULT_OPTIONS.port,
+  },
+  host: {
+    kind: 'value',
+    flags: '-H, --host <host>',
+    env: 'HOST',
+    help: 'interface to bind (default: all interfaces)',
+    readme: 'interface to bind (dual-stack `::`, or `0.0.0.0` without IPv6)',
+    readmeDefault: 'all interfaces',
+  },
+  https: {
+    kind: 'switch',
+    flags: '-S, --https',
+    env: 'HTTPS',
+    help: 'serve HTTPS; without --cert/--key a self-signed certificate is generated and cached',
+    readme: 'serve HTTPS; without `--cert/--key` a self-signed certificate is used',
+  },
+  cert: {
+    kind: 'value',
+    flags: '--cert <file>',
+    env: 'TLS_CERT',
+    help: 'PEM certificate for HTTPS (implies --https)',
+    readme: 'PEM certificate, given together with `--key`; implies `--https`',
+  },
+  key: {
+    kind: 'value',
+    flags: '--key <file>',
+    env: 'TLS_KEY',
+    help: 'PEM private key for HTTPS (implies --https)',
+    readme: 'PEM private key of `--cert`',
+  },
+  certDir: {
+    kind: 'value',
+    flags: '--cert-dir <dir>',
+    env: 'CERT_DIR',
+    // The default is the certs/ folder of the installed package, which only the running CLI knows.
+    help: 'where the self-signed certificate is cached',
+    readmeDefault: '`<package>/certs`',
+  },
+  verbose: {
+    kind: 'switch',
+    flags: '-v, --verbose',
+    env: 'VERBOSE',
+    help: 'log at debug level (same as --log-level debug)',
+    readme: 'log at `debug` (connects, disconnects, rejected requests)',
+  },
+  logLevel: {
+    kind: 'value',
+    flags: '--log-level <level>',
+    env: 'LOG_LEVEL',
+    help: `one of ${LOG_LEVELS.join(', ')}`,
+    readme: LOG_LEVELS.map((level) => `\`${level}\``).join(', '),
+    parse: parseLogLevel,
+    default: DEFAULT_OPTIONS.logLevel,
+  },
+  logFormat: {
+    kind: 'value',
+    flags: '--log-format <format>',
+    env: 'LOG_FORMAT',
+    help: 'json, pretty, or auto (pretty when stdout is a terminal)',
+    readme: '`json` lines, `pretty`, or `auto` (pretty when stdout is a terminal)',
+    choices: ['auto', 'json', 'pretty'],
+    default: 'auto',
+  },
+  maxPayload: {
+    kind: 'value',
+    flags: '--max-payload <bytes>',
+    env: 'MAX_PAYLOAD',
+    help: 'largest message or HTTP body (e.g. 1mb, 512kb); a socket sending more is disconnected',
+    readme: 'largest message or HTTP body (`512kb`, `1mb`, `1mib` work); a socket that sends more is disconnected, an HTTP body gets `413`',
+    parse: parseByteSize,
+    default: DEFAULT_OPTIONS.maxPayload,
+  },
+  corsOrigin: {
+    kind: 'value',
+    flags: '--cors-origin <list>',
+    env: 'CORS_ORIGIN',
+    help: "origins allowed for long-polling: '*' or a comma-separated list",
+    readme: 'origins allowed for long-polling, comma-separated; `*` allows all, as the original did',
+    parse: parseCorsOrigin,
+    default: DEFAULT_OPTIONS.corsOrigin,
+  },
+  maxRooms: {
+    kind: 'value',
+    flags: '--max-rooms <n>',
+    env: 'MAX_ROOMS',
+    help: 'rooms one socket may be in at once',
+    readme: 'rooms one socket may be in at once; past it JOIN fails with `LIMIT`',
+    parse: (value: string) => parsePositiveInteger(value, 'max rooms'),
+    default: DEFAULT_OPTIONS.maxRoomsPerSocket,
+  },
+  maxIdLength: {
+    kind: 'value',
+    flags: '--max-id-length <n>',
+    env: 'MAX_ID_LENGTH',
+    help: 'longest room id, lobby id or display name',
+    parse: (value: string) => parsePositiveInteger(value, 'max id length'),
+    default: DEFAULT_OPTIONS.maxIdLength,
+  },
+  config: {
+    kind: 'value',
+    flags: '-c, --config <file>',
+    env: 'CONFIG',
+    help: 'sites file (YAML, or JSON if it ends in .json): sites, their auth and API keys, auth of the built-in namespaces',
+    readme: 'sites file (YAML, or JSON if the name ends in `.json`); see [Sites](#sites-authentication-and-the-push-api)',
+  },
+  redis: {
+    kind: 'value',
+    flags: '-r, --redis <url>',
+    env: 'REDIS_URL',
+    help: 'scale out: share rooms with every node on this Redis (redis:// or rediss://); default: one process, in memory',
+    readme:
+      'scale out: every node given the same Redis (and prefix) shares rooms, lobbies and broadcasts; `redis://[:password@]host[:port][/db]` or `rediss://`',
+    readmeDefault: '— (one process, in memory)',
+    parse: parseRedisUrl,
+  },
+  database: {
+    kind: 'value',
+    flags: '-d, --database <n>',
+    env: 'REDIS_DB',
+    help: 'Redis logical database (with --redis)',
+    readme: 'Redis logical database (needs `--redis`)',
+    readmeDefault: "the URL's, else `0`",
+    parse: parseRedisDatabase,
+  },
+  redisPrefix: {
+    kind: 'value',
+    flags: '--redis-prefix <prefix>',
+    env: 'REDIS_PREFIX',
+    help: 'prefix of the Redis keys and channels; the same on every node of one deployment',
+    readme: 'prefix of the Redis stream, keys and channels; the same on every node of one deployment',
+    default: DEFAULT_REDIS_PREFIX,
+  },
+  workers: {
+    kind: 'value',
+    flags: '--workers <n>',
+    env: 'WORKERS',
+    help: "processes on this machine sharing the port (node:cluster): an integer, or 'auto' for one per CPU core",
+    readme:
+      'processes on this machine sharing the port (`node:cluster`); an integer ≥ 1 or `auto` (one per CPU core); see [Scaling out](#scaling-out). HTTP only (no `--https`)',
+    parse: parseWorkers,
+    default: 1,
+  },
+  fastPath: {
+    kind: 'negated',
+    flags: '--no-fast-path',
+    env: 'FAST_PATH',
+    help: "run on the libraries' own code paths only, without the patches of lib/engine/",
+    readme: "run on the libraries' own code paths only, without the patches of `lib/engine/`: slower, with the same behaviour",
+    readmeDefault: 'fast paths on',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+/** The key of an option in {@link OPTION_TABLE}, which is also the name of its value in {@link CliFlags}. */
+export type OptionName = keyof typeof OPTION_TABLE;
+
+/** The table's entries, in its order. */
+export const OPTION_ENTRIES = Object.entries(OPTION_TABLE) as readonly (readonly [OptionName, OptionSpec])[];
+
+/** The flags of commander's built-in options, which are not in the table but in `--help` and the README. */
+export const BUILTIN_FLAGS = { version: '-V, --version', help: '-h, --help' } as const;
+
+/**
+ * The value type of one entry: what its parser returns, or one of its choices, or the text; or its
+ * default, or undefined when it has none. A switch is always true or false.
+ */
+type FlagValue<S> = S extends ValueOptionSpec
+  ?
+      | (S extends { readonly parse: (value: string) => infer T } ? T : S extends { readonly choices: readonly (infer C)[] } ? C : string)
+      | (S extends { readonly default: infer D } ? D : undefined)
+  : boolean;
+
+/** The options of one command line, typed from {@link OPTION_TABLE}. */
+export type CliFlags = { readonly [K in OptionName]: FlagValue<(typeof OPTION_TABLE)[K]> };
+
+/** How `--help` and the README name a variable: `PORT`, or the setting that does what the switch does (`HTTPS=true`, `FAST_PATH=off`). */
+export function envSetting(spec: OptionSpec): string {
+  if (spec.kind === 'switch') return `${spec.env}=true`;
+  if (spec.kind === 'negated') return `${spec.env}=off`;
+  return spec.env;
+}
+
+/**
+ * The options of one command line, from commander's values: the value options as commander parsed them
+ * (from the flag, else the variable, with the entry's parser), the switches from the command line, else
+ * from their variable. commander would take any value of a switch's variable as true (`HTTPS=false`
+ * turning HTTPS on), so those variables are parsed here, and a value that is neither true nor false is an
+ * OptionError.
+ *
+ * @param values - commander's `opts()`.
+ * @param given - whether an option was given on the command line (commander's value source `cli`).
+ * @param env - the environment, usually `process.env`.
+ * @example
+ * readFlags(program.opts(), (name) => program.getOptionValueSource(name) === 'cli', process.env).https
+ */
+export function readFlags(values: Readonly<Record<string, unknown>>, given: (name: OptionName) => boolean, env: NodeJS.ProcessEnv): CliFlags {
+  const flags: Record<string, unknown> = { ...values };
+  for (const [name, spec] of OPTION_ENTRIES) {
+    if (spec.kind === 'value') continue;
+    const text = env[spec.env];
+    if (given(name)) flags[name] = values[name] === true;
+    else flags[name] = text === undefined ? spec.kind === 'negated' : parseBoolean(text, spec.env);
+  }
+  // The value options are commander's, produced by the parsers and defaults the table's types are read from.
+  return flags as CliFlags;
+}

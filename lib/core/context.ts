@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Cluster } from '../cluster/types.js';
+import type { HookDispatcher } from './hooks.js';
+import type { ServiceLimits } from './types.js';
+
+/**
+ * What every mount of the service is given: one object instead of positional arguments, so that a new
+ * cross-cutting concern adds a field here (or a hook subscriber) rather than a parameter to every mount.
+ */
+export interface ServiceContext {
+  readonly limits: ServiceLimits;
+  /** The logger of the mount's component; mounts narrow it with `child` for their namespace or site. */
+  readonly log: Logger;
+  /** The scale-out backend: cluster-wide room lookups, presence, the adapter. */
+  readonly cluster: Cluster;
+  /** Where features subscribe and where the mounts report connections, joins, leaves and inbound events. */
+  readonly hooks: HookDispatcher;
+}
+
+/** The same context with a narrower logger (a namespace's, a site's). */
+export function withLog(context: ServiceContext, log: Logger): ServiceContext {
+  return { ...context, log };
+}

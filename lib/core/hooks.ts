@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import type { HookEvents, HookScope, InboundMiddleware, LostMember, ServiceHooks } from './types.js';
+
+type Subscriber<E extends keyof HookEvents> = { readonly listener: HookEvents[E]; readonly namespace: string | undefined };
+type Subscribers = { [E in keyof HookEvents]: Subscriber<E>[] };
+
+/** The shared `disconnect` listener (Socket.IO calls it with the socket as `this`): no closure per connection. */
+const dispatcherOf = new WeakMap<Socket, HookDispatcher>();
+function onDisconnect(this: Socket, reason: string): void {
+  dispatcherOf.get(this)?.disconnected(this, reason);
+}
+
+/**
+ * The hooks of one service: subscribers register through {@link ServiceHooks}, and the places where things
+ * happen (the namespace mounts, the room helpers, the cluster backend) call the dispatching methods.
+ * With no subscriber a hook costs a length check: nothing is registered per socket for a hook nobody
+ * listens to.
+ */
+export class HookDispatcher implements ServiceHooks {
+  readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [] };
+  readonly #inbound: InboundMiddleware[] = [];
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  on<E extends keyof HookEvents>(event: E, listener: HookEvents[E], scope: HookScope = {}): void {
+    (this.#subscribers[event] as Subscriber<E>[]).push({ listener, namespace: scope.namespace });
+  }
+
+  use(middleware: InboundMiddleware): void {
+    this.#inbound.push(middleware);
+  }
+
+  /** Whether the inbound chain has a step: callers skip {@link inbound} (and its call) otherwise. */
+  get hasInbound(): boolean {
+    return this.#inbound.length > 0;
+  }
+
+  /** Runs the inbound chain for one event; throws what a step throws (a `RequestError` refuses the event). */
+  inbound(socket: Socket, event: string, args: readonly unknown[]): void {
+    for (const step of this.#inbound) step(socket, event, args);
+  }
+
+  /** Call once per socket, when its handshake is done and before it may send requests. */
+  connected(socket: Socket): void {
+    this.#run('connection', socket.nsp.name, (listener) => listener(socket));
+    if (this.#subscribers.disconnect.some((s) => s.namespace === undefined || s.namespace === socket.nsp.name)) {
+      dispatcherOf.set(socket, this);
+      socket.on('disconnect', onDisconnect);
+    }
+  }
+
+  /** Call just before `socket.join(key)`. */
+  joining(socket: Socket, room: string, key: string): void {
+    this.#run('join', socket.nsp.name, (listener) => listener(socket, room, key));
+  }
+
+  /** Call just after `socket.leave(key)`. */
+  left(socket: Socket, room: string, key: string): void {
+    this.#run('leave', socket.nsp.name, (listener) => listener(socket, room, key));
+  }
+
+  /** Called by the shared disconnect listener. */
+  disconnected(socket: Socket, reason: string): void {
+    this.#run('disconnect', socket.nsp.name, (listener) => listener(socket, reason));
+  }
+
+  /** Called by the cluster backend for the members of a dead node that this node took over. */
+  lost(members: readonly LostMember[]): void {
+    for (const { listener } of this.#subscribers.lostMembers) this.#guard('lostMembers', () => listener(members));
+  }
+
+  #run<E extends 'connection' | 'join' | 'leave' | 'disconnect'>(event: E, namespace: string, call: (listener: HookEvents[E]) => void): void {
+    const subscribers = this.#subscribers[event] as Subscriber<E>[];
+    for (const subscriber of subscribers) {
+      if (subscriber.namespace === undefined || subscriber.namespace === namespace) this.#guard(event, () => call(subscriber.listener));
+    }
+  }
+
+  /** A failing subscriber is a bug of its feature: logged, and it never breaks the connection or the others. */
+  #guard(event: keyof HookEvents, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.#log.error({ err, hook: event }, 'hook subscriber failed');
+    }
+  }
+}

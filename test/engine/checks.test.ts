@@ -1,0 +1,119 @@
+import type { IncomingMessage } from 'node:http';
+import { expect } from 'chai';
+import { Server as EngineServer } from 'engine.io';
+import { Server, Socket } from 'socket.io';
+import {
+  adapterProblems,
+  connectionProblems,
+  engineProblems,
+  footprintProblems,
+  socketProblems,
+  socketPrototypeProblems,
+  transportProblems,
+  webSocketProblems,
+} from '../../lib/engine/checks.js';
+import { connectV4, FAST_PATH, startServer } from '../support/server.js';
+import { listenWith, serverSocket } from './support.js';
+
+// Each check run on real objects of the libraries: nothing missing as installed, and the member named once
+// it is gone. A member is removed from that one object for the duration of one synchronous check (an own
+// property deleted, an inherited one shadowed by undefined) and put back before anything else runs.
+
+/** Runs `check` with `owner[key]` gone, then puts it back. */
+function without<T>(owner: object, key: string, check: () => T): T {
+  const own = Object.getOwnPropertyDescriptor(owner, key);
+  if (own) Reflect.deleteProperty(owner, key);
+  else Object.defineProperty(owner, key, { value: undefined, configurable: true });
+  try {
+    return check();
+  } finally {
+    if (own) Object.defineProperty(owner, key, own);
+    else Reflect.deleteProperty(owner, key);
+  }
+}
+
+const WRITABLE = "transport.writable (reaching the transport's accessor, not an own field)";
+
+/** A plain Socket.IO server (the libraries' own paths) with one WebSocket client, and its handshake request. */
+async function plainConnection() {
+  const plain = await listenWith((httpServer) => new Server(httpServer));
+  let upgrade: IncomingMessage | undefined;
+  plain.httpServer.prependListener('upgrade', (req: IncomingMessage) => (upgrade = req));
+  const client = await connectV4(`${plain.url}/`, { transports: ['websocket'] });
+  const socket = serverSocket(plain.io, '/', client.id);
+  if (!upgrade) throw new Error('no upgrade request seen');
+  return { io: plain.io, socket, request: upgrade };
+}
+
+describe('lib/engine shape checks', () => {
+  it('engineProblems: the createTransport seam, the WebSocket transport, and attachServe when the bundle is served', () => {
+    expect(engineProblems(true)).to.deep.equal([]);
+    expect(without(EngineServer.prototype, 'createTransport', () => engineProblems(true))).to.deep.equal(['engine.io Server.prototype.createTransport']);
+    expect(without(Server.prototype, 'attachServe', () => engineProblems(true))).to.deep.equal(['socket.io Server.prototype.attachServe']);
+    expect(without(Server.prototype, 'attachServe', () => engineProblems(false))).to.deep.equal([]);
+  });
+
+  it('socketPrototypeProblems: Socket.IO’s outgoing-listener hook', () => {
+    expect(socketPrototypeProblems()).to.deep.equal([]);
+    expect(without(Socket.prototype, 'notifyOutgoingListeners', socketPrototypeProblems)).to.deep.equal(['socket.io Socket.prototype.notifyOutgoingListeners']);
+  });
+
+  it('adapterProblems: the adapter’s class, methods, rooms and namespace sockets', async () => {
+    const { io } = await plainConnection();
+    const adapter = io.of('/x').adapter;
+    expect(adapterProblems(adapter)).to.deep.equal([]);
+    expect(without(adapter, '_encode', () => adapterProblems(adapter))).to.deep.equal(['adapter._encode']);
+    expect(without(adapter, 'computeExceptSids', () => adapterProblems(adapter))).to.deep.equal(['adapter.computeExceptSids']);
+    expect(without(adapter, 'rooms', () => adapterProblems(adapter))).to.deep.equal(['adapter.rooms (a Map)']);
+    expect(without(adapter.nsp as object, 'sockets', () => adapterProblems(adapter))).to.deep.equal(['adapter.nsp.sockets (a Map)']);
+    expect(adapterProblems({})).to.deep.equal(['namespace adapter (an instance of the socket.io-adapter Adapter lib/engine/ imports: a second copy?)']);
+  });
+
+  it('webSocketProblems: send, readyState and the TCP socket of the ws socket Engine.IO puts on the request', async () => {
+    const { request } = await plainConnection();
+    const ws = (request as IncomingMessage & { websocket: object }).websocket;
+    expect(webSocketProblems(request)).to.deep.equal([]);
+    expect(without(ws, '_socket', () => webSocketProblems(request))).to.deep.equal(['req.websocket._socket (a net.Socket)']);
+    expect(without(ws, 'send', () => webSocketProblems(request))).to.deep.equal(['req.websocket.send']);
+    expect(without(ws, 'readyState', () => webSocketProblems(request))).to.deep.equal(['req.websocket.readyState']);
+    expect(without(request, 'websocket', () => webSocketProblems(request))).to.deep.equal(['req.websocket']);
+  });
+
+  it('transportProblems: Engine.IO’s own transport hides a writable accessor behind its own field; the parser and flags', async () => {
+    const { socket } = await plainConnection();
+    const transport = socket.conn.transport;
+    expect(transportProblems(transport)).to.deep.equal([WRITABLE]);
+    expect(without(transport, 'supportsBinary', () => transportProblems(transport))).to.deep.equal(['transport.supportsBinary', WRITABLE]);
+    expect(without(transport, 'parser', () => transportProblems(transport))).to.deep.equal(['transport.parser.encodePacket', WRITABLE]);
+    expect(without(transport, 'perMessageDeflate', () => transportProblems(transport))).to.deep.equal(['transport.perMessageDeflate', WRITABLE]);
+  });
+
+  it(`transportProblems: ${FAST_PATH ? 'nothing missing on the coalescing transport' : 'the fast path off, the service’s transport is Engine.IO’s own'}`, async () => {
+    const srv = await startServer();
+    const client = await srv.connect('/layout', { transports: ['websocket'] });
+    const transport = serverSocket(srv.app.io, '/layout', client.id).conn.transport;
+    expect(transportProblems(transport)).to.deep.equal(FAST_PATH ? [] : [WRITABLE]);
+    // An own `writable` (what a base class with a real field would define) hides the coalescing accessor.
+    if (FAST_PATH) expect(without(transport, 'writable', () => transportProblems(transport))).to.deep.equal([WRITABLE]);
+  });
+
+  it('socketProblems: the namespace socket’s client.writeToEngine and its connection', async () => {
+    const { socket } = await plainConnection();
+    expect(socketProblems(socket)).to.deep.equal([]);
+    expect(without(socket.client, 'writeToEngine', () => socketProblems(socket))).to.deep.equal(['socket.client.writeToEngine']);
+    expect(without(socket, 'conn', () => socketProblems(socket))).to.deep.equal(['socket.conn']);
+  });
+
+  it('connectionProblems and footprintProblems: what the fast broadcast and the trimming read of an Engine.IO socket', async () => {
+    const { socket } = await plainConnection();
+    const conn = socket.conn;
+    expect(connectionProblems(conn)).to.deep.equal([]);
+    expect(footprintProblems(conn)).to.deep.equal([]);
+    expect(without(conn, 'writeBuffer', () => connectionProblems(conn))).to.deep.equal(['conn.writeBuffer (an array)']);
+    expect(without(conn, 'transport', () => connectionProblems(conn))).to.deep.equal(['conn.transport']);
+    expect(without(conn, 'request', () => footprintProblems(conn))).to.deep.equal(['conn.request']);
+    expect(without(conn.request, '_query', () => footprintProblems(conn))).to.deep.equal(['conn.request._query']);
+    expect(without(conn, '_events', () => footprintProblems(conn))).to.deep.equal(['conn._events']);
+    expect(without(conn.transport, '_events', () => footprintProblems(conn))).to.deep.equal(['conn.transport._events']);
+  });
+});
