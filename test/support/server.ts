@@ -1,6 +1,6 @@
 import { io as ioV4, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import legacyIo, { type LegacyOptions, type LegacySocket } from 'socket.io-client-v2';
-import type { Socket as ServerSocket } from 'socket.io';
+import type { Server, Socket as ServerSocket } from 'socket.io';
 import { createApp, type App } from '../../lib/app.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import { parseBoolean } from '../../lib/config/parse.js';
@@ -59,11 +59,7 @@ export async function startServer(options: Partial<ServiceOptions> = {}): Promis
   onTeardown(() => app.close());
   const { port } = await app.listen();
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const serverSocket = (ns: string, id: string | undefined): ServerSocket => {
-    const socket = id === undefined ? undefined : app.io.of(ns).sockets.get(id);
-    if (!socket) throw new Error(`no socket ${String(id)} on ${ns} at the server`);
-    return socket;
-  };
+  const socketOf = (ns: string, id: string | undefined): ServerSocket => serverSocket(app.io, ns, id);
   return {
     app,
     url,
@@ -71,15 +67,22 @@ export async function startServer(options: Partial<ServiceOptions> = {}): Promis
     connectLegacy: (ns, clientOptions, before) => connectV2(url + ns, clientOptions, before),
     refused: (ns, clientOptions) => refusedV4(url + ns, clientOptions),
     async serverDisconnect(ns, id) {
-      const socket = serverSocket(ns, id);
+      const socket = socketOf(ns, id);
       await withDeadline(new Promise<void>((resolve) => socket.once('disconnect', () => resolve())), `server-side disconnect of ${String(id)}`);
     },
-    serverSocket,
+    serverSocket: socketOf,
     roomsOf(ns, id) {
-      const socket = serverSocket(ns, id);
+      const socket = socketOf(ns, id);
       return [...socket.rooms].filter((room) => room !== socket.id);
     },
   };
+}
+
+/** The server-side socket of client `id` on namespace `ns` of any Socket.IO server; throws if it has none. */
+export function serverSocket(io: Server, ns: string, id: string | undefined): ServerSocket {
+  const socket = id === undefined ? undefined : io.of(ns).sockets.get(id);
+  if (!socket) throw new Error(`no socket ${String(id)} on ${ns} at the server`);
+  return socket;
 }
 
 /** Connects a v4 client to a full namespace URL; a fresh manager per socket so tests never share one. */
