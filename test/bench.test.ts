@@ -4,13 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { markdownTable, QUICK, runBench } from '../bench/run.js';
 import { hasRedis, SYSTEMS } from '../bench/systems.js';
+import { scaled } from './support/deadlines.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // A smoke test of the benchmark harness itself: every scenario runs against every system at tiny sizes.
 // It asserts that the harness works and that nothing is lost, never a timing.
 describe('benchmark harness (quick mode)', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
 
   it('runs every scenario against the service and every baseline, losing nothing', async () => {
     if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');

@@ -1,17 +1,18 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { get, type RequestOptions } from 'node:https';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { envSetting, OPTION_ENTRIES } from '../lib/config/option-table.js';
 import { SITE_ENV } from '../lib/config/sites-env.js';
 import { CHILD_DEADLINE_MS, expectUsageError, repoRoot, runCli, startCli, type CliServer } from './support/cli.js';
+import { SHUTDOWN_DEADLINE_MS } from './support/deadlines.js';
+import { httpsGet, postSend } from './support/http.js';
 import { connectV4 } from './support/server.js';
 import { onTeardown } from './support/teardown.js';
+import { tempDir } from './support/temp.js';
+import { cachedPair } from './support/tls.js';
 import { ack, next, withDeadline } from './support/wait.js';
 
 const FLAGS = [
@@ -36,12 +37,6 @@ function helpEntries(help: string): string[] {
     .map((entry) => entry.trim().replace(/\s+/g, ' '));
 }
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'realtime-rooms-cli-'));
-  onTeardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** Listens on 127.0.0.1, port 0, closed after the test: a port known to be taken. */
 async function occupyPort(): Promise<number> {
   const server: Server = createServer();
@@ -50,30 +45,9 @@ async function occupyPort(): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** GET over HTTPS accepting a self-signed certificate; resolves with the status, body and the server's certificate. */
-function httpsGet(url: string): Promise<{ status: number | undefined; body: string; fingerprint: string }> {
-  const options: RequestOptions = { rejectUnauthorized: false };
-  return withDeadline(
-    new Promise((resolve, reject) => {
-      get(url, options, (res) => {
-        const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode, body, fingerprint }));
-      }).on('error', reject);
-    }),
-    `GET ${url}`,
-  );
-}
-
-/** The PEM certificate the CLI cached in `dir` (whatever its file name). */
+/** The certificate the CLI cached in `dir`. */
 async function cachedCert(dir: string): Promise<X509Certificate> {
-  for (const file of await readdir(dir)) {
-    const text = await readFile(join(dir, file), 'utf8');
-    if (text.includes('BEGIN CERTIFICATE')) return new X509Certificate(text);
-  }
-  throw new Error(`no certificate cached in ${dir}: ${(await readdir(dir)).join(', ')}`);
+  return new X509Certificate(await readFile((await cachedPair(dir)).certFile, 'utf8'));
 }
 
 describe('CLI (server.ts)', () => {
@@ -238,13 +212,10 @@ describe('CLI (server.ts)', () => {
       const generator = await startCli(['-H', '127.0.0.1', '-p', '0', '--https', '--cert-dir', certDir]);
       generator.child.kill('SIGTERM');
       await withDeadline(generator.exited, 'the generating server to exit', CHILD_DEADLINE_MS);
-      const files = await readdir(certDir);
-      const certFile = files.find((file) => file.includes('cert'));
-      const keyFile = files.find((file) => file.includes('key'));
-      if (certFile === undefined || keyFile === undefined) throw new Error(`no cert/key pair in ${files.join(', ')}`);
-      const cert = new X509Certificate(await readFile(join(certDir, certFile), 'utf8'));
+      const { certFile, keyFile } = await cachedPair(certDir);
+      const cert = new X509Certificate(await readFile(certFile, 'utf8'));
 
-      const srv = await startCli(['-H', '127.0.0.1', '-p', '0', '--cert', join(certDir, certFile), '--key', join(certDir, keyFile)]);
+      const srv = await startCli(['-H', '127.0.0.1', '-p', '0', '--cert', certFile, '--key', keyFile]);
       expect(srv.url).to.match(/^https:/);
       expect((await httpsGet(`${srv.url}/healthcheck`)).fingerprint).to.equal(cert.fingerprint256);
     });
@@ -256,9 +227,9 @@ describe('CLI (server.ts)', () => {
         const srv: CliServer = await startCli(['-H', '127.0.0.1', '-p', '0']);
         const socket = await connectV4(`${srv.url}/layout`);
         expect(await ack(socket, 'JOIN', { room: 'r', name: 'A' })).to.deep.equal({ ok: true });
-        const disconnected = next<string>(socket, 'disconnect', 5000);
+        const disconnected = next<string>(socket, 'disconnect', SHUTDOWN_DEADLINE_MS);
         srv.child.kill(signal);
-        const exit = await withDeadline(srv.exited, `exit after ${signal}`, 5000);
+        const exit = await withDeadline(srv.exited, `exit after ${signal}`, SHUTDOWN_DEADLINE_MS);
         expect(exit.code, exit.stderr).to.equal(0);
         expect(exit.signal).to.equal(null);
         expect(exit.stderr).to.equal('');
@@ -320,11 +291,8 @@ describe('CLI (server.ts)', () => {
       const listening = srv.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith('listening on'));
       expect(listening?.sites).to.deep.equal(['shop']);
       const socket = await connectV4(`${srv.url}/shop`, { auth: { token: 'tok-456' } });
-      const res = await withDeadline(
-        fetch(`${srv.url}/send?site=shop&apiKey=file-key-123`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rooms: ['r'], event: 'e' }) }),
-        'POST /send',
-      );
-      expect(await res.json()).to.deep.equal({ ok: true, delivered: 0 });
+      const res = await postSend(srv, 'site=shop&apiKey=file-key-123', { rooms: ['r'], event: 'e' }, {});
+      expect(res.body).to.deep.equal({ ok: true, delivered: 0 });
       expect(await ack(socket, 'anything')).to.have.nested.property('error.code', 'BAD_REQUEST');
       await srv.waitForLog((line) => line.msg === 'request completed', 'the push request to complete');
       expect(srv.logs.length).to.be.greaterThan(3);
@@ -335,10 +303,7 @@ describe('CLI (server.ts)', () => {
 
     it('serves a single site described by environment variables', async () => {
       const srv = await startCli(['--port', '0', '--host', '127.0.0.1'], { env: { SITE_NAME: 'goodcity', API_KEY: 'env-key' } });
-      const res = await withDeadline(
-        fetch(`${srv.url}/send?site=goodcity`, { method: 'POST', headers: { authorization: 'Bearer env-key', 'content-type': 'application/json' }, body: '{"rooms":["r"],"event":"e"}' }),
-        'POST /send',
-      );
+      const res = await postSend(srv, 'site=goodcity', '{"rooms":["r"],"event":"e"}', { authorization: 'Bearer env-key' });
       expect(res.status).to.equal(200);
     });
   });

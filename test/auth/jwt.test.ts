@@ -1,19 +1,14 @@
 import { expect } from 'chai';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { io as ioV4, type Socket } from 'socket.io-client';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { RequestError } from '../../lib/core/errors.js';
-import { request } from '../support/http.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
+import { DEADLINE_MS, scaled } from '../support/deadlines.js';
+import { postSend } from '../support/http.js';
+import { startServer, type ConnectError, type TestServer } from '../support/server.js';
 import { ack, barrier, next } from '../support/wait.js';
 
 const HMAC = 'a-hmac-secret-of-at-least-32-bytes!!';
 const API_KEY = 'jwt-site-key';
-
-interface ConnectError extends Error {
-  readonly data?: { readonly code?: string };
-}
 
 function sign(claims: JWTPayload, key: CryptoKey | Uint8Array = new TextEncoder().encode(HMAC), alg = 'HS256'): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg }).setIssuedAt().sign(key);
@@ -24,34 +19,32 @@ function inSeconds(s: number): number {
   return Math.floor(Date.now() / 1000) + s;
 }
 
+/**
+ * How long a short-lived token lives, in seconds: room for the few round trips a test makes before it
+ * expires, on a loaded machine too (`exp` counts whole seconds, so it may end up to 1 s sooner).
+ */
+const SHORT_LIFE_S = Math.ceil(scaled(3000) / 1000);
+
+/** Waiting for what the expiry of a short-lived token causes. */
+const EXPIRY_DEADLINE_MS = SHORT_LIFE_S * 1000 + DEADLINE_MS;
+
 /** A service with site `app` in mode jwt (HS256 unless told otherwise). */
 function jwtServer(auth: Record<string, unknown> = { mode: 'jwt', algorithms: ['HS256'], secret: HMAC }): Promise<TestServer> {
   return startServer({ access: parseSitesFile({ sites: { app: { auth, apiKey: API_KEY } } }, 'test', {}) });
 }
 
+/** Connects to `ns` with `token` (none if undefined) expecting the handshake to be refused. */
 function refused(srv: TestServer, token?: string, ns = '/app'): Promise<ConnectError> {
-  const socket: Socket = ioV4(`${srv.url}${ns}`, { forceNew: true, reconnection: false, ...(token === undefined ? {} : { auth: { token } }) });
-  onTeardown(() => socket.disconnect());
-  return next<ConnectError>(socket, 'connect_error');
-}
-
-function rooms(srv: TestServer, id: string | undefined): string[] {
-  const socket = id === undefined ? undefined : srv.app.io.of('/app').sockets.get(id);
-  if (!socket) throw new Error(`no socket ${String(id)}`);
-  return [...socket.rooms].filter((room) => room !== socket.id);
+  return srv.refused(ns, token === undefined ? {} : { auth: { token } });
 }
 
 describe('auth mode jwt', () => {
   it('joins the rooms of the rooms claim, and a push to one of them reaches the socket', async () => {
     const srv = await jwtServer();
     const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u1', rooms: ['user_u1', 'staff'] }) } });
-    expect(rooms(srv, socket.id)).to.have.members(['room:user_u1', 'room:staff']);
+    expect(srv.roomsOf('/app', socket.id)).to.have.members(['room:user_u1', 'room:staff']);
     const got = next(socket, 'hello');
-    const res = await request(`${srv.url}/send?site=app`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rooms: ['user_u1'], event: 'hello', args: ['world'] }),
-    });
+    const res = await postSend(srv, 'site=app', { rooms: ['user_u1'], event: 'hello', args: ['world'] }, { authorization: `Bearer ${API_KEY}` });
     expect(res.body).to.deep.equal({ ok: true, delivered: 1 });
     expect(await got).to.equal('world');
   });
@@ -62,7 +55,7 @@ describe('auth mode jwt', () => {
       const other = await generateKeyPair(alg);
       const srv = await jwtServer({ mode: 'jwt', algorithms: [alg], publicKey: await exportSPKI(publicKey), roomsClaim: 'groups' });
       const socket = await srv.connect('/app', { query: { token: await sign({ sub: 'u', groups: ['g'] }, privateKey, alg) } });
-      expect(rooms(srv, socket.id)).to.deep.equal(['room:g']);
+      expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:g']);
       const err = await refused(srv, await sign({ sub: 'u' }, other.privateKey, alg));
       expect(err.data?.code).to.equal('UNAUTHORIZED');
       expect(err.message).to.match(/^invalid token \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
@@ -89,9 +82,9 @@ describe('auth mode jwt', () => {
 
   it('disconnects the socket with a clear reason when its token expires', async () => {
     const srv = await jwtServer();
-    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(2) }) } });
-    const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', 5000);
-    const reason = next<string>(socket, 'disconnect', 5000);
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });
+    const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', EXPIRY_DEADLINE_MS);
+    const reason = next<string>(socket, 'disconnect', EXPIRY_DEADLINE_MS);
     expect(await error).to.deep.include({ event: 'AUTH', code: 'UNAUTHORIZED' });
     expect((await error).message).to.match(/token has expired/);
     expect(await reason).to.equal('io server disconnect');
@@ -99,16 +92,16 @@ describe('auth mode jwt', () => {
 
   it('keeps a socket that sends a fresh token with AUTH, re-syncing its rooms', async () => {
     const srv = await jwtServer();
-    const exp = inSeconds(3);
+    const exp = inSeconds(SHORT_LIFE_S);
     const refreshed = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a', 'b'], exp }) } });
     const witness = await srv.connect('/app', { auth: { token: await sign({ sub: 'w', exp }) } });
     const later = inSeconds(3600);
     const res = await ack(refreshed, 'AUTH', { token: await sign({ sub: 'u', rooms: ['b', 'c'], exp: later }) });
     expect(res).to.deep.equal({ ok: true, expiresAt: new Date(later * 1000).toISOString() });
-    expect(rooms(srv, refreshed.id)).to.have.members(['room:b', 'room:c']);
+    expect(srv.roomsOf('/app', refreshed.id)).to.have.members(['room:b', 'room:c']);
     // The witness's token expires no earlier than the old one of `refreshed`: once it is gone, the old timer
     // would have fired too.
-    await next(witness, 'disconnect', 5000);
+    await next(witness, 'disconnect', EXPIRY_DEADLINE_MS);
     await barrier(refreshed);
     expect(refreshed.connected).to.equal(true);
   });
@@ -125,7 +118,7 @@ describe('auth mode jwt', () => {
     const error = next<{ code: string }>(socket, 'ERROR');
     socket.emit('AUTH', 'garbage');
     expect((await error).code).to.equal('UNAUTHORIZED');
-    expect(rooms(srv, socket.id)).to.deep.equal(['room:a']);
+    expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:a']);
     expect(socket.connected).to.equal(true);
   });
 
@@ -144,7 +137,7 @@ describe('auth mode jwt', () => {
     socket.emit('AUTH', 'flood');
     expect(await error).to.deep.equal({ event: 'AUTH', code: 'RATE_LIMITED', message: 'slow down' });
     expect(seen).to.deep.equal([['AUTH', [{ token: fresh }]], ['AUTH', ['flood']], ['AUTH', ['flood']]]);
-    expect(rooms(srv, socket.id)).to.deep.equal(['room:b']);
+    expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:b']);
   });
 
   it('guards a built-in namespace too: a token is required, exp disconnects, AUTH stays an unknown event there', async () => {
@@ -152,10 +145,9 @@ describe('auth mode jwt', () => {
     const srv = await startServer({ access });
     const err = await refused(srv, undefined, '/lobby');
     expect(err.data?.code).to.equal('UNAUTHORIZED');
-    // 2-3 s: room for the two round trips below before the expiry, even on a loaded machine.
-    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(3) }) } });
+    const lobby = await srv.connect('/lobby', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });
     expect(await ack(lobby, 'JOIN', 'call-1')).to.deep.include({ ok: true, lobby: 'call-1' });
     expect(await ack(lobby, 'AUTH', { token: await sign({ sub: 'u' }) })).to.have.nested.property('error.code', 'BAD_REQUEST');
-    expect(await next<string>(lobby, 'disconnect', 5000)).to.equal('io server disconnect');
+    expect(await next<string>(lobby, 'disconnect', EXPIRY_DEADLINE_MS)).to.equal('io server disconnect');
   });
 });

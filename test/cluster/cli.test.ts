@@ -1,22 +1,20 @@
 import { expect } from 'chai';
 import { NODE_TTL_MS, SWEEP_INTERVAL_MS } from '../../lib/cluster/node-registry.js';
-import { startCli, type CliServer } from '../support/cli.js';
+import { isClusterReadyLine, startCli, type CliServer } from '../support/cli.js';
+import { DEADLINE_MS } from '../support/deadlines.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4 } from '../support/server.js';
 import { ack, next, withDeadline } from '../support/wait.js';
 
-/** The documented bound for LEFT after a node dies, plus slack for a loaded CI machine. */
-const LOST_NODE_DEADLINE_MS = NODE_TTL_MS + SWEEP_INTERVAL_MS + 3000;
-
-/** The JSON log line that says the node is part of the cluster (its adapter reads the stream and is subscribed). */
-const readyLine = (line: Record<string, unknown>): boolean => line.msg === 'cluster ready: reading the stream and subscribed';
+/** The documented bound for LEFT after a node dies, plus the time its peers' own work may take. */
+const LOST_NODE_DEADLINE_MS = NODE_TTL_MS + SWEEP_INTERVAL_MS + DEADLINE_MS;
 
 describe('cluster mode from the CLI (separate processes, real redis-server)', function () {
   before(requireRedis);
 
   async function node(args: string[], env: Record<string, string> = {}): Promise<CliServer> {
     const child = await startCli(['-p', '0', '-H', '127.0.0.1', ...args], { env });
-    await child.waitForLog(readyLine, 'the cluster ready line');
+    await child.waitForLog(isClusterReadyLine, 'the cluster ready line');
     return child;
   }
 

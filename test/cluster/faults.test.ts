@@ -1,6 +1,9 @@
 import { expect } from 'chai';
-import { READY_DEADLINE_MS, startNodes } from '../support/cluster.js';
-import { freePort, randomPrefix, requireRedis, startRedis } from '../support/redis.js';
+import { one, two } from '../support/arrays.js';
+import { startNodes } from '../support/cluster.js';
+import { READY_DEADLINE_MS } from '../support/deadlines.js';
+import { freePort } from '../support/net.js';
+import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4, startServer } from '../support/server.js';
 import { ack, next, withDeadline } from '../support/wait.js';
 
@@ -29,8 +32,7 @@ describe('cluster mode faults (real redis-server)', function () {
     await withDeadline(lonely.app.untilReady(), 'the node to connect once Redis is up', READY_DEADLINE_MS);
     expect((await fetch(`${lonely.url}/readyz`)).status).to.equal(200);
 
-    const [other] = await startNodes(redis, 1, prefix);
-    if (!other) throw new Error('no node');
+    const other = one(await startNodes(redis, 1, prefix));
     const remote = await other.connect('/layout');
     await ack(remote, 'JOIN', { room: 'r', name: 'late' });
     const event = next(local, 'EVENT');
@@ -41,8 +43,7 @@ describe('cluster mode faults (real redis-server)', function () {
 
   it('Redis restarted mid-run: /readyz goes 503 then 200, and broadcasts and CLIENTS work across nodes again', async () => {
     const redis = await startRedis();
-    const [A, B] = await startNodes(redis, 2);
-    if (!A || !B) throw new Error('no nodes');
+    const [A, B] = two(await startNodes(redis, 2));
     const a = await A.connect('/layout');
     const b = await B.connect('/layout');
     await ack(a, 'JOIN', { room: 'r', name: 'a' });
@@ -71,8 +72,7 @@ describe('cluster mode: graceful shutdown of a node under load (real redis-serve
   before(requireRedis);
 
   it('its clients reconnect to another node and rejoin with the recommended on-connect JOIN', async () => {
-    const [A, B] = await startNodes(await startRedis(), 2);
-    if (!A || !B) throw new Error('no nodes');
+    const [A, B] = two(await startNodes(await startRedis(), 2));
     const observer = await B.connect('/layout');
     await ack(observer, 'JOIN', { room: 'r', name: 'observer' });
 
@@ -125,9 +125,7 @@ describe('cluster mode: graceful shutdown of a node under load (real redis-serve
       }),
       'the EVENT after the move',
     );
-    const [first] = clients;
-    if (!first) throw new Error('no client');
-    await ack(first, 'NOTIFY', { room: 'r', message: 'after' });
+    await ack(one(clients), 'NOTIFY', { room: 'r', message: 'after' });
     expect(await after).to.deep.equal({ sender: 'c0', room: 'r', message: 'after' });
   });
 });

@@ -1,24 +1,14 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
+import { two } from '../support/arrays.js';
 import { startNodes } from '../support/cluster.js';
+import { postBusMessage } from '../support/http.js';
 import { requireRedis, startRedis } from '../support/redis.js';
-import type { TestServer } from '../support/server.js';
+import { idOf, type TestServer } from '../support/server.js';
 import { ack, barrier, next, silent } from '../support/wait.js';
 
-/** The socket id of a connected client. */
-function idOf(socket: Socket): string {
-  if (socket.id === undefined) throw new Error('socket is not connected');
-  return socket.id;
-}
-
-function pair<T>(items: readonly T[]): [T, T] {
-  const [a, b] = items;
-  if (a === undefined || b === undefined) throw new Error('expected two items');
-  return [a, b];
-}
-
 async function twoNodes(): Promise<[TestServer, TestServer]> {
-  return pair(await startNodes(await startRedis(), 2));
+  return two(await startNodes(await startRedis(), 2));
 }
 
 describe('cluster mode (two nodes, one real redis-server)', function () {
@@ -88,8 +78,7 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       for (const [node, body] of [[A, { from: 'A' }], [B, { from: 'B' }]] as const) {
         const atA = next(a, 'EVENT');
         const atB = next(b, 'EVENT');
-        const response = await fetch(`${node.url}/bus-message/m`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        expect(response.status).to.equal(200);
+        expect((await postBusMessage(node, 'm', JSON.stringify(body))).status).to.equal(200);
         expect(await atA).to.deep.equal({ sender: 'POST', room: 'm', message: body });
         expect(await atB).to.deep.equal({ sender: 'POST', room: 'm', message: body });
       }

@@ -1,12 +1,9 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OptionError } from '../../lib/config/errors.js';
 import { hashSecret, resolveSecret, verifySecret } from '../../lib/config/secrets.js';
 import { sitesFromEnv } from '../../lib/config/sites-env.js';
 import { loadSitesFile, parseSitesFile } from '../../lib/config/sites-file.js';
-import { onTeardown } from '../support/teardown.js';
+import { tempFile } from '../support/temp.js';
 
 const SOURCE = "config file 'sites.yml'";
 
@@ -18,14 +15,6 @@ function parseError(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
     return (err as Error).message;
   }
   throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
-}
-
-async function tempFile(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'realtime-rooms-sites-'));
-  onTeardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
 }
 
 describe('sites configuration (lib/config/sites-file.ts)', () => {

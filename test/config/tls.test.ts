@@ -1,17 +1,17 @@
 import { expect } from 'chai';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { get, type RequestOptions } from 'node:https';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { generate } from 'selfsigned';
 import { generateSelfSigned, loadTls, type TlsMaterial } from '../../lib/config/tls.js';
 import { OptionError } from '../../lib/config/errors.js';
+import { httpsGet } from '../support/http.js';
 import { startServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
-import { ack, barrier, collect, withDeadline } from '../support/wait.js';
+import { tempDir } from '../support/temp.js';
+import { cachedPair } from '../support/tls.js';
+import { ack, collect, settle } from '../support/wait.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** DER of the sha256WithRSAEncryption OID (1.2.840.113549.1.1.11); Node 20's X509Certificate does not name the algorithm. */
@@ -32,32 +32,12 @@ function capturingLogger(): { log: Logger; messages: string[] } {
   return { log, messages };
 }
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'realtime-rooms-tls-'));
-  onTeardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** The names loadTls makes a self-signed certificate for. */
 const NAMES = ['localhost', hostname()];
 
-/** The cache's certificate and key files, found by content so the test does not depend on their names. */
-async function cacheFiles(dir: string): Promise<{ certFile: string; keyFile: string }> {
-  const files = await readdir(dir);
-  let certFile: string | undefined;
-  let keyFile: string | undefined;
-  for (const file of files) {
-    const text = await readFile(join(dir, file), 'utf8');
-    if (text.includes('BEGIN CERTIFICATE')) certFile = join(dir, file);
-    else if (text.includes('PRIVATE KEY')) keyFile = join(dir, file);
-  }
-  if (certFile === undefined || keyFile === undefined) throw new Error(`no certificate and key cached in ${dir}: ${files.join(', ')}`);
-  return { certFile, keyFile };
-}
-
 /** Replaces the cached pair with `material`. */
 async function overwriteCache(dir: string, material: TlsMaterial): Promise<void> {
-  const { certFile, keyFile } = await cacheFiles(dir);
+  const { certFile, keyFile } = await cachedPair(dir);
   await writeFile(certFile, material.cert);
   await writeFile(keyFile, material.key);
 }
@@ -104,7 +84,7 @@ describe('TLS material (lib/config/tls.ts)', () => {
       const { log, messages } = capturingLogger();
       const dir = await tempDir();
       const first = await loadTls({ kind: 'self-signed', cacheDir: dir }, log);
-      const { certFile, keyFile } = await cacheFiles(dir);
+      const { certFile, keyFile } = await cachedPair(dir);
       expect(await readFile(certFile, 'utf8')).to.equal(first.cert);
       expect(await readFile(keyFile, 'utf8')).to.equal(first.key);
       expect(messages.some((msg) => msg.startsWith('generated a self-signed certificate'))).to.equal(true);
@@ -118,7 +98,7 @@ describe('TLS material (lib/config/tls.ts)', () => {
     it('creates a missing cache dir', async () => {
       const dir = join(await tempDir(), 'nested', 'certs');
       const material = await loadTls({ kind: 'self-signed', cacheDir: dir }, silentLog);
-      expect(await readFile((await cacheFiles(dir)).certFile, 'utf8')).to.equal(material.cert);
+      expect(await readFile((await cachedPair(dir)).certFile, 'utf8')).to.equal(material.cert);
     });
 
     it('replaces a cached certificate that expires within 30 days', async () => {
@@ -141,7 +121,7 @@ describe('TLS material (lib/config/tls.ts)', () => {
       expect(renewed.cert).not.to.equal(expiring.cert);
       expect(renewed.cert).not.to.equal(good.cert);
       expect(Date.parse(new X509Certificate(renewed.cert).validTo) - Date.now()).to.be.above(360 * DAY_MS);
-      expect(await readFile((await cacheFiles(dir)).certFile, 'utf8')).to.equal(renewed.cert);
+      expect(await readFile((await cachedPair(dir)).certFile, 'utf8')).to.equal(renewed.cert);
     });
 
     it('replaces a cached certificate made for another host', async () => {
@@ -237,19 +217,9 @@ describe('TLS material (lib/config/tls.ts)', () => {
       expect(await ack(socket, 'JOIN', { room: 'r', name: 'tls' })).to.deep.equal({ ok: true });
       expect(await ack(socket, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['tls'] });
 
-      const options: RequestOptions = { rejectUnauthorized: false };
-      const served = await withDeadline(
-        new Promise<{ status: number | undefined; fingerprint: string }>((resolve, reject) => {
-          get(`${srv.url}/healthcheck`, options, (res) => {
-            res.resume();
-            const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-            res.on('end', () => resolve({ status: res.statusCode, fingerprint }));
-          }).on('error', reject);
-        }),
-        'GET /healthcheck over https',
-      );
+      const served = await httpsGet(`${srv.url}/healthcheck`);
       expect(served.status).to.equal(200);
-      const cached = new X509Certificate(await readFile((await cacheFiles(cacheDir)).certFile, 'utf8'));
+      const cached = new X509Certificate(await readFile((await cachedPair(cacheDir)).certFile, 'utf8'));
       expect(served.fingerprint).to.equal(cached.fingerprint256);
     });
 
@@ -265,7 +235,7 @@ describe('TLS material (lib/config/tls.ts)', () => {
       await ack(sender, 'JOIN', { room: 'r', name: 'sender' });
       const seen = clients.map((client) => collect(client, 'EVENT'));
       for (let message = 0; message < 3; message++) await ack(sender, 'NOTIFY', { room: 'r', message });
-      for (const client of clients) await barrier(client);
+      await settle(...clients);
       for (const events of seen) expect(events.map((event) => (event as { message: unknown }).message)).to.deep.equal([0, 1, 2]);
     });
 

@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { request, type HttpResult } from '../support/http.js';
+import { expectErrorBody, postBusMessage, request } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { ack, barrier, collect, next, silent } from '../support/wait.js';
-
-/** POSTs `body` (raw text) to `/bus-message/<path>`, as application/json unless told otherwise. */
-function publish(srv: TestServer, path: string, body: string, contentType: string | null = 'application/json'): Promise<HttpResult> {
-  return request(`${srv.url}/bus-message/${path}`, {
-    method: 'POST',
-    // A Blob without a type makes fetch send no content-type header at all.
-    body: contentType === null ? new Blob([body]) : body,
-    headers: contentType === null ? {} : { 'content-type': contentType },
-  });
-}
 
 const OK_BODY = { ok: true };
 
@@ -20,18 +10,6 @@ async function busMember(srv: TestServer, room: string, name = 'member') {
   const socket = await srv.connect('/bus');
   expect(await ack(socket, 'JOIN', { room, name })).to.deep.equal({ ok: true });
   return socket;
-}
-
-/** Asserts an HTTP error response in the service's JSON error format. */
-function expectError(res: HttpResult, status: number, code: string, message?: RegExp): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.type).to.match(/^application\/json/);
-  expect(res.body).to.have.all.keys('ok', 'error');
-  expect(res.body).to.have.property('ok', false);
-  expect(res.body).to.have.property('error').that.has.all.keys('code', 'message');
-  expect(res.body).to.have.nested.property('error.code', code);
-  expect(res.body).to.have.nested.property('error.message').that.is.a('string').and.not.equal('');
-  if (message) expect(res.body).to.have.nested.property('error.message').that.matches(message);
 }
 
 describe('HTTP', () => {
@@ -105,7 +83,7 @@ describe('HTTP', () => {
       const atA = next(a, 'EVENT');
       const atB = next(b, 'EVENT');
       const message = { nested: [1, 'two', null, { three: true }] };
-      const res = await publish(srv, 'r', JSON.stringify(message));
+      const res = await postBusMessage(srv, 'r', JSON.stringify(message));
       expect(res.status).to.equal(200);
       expect(res.type).to.match(/^application\/json/);
       expect(res.body).to.deep.equal(OK_BODY);
@@ -118,7 +96,7 @@ describe('HTTP', () => {
       const a = await busMember(srv, 'r');
       const received = collect(a, 'EVENT');
       const messages = [{ a: 1 }, [1, [2], { three: 3 }], 'a string', '{"looks":"like json"}', 'é ☃ 😀', 42, -1.5, 0, true, false, null, [], {}];
-      for (const message of messages) expect((await publish(srv, 'r', JSON.stringify(message))).body).to.deep.equal(OK_BODY);
+      for (const message of messages) expect((await postBusMessage(srv, 'r', JSON.stringify(message))).body).to.deep.equal(OK_BODY);
       await barrier(a);
       expect(received).to.deep.equal(messages.map((message) => ({ sender: 'POST', room: 'r', message })));
     });
@@ -129,7 +107,7 @@ describe('HTTP', () => {
         const srv = await startServer();
         const a = await busMember(srv, 'r');
         const event = next(a, 'EVENT');
-        const res = await publish(srv, 'r', '{"from":"curl","n":[1,2]}', contentType);
+        const res = await postBusMessage(srv, 'r', '{"from":"curl","n":[1,2]}', contentType);
         expect([res.status, res.body]).to.deep.equal([200, OK_BODY]);
         expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: { from: 'curl', n: [1, 2] } });
       });
@@ -143,7 +121,7 @@ describe('HTTP', () => {
       const member = await busMember(srv, 'r');
       const event = next(member, 'EVENT');
       await silent(layout, 'EVENT', () =>
-        silent(elsewhere, 'EVENT', async () => expect((await publish(srv, 'r', '"m"')).status).to.equal(200)),
+        silent(elsewhere, 'EVENT', async () => expect((await postBusMessage(srv, 'r', '"m"')).status).to.equal(200)),
       );
       expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: 'm' });
     });
@@ -153,7 +131,7 @@ describe('HTTP', () => {
       const legacy = await srv.connectLegacy('/bus');
       expect(await ack(legacy, 'JOIN', JSON.stringify({ room: 'r', name: 'old' }))).to.deep.equal({ ok: true });
       const event = next(legacy, 'EVENT');
-      expect((await publish(srv, 'r', '{"v":2}')).status).to.equal(200);
+      expect((await postBusMessage(srv, 'r', '{"v":2}')).status).to.equal(200);
       expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: { v: 2 } });
     });
 
@@ -168,7 +146,7 @@ describe('HTTP', () => {
       for (const [encoded, room] of rooms) {
         const member = await busMember(srv, room);
         const event = next(member, 'EVENT');
-        expect((await publish(srv, encoded, '1')).status, encoded).to.equal(200);
+        expect((await postBusMessage(srv, encoded, '1')).status, encoded).to.equal(200);
         expect(await event, encoded).to.deep.equal({ sender: 'POST', room, message: 1 });
       }
     });
@@ -184,7 +162,7 @@ describe('HTTP', () => {
           ['a=1&b=2', 'application/x-www-form-urlencoded'],
           ['{"a":1} trailing', null],
         ] as const) {
-          expectError(await publish(srv, 'r', body, contentType), 400, 'BAD_REQUEST', /JSON/);
+          expectErrorBody(await postBusMessage(srv, 'r', body, contentType), 400, 'BAD_REQUEST', /JSON/);
         }
       });
     });
@@ -194,10 +172,10 @@ describe('HTTP', () => {
       const a = await busMember(srv, 'r');
       await silent(a, 'EVENT', async () => {
         for (const contentType of ['application/json', 'text/plain', null]) {
-          expectError(await publish(srv, 'r', '', contentType), 400, 'BAD_REQUEST', /body is required/);
+          expectErrorBody(await postBusMessage(srv, 'r', '', contentType), 400, 'BAD_REQUEST', /body is required/);
         }
         const bare = await request(`${srv.url}/bus-message/r`, { method: 'POST' });
-        expectError(bare, 400, 'BAD_REQUEST', /body is required/);
+        expectErrorBody(bare, 400, 'BAD_REQUEST', /body is required/);
       });
     });
 
@@ -206,11 +184,11 @@ describe('HTTP', () => {
       const a = await busMember(srv, 'r');
       const tooBig = JSON.stringify('x'.repeat(1023));
       expect(Buffer.byteLength(tooBig)).to.equal(1025);
-      await silent(a, 'EVENT', async () => expectError(await publish(srv, 'r', tooBig), 413, 'LIMIT'));
+      await silent(a, 'EVENT', async () => expectErrorBody(await postBusMessage(srv, 'r', tooBig), 413, 'LIMIT'));
       const atLimit = JSON.stringify('x'.repeat(1022));
       expect(Buffer.byteLength(atLimit)).to.equal(1024);
       const event = next(a, 'EVENT');
-      expect((await publish(srv, 'r', atLimit)).status).to.equal(200);
+      expect((await postBusMessage(srv, 'r', atLimit)).status).to.equal(200);
       expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: 'x'.repeat(1022) });
     });
 
@@ -218,16 +196,16 @@ describe('HTTP', () => {
       const srv = await startServer({ maxIdLength: 8 });
       const a = await busMember(srv, '12345678');
       await silent(a, 'EVENT', async () => {
-        expectError(await publish(srv, '123456789', '1'), 400, 'BAD_REQUEST', /room/);
-        expectError(await publish(srv, '', '1'), 400, 'BAD_REQUEST', /room/);
+        expectErrorBody(await postBusMessage(srv, '123456789', '1'), 400, 'BAD_REQUEST', /room/);
+        expectErrorBody(await postBusMessage(srv, '', '1'), 400, 'BAD_REQUEST', /room/);
       });
       // Eight characters, but 24 of them URL-encoded: the limit applies to the room name.
       const encoded = await busMember(srv, 'abcdefgh');
       const event = next(encoded, 'EVENT');
-      expect((await publish(srv, '%61%62%63%64%65%66%67%68', '1')).status).to.equal(200);
+      expect((await postBusMessage(srv, '%61%62%63%64%65%66%67%68', '1')).status).to.equal(200);
       expect(await event).to.deep.equal({ sender: 'POST', room: 'abcdefgh', message: 1 });
       const exact = next(a, 'EVENT');
-      expect((await publish(srv, '12345678', '2')).status).to.equal(200);
+      expect((await postBusMessage(srv, '12345678', '2')).status).to.equal(200);
       expect(await exact).to.deep.equal({ sender: 'POST', room: '12345678', message: 2 });
     });
 
@@ -236,7 +214,7 @@ describe('HTTP', () => {
     it('answers a malformed percent-encoding in the room with 400 in the JSON error format', async () => {
       const srv = await startServer();
       const a = await busMember(srv, 'r');
-      await silent(a, 'EVENT', async () => expectError(await publish(srv, '%E0%A4%A', '1'), 400, 'BAD_REQUEST'));
+      await silent(a, 'EVENT', async () => expectErrorBody(await postBusMessage(srv, '%E0%A4%A', '1'), 400, 'BAD_REQUEST'));
     });
   });
 

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { io as ioV4, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { ErrorCode } from '../../protocol/index.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
-import { ack, barrier, next, silent, withDeadline } from '../support/wait.js';
+import { ack, barrier, next, recordAll, settle, silent, type Recording } from '../support/wait.js';
 
 // Bad requests of every kind, on every namespace: each one is answered exactly once (its ack, or one
 // ERROR to the sender alone), reaches no one else, and leaves the sender connected and served.
@@ -16,26 +15,16 @@ const TOO_LONG_ID = 'x'.repeat(MAX_ID + 1);
 /** Fixture clients skip long-polling: the transports are covered by the payload-limit and legacy tests. */
 const WS = { transports: ['websocket'] };
 
-/** Every event a v4 socket receives from now on, as `[event, ...args]`. */
-function hear(socket: Socket): { readonly heard: unknown[][]; stop(): void } {
-  const heard: unknown[][] = [];
-  const listener = (event: string, ...args: unknown[]): void => {
-    heard.push([event, ...args]);
-  };
-  socket.onAny(listener);
-  return { heard, stop: () => socket.offAny(listener) };
-}
-
 /**
  * Asserts that none of `sockets` receives any event because of `action`. `action` must only resolve once
  * the server has handled the request under test (an ack or ERROR came back, or a barrier on the sender);
  * the barrier on each socket then comes after anything the server sent it meanwhile.
  */
 async function nothingAt(sockets: readonly Socket[], action: () => Promise<unknown>): Promise<void> {
-  const recorders = sockets.map(hear);
+  const recorders = sockets.map(recordAll);
   try {
     await action();
-    for (const socket of sockets) await barrier(socket);
+    await settle(...sockets);
   } finally {
     for (const recorder of recorders) recorder.stop();
   }
@@ -43,7 +32,7 @@ async function nothingAt(sockets: readonly Socket[], action: () => Promise<unkno
 }
 
 /** Three clients of one namespace: two inside the room (or lobby), one connected but outside. */
-interface Fixture {
+interface Clients {
   readonly srv: TestServer;
   /** In the room; sends the bad requests that need membership. */
   readonly member: Socket;
@@ -51,8 +40,28 @@ interface Fixture {
   readonly bystander: Socket;
   /** Connected, in no room; sends the bad JOINs. */
   readonly outsider: Socket;
+}
+
+/** The {@link Clients} of a namespace and how to tell that one of them is still served. */
+interface Fixture extends Clients {
   /** Proves that `socket` is still connected and served: its next valid request succeeds and has its effect. */
   stillWorks(socket: Socket): Promise<void>;
+}
+
+/**
+ * Starts a service with ids of at most {@link MAX_ID} characters, connects the three {@link Clients} to `ns`,
+ * and puts member (`A`) and bystander (`B`) in the room with `join`.
+ */
+async function startClients(
+  ns: string,
+  options: Partial<ServiceOptions>,
+  join: (socket: Socket, name: 'A' | 'B') => Promise<unknown>,
+): Promise<Clients> {
+  const srv = await startServer({ maxIdLength: MAX_ID, ...options });
+  const [member, bystander, outsider] = await Promise.all([srv.connect(ns, WS), srv.connect(ns, WS), srv.connect(ns, WS)]);
+  await join(member, 'A');
+  await join(bystander, 'B');
+  return { srv, member, bystander, outsider };
 }
 
 type Sender = 'member' | 'outsider';
@@ -83,7 +92,7 @@ async function expectRejected(fx: Fixture, bad: BadRequest): Promise<void> {
     expect(await ack(socket, bad.event, ...args), 'the ack').to.deep.equal({ ok: false, error }),
   );
 
-  const atSender = hear(socket);
+  const atSender = recordAll(socket);
   try {
     await nothingAt(others, async () => {
       // Waiting for the ERROR itself, not a barrier: an async handler may fail after a later request is answered.
@@ -157,15 +166,10 @@ const POLLUTING = '{"__proto__":{"polluted":true},"constructor":{"prototype":{"p
 for (const ns of ['/layout', '/bus']) {
   describe(`${ns} bad input`, () => {
     async function layoutFixture(options: Partial<ServiceOptions> = {}): Promise<Fixture> {
-      const srv = await startServer({ maxIdLength: MAX_ID, ...options });
-      const [member, bystander, outsider] = await Promise.all([srv.connect(ns, WS), srv.connect(ns, WS), srv.connect(ns, WS)]);
-      await ack(member, 'JOIN', { room: 'r', name: 'A' });
-      await ack(bystander, 'JOIN', { room: 'r', name: 'B' });
+      const clients = await startClients(ns, options, (socket, name) => ack(socket, 'JOIN', { room: 'r', name }));
+      const { member, bystander } = clients;
       return {
-        srv,
-        member,
-        bystander,
-        outsider,
+        ...clients,
         async stillWorks(socket) {
           const event = next(bystander, 'EVENT');
           expect(await ack(socket, 'NOTIFY', { room: 'r', message: 'after' })).to.deep.equal({ ok: true });
@@ -313,7 +317,7 @@ for (const ns of ['/layout', '/bus']) {
           expect(await ack(big, 'NOTIFY', { room: 'r', message: 'y'.repeat(1000) })).to.deep.equal({ ok: true });
           expect(await small).to.deep.equal({ sender: 'BIG', room: 'r', message: 'y'.repeat(1000) });
 
-          const atMember = hear(member);
+          const atMember = recordAll(member);
           const serverSide = srv.serverDisconnect(ns, big.id);
           const clientSide = next(big, 'disconnect');
           big.emit('NOTIFY', { room: 'r', message: 'x'.repeat(10_000) });
@@ -385,15 +389,10 @@ for (const ns of ['/layout', '/bus']) {
 
 describe('/lobby bad input', () => {
   async function lobbyFixture(options: Partial<ServiceOptions> = {}): Promise<Fixture> {
-    const srv = await startServer({ maxIdLength: MAX_ID, ...options });
-    const [member, bystander, outsider] = await Promise.all([srv.connect('/lobby', WS), srv.connect('/lobby', WS), srv.connect('/lobby', WS)]);
-    await ack(member, 'JOIN', 'l');
-    await ack(bystander, 'JOIN', 'l');
+    const clients = await startClients('/lobby', options, (socket) => ack(socket, 'JOIN', 'l'));
+    const { member, bystander, outsider } = clients;
     return {
-      srv,
-      member,
-      bystander,
-      outsider,
+      ...clients,
       async stillWorks(socket) {
         if (socket === outsider) {
           expect(await ack(outsider, 'JOIN', 'l')).to.deep.equal({ ok: true, lobby: 'l', peers: [member.id, bystander.id] });
@@ -497,12 +496,11 @@ describe('/lobby bad input', () => {
 
     it('reports a number as handshake lobbyId with one ERROR, and the socket stays connected', async () => {
       const srv = await startServer();
-      // Built by hand: the ERROR follows the connect at once, so the listener must be there before it.
-      const socket = ioV4(`${srv.url}/lobby`, { forceNew: true, reconnection: false, auth: { lobbyId: 5 } });
-      onTeardown(() => socket.disconnect());
-      const recorder = hear(socket);
-      await withDeadline(new Promise<void>((resolve) => socket.once('connect', () => resolve())), 'connect with a bad lobbyId');
+      // The ERROR follows the connect at once, so the recorder must be there before it.
+      let recorder: Recording | undefined;
+      const socket = await srv.connect('/lobby', { auth: { lobbyId: 5 } }, (fresh) => (recorder = recordAll(fresh)));
       await barrier(socket);
+      if (!recorder) throw new Error('no recorder was attached');
       recorder.stop();
       expect(recorder.heard).to.deep.equal([['ERROR', { event: 'JOIN', code: 'BAD_REQUEST', message: 'lobby must be string' }]]);
       expect(await ack(socket, 'JOIN', 'l')).to.deep.equal({ ok: true, lobby: 'l', peers: [] });
@@ -567,15 +565,10 @@ describe('/lobby bad input', () => {
 
 describe('/trigger bad input', () => {
   async function triggerFixture(options: Partial<ServiceOptions> = {}): Promise<Fixture> {
-    const srv = await startServer({ maxIdLength: MAX_ID, ...options });
-    const [member, bystander, outsider] = await Promise.all([srv.connect('/trigger', WS), srv.connect('/trigger', WS), srv.connect('/trigger', WS)]);
-    await ack(member, 'JOIN', 'r');
-    await ack(bystander, 'JOIN', 'r');
+    const clients = await startClients('/trigger', options, (socket) => ack(socket, 'JOIN', 'r'));
+    const { bystander, outsider } = clients;
     return {
-      srv,
-      member,
-      bystander,
-      outsider,
+      ...clients,
       async stillWorks(socket) {
         const atBystander = next(bystander, 'EVENTS');
         expect(await ack(socket, 'BROADCAST_EVENTS', 'r', 'after')).to.deep.equal({ ok: true });

@@ -1,14 +1,8 @@
 import { expect } from 'chai';
-import { io as ioV4, type Socket } from 'socket.io-client';
 import { hashSecret } from '../../lib/config/secrets.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
-import { ack, barrier, collect, next, silent } from '../support/wait.js';
-
-interface ConnectError extends Error {
-  readonly data?: { readonly code?: string };
-}
+import { ack, barrier, collect, next, nextArgs, silent } from '../support/wait.js';
 
 /** `/sharedsocket` open, and `/do-*` with users alice (password stored hashed) and bob (from env). */
 async function forwardingServer(maxPayload?: number): Promise<TestServer> {
@@ -27,19 +21,13 @@ async function forwardingServer(maxPayload?: number): Promise<TestServer> {
 
 const ALICE = { auth: { username: 'alice', password: 'wonderland' } };
 
-function refused(url: string, auth?: Record<string, string>): Promise<ConnectError> {
-  const socket: Socket = ioV4(url, { forceNew: true, reconnection: false, ...(auth ? { auth } : {}) });
-  onTeardown(() => socket.disconnect());
-  return next<ConnectError>(socket, 'connect_error');
-}
-
 describe('forwarding namespaces', () => {
   it('/sharedsocket re-emits every event with all its arguments to every socket, sender included', async () => {
     const srv = await forwardingServer();
     const a = await srv.connect('/sharedsocket');
     const b = await srv.connect('/sharedsocket');
     const legacy = await srv.connectLegacy('/sharedsocket');
-    const received = [a, b, legacy].map((socket) => new Promise<unknown[]>((resolve) => socket.on('draw', (...args: unknown[]) => resolve(args))));
+    const received = [a, b, legacy].map((socket) => nextArgs(socket, 'draw'));
     expect(await ack(a, 'draw', { x: 1 }, 'red')).to.deep.equal({ ok: true });
     for (const args of await Promise.all(received)) expect(args).to.deep.equal([{ x: 1 }, 'red']);
     const fromLegacy = next(b, 'hello');
@@ -83,12 +71,12 @@ describe('forwarding namespaces', () => {
       [{ username: 'alice' }, /credentials are required/],
     ];
     for (const [auth, message] of cases) {
-      const err = await refused(`${srv.url}/do-a`, auth);
+      const err = await srv.refused('/do-a', { auth });
       expect(err.data?.code, JSON.stringify(auth)).to.equal('UNAUTHORIZED');
       expect(err.message).to.match(message);
     }
-    expect((await refused(`${srv.url}/do-`, ALICE.auth)).message).to.equal('Invalid namespace');
-    expect((await refused(`${srv.url}/other`, ALICE.auth)).message).to.equal('Invalid namespace');
+    expect((await srv.refused('/do-', ALICE)).message).to.equal('Invalid namespace');
+    expect((await srv.refused('/other', ALICE)).message).to.equal('Invalid namespace');
   });
 
   it('keeps each /do-* namespace isolated: nothing sent in do-a reaches do-b, and back', async () => {
@@ -107,7 +95,7 @@ describe('forwarding namespaces', () => {
   it('mode credentials can guard a built-in namespace', async () => {
     const access = parseSitesFile({ namespaces: { trigger: { auth: { mode: 'credentials', users: { tl: 'timeline-pass' } } } } }, 'test', {});
     const srv = await startServer({ access });
-    expect((await refused(`${srv.url}/trigger`, { username: 'tl', password: 'nope' })).data?.code).to.equal('UNAUTHORIZED');
+    expect((await srv.refused('/trigger', { auth: { username: 'tl', password: 'nope' } })).data?.code).to.equal('UNAUTHORIZED');
     const trigger = await srv.connect('/trigger', { auth: { username: 'tl', password: 'timeline-pass' } });
     expect(await ack(trigger, 'JOIN', 'timeline-1')).to.deep.equal({ ok: true });
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import legacyIo, { type LegacyOptions } from 'socket.io-client-v2';
-import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
+import type { LegacyOptions } from 'socket.io-client-v2';
+import { postBusMessage } from '../support/http.js';
+import { startServer } from '../support/server.js';
 import { ack, barrier, collect, inOrder, next, silent, withDeadline } from '../support/wait.js';
 
 // The original service's real clients are socket.io-client 1.7/2.x (Engine.IO protocol 3) that send every
@@ -11,19 +11,13 @@ const TRANSPORTS: readonly { label: string; options: LegacyOptions }[] = [
   { label: 'websocket only', options: { transports: ['websocket'] } },
 ];
 
-/** The server-side Engine.IO connection of a client socket, to check what the legacy client really speaks. */
-function serverConn(srv: TestServer, ns: string, id: string) {
-  const socket = srv.app.io.of(ns).sockets.get(id);
-  if (!socket) throw new Error(`no socket ${id} on ${ns} at the server`);
-  return socket.conn;
-}
-
 for (const { label, options } of TRANSPORTS) {
   describe(`legacy socket.io-client 2.x (${label})`, () => {
     it('connects with Engine.IO protocol 3 over the expected transport', async () => {
       const srv = await startServer();
       const legacy = await srv.connectLegacy('/layout', options);
-      const conn = serverConn(srv, '/layout', legacy.id);
+      // The server-side Engine.IO connection, to check what the legacy client really speaks.
+      const conn = srv.serverSocket('/layout', legacy.id).conn;
       expect(conn.protocol).to.equal(3);
       // Socket.IO keeps the 2.x id form `<nsp>#<engine id>` for protocol 3, and the client knows it.
       expect(legacy.id).to.match(/^\/layout#/);
@@ -124,12 +118,7 @@ for (const { label, options } of TRANSPORTS) {
             const legacy = await srv.connectLegacy(ns, options);
             await ack(legacy, 'JOIN', JSON.stringify({ room: 'r', name: 'L' }));
             const event = next(legacy, 'EVENT');
-            const res = await fetch(`${srv.url}/bus-message/r`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ scene: 2 }),
-            });
-            expect(res.status).to.equal(200);
+            expect((await postBusMessage(srv, 'r', JSON.stringify({ scene: 2 }))).status).to.equal(200);
             expect(await event).to.deep.equal({ sender: 'POST', room: 'r', message: { scene: 2 } });
           });
         }
@@ -162,12 +151,9 @@ for (const { label, options } of TRANSPORTS) {
         const modern = await srv.connect('/lobby');
         await ack(modern, 'JOIN', 'l');
         const joinedAtModern = next(modern, 'JOINED');
-        // Built by hand rather than with connectLegacy: JOINED and PEERS follow the connect at once, so
-        // the listeners must be there before it.
-        const legacy = legacyIo(`${srv.url}/lobby`, { forceNew: true, reconnection: false, ...options, query: { lobbyId: 'l' } });
-        onTeardown(() => legacy.close());
-        const seen = inOrder(legacy, ['JOINED', 'PEERS', 'ERROR']);
-        await withDeadline(new Promise<void>((resolve) => legacy.on('connect', () => resolve())), 'legacy connect with a lobbyId');
+        // JOINED and PEERS follow the connect at once, so the listeners must be there before it.
+        let seen: [string, unknown][] = [];
+        const legacy = await srv.connectLegacy('/lobby', { ...options, query: { lobbyId: 'l' } }, (fresh) => (seen = inOrder(fresh, ['JOINED', 'PEERS', 'ERROR'])));
         await barrier(legacy);
         expect(seen).to.deep.equal([['JOINED', legacy.id], ['PEERS', [modern.id]]]);
         expect(await joinedAtModern).to.equal(legacy.id);

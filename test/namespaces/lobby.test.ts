@@ -1,19 +1,15 @@
 import { expect } from 'chai';
-import { io as ioV4, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { startServer, type TestServer } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
-import { ack, barrier, next, silent, withDeadline } from '../support/wait.js';
+import type { Socket } from 'socket.io-client';
+import { one, three, two } from '../support/arrays.js';
+import { failure } from '../support/reply.js';
+import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
+import { ack, next, recordAll, settle, silent, type Heard } from '../support/wait.js';
 
 const NS = '/lobby';
 
-/** One event as a client received it: its name and its (single) payload. */
-type Received = [event: string, payload: unknown];
-
 /** Records every event `socket` receives from now on, in arrival order (acks are not events). */
-function record(socket: Socket): Received[] {
-  const log: Received[] = [];
-  socket.onAny((event: string, payload: unknown) => log.push([event, payload]));
-  return log;
+function record(socket: Socket): Heard[] {
+  return recordAll(socket).heard;
 }
 
 /**
@@ -21,37 +17,10 @@ function record(socket: Socket): Received[] {
  * `lobbyId` makes the server send JOINED and PEERS right behind the CONNECT packet, so they can be
  * dispatched in the same tick as `connect`, before any listener added after `srv.connect()` resolved.
  */
-async function connectRecorded(
-  srv: TestServer,
-  options: Partial<ManagerOptions & SocketOptions>,
-): Promise<{ socket: Socket; log: Received[] }> {
-  const socket = ioV4(srv.url + NS, { forceNew: true, reconnection: false, ...options });
-  onTeardown(() => socket.disconnect());
-  const log = record(socket);
-  await withDeadline(
-    new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (err) => reject(new Error(`cannot connect to ${NS}: ${err.message}`)));
-    }),
-    `connect to ${NS}`,
-  );
+async function connectRecorded(srv: TestServer, options: ClientOptions): Promise<{ socket: Socket; log: Heard[] }> {
+  let log: Heard[] = [];
+  const socket = await srv.connect(NS, options, (fresh) => (log = record(fresh)));
   return { socket, log };
-}
-
-/** The socket id of a connected client. */
-function idOf(socket: Socket): string {
-  const { id } = socket;
-  if (id === undefined) throw new Error('socket is not connected');
-  return id;
-}
-
-/**
- * Waits until everything the server already sent each socket has arrived. One after the other, so that
- * an ack-less request sent by an earlier socket has been processed (and its effects sent to the later
- * ones) before their barriers: a barrier orders only within its own connection.
- */
-async function settle(...sockets: Socket[]): Promise<void> {
-  for (const socket of sockets) await barrier(socket);
 }
 
 /** `n` connected `/lobby` clients. */
@@ -66,34 +35,12 @@ async function lobbyOf(srv: TestServer, lobby: string, n: number): Promise<Socke
   return sockets;
 }
 
-function failure(code: string, message: string): unknown {
-  return { ok: false, error: { code, message } };
-}
-
 const notInLobby = failure('NOT_IN_LOBBY', 'join a lobby first');
 const alreadyIn = (lobby: string): unknown =>
   failure('ALREADY_IN_LOBBY', `already in lobby ${JSON.stringify(lobby)}; LEAVE it first`);
 const notInThatLobby = (lobby: string): unknown => failure('NOT_IN_LOBBY', `not in lobby ${JSON.stringify(lobby)}`);
 const unknownPeer = (to: string, lobby: string): unknown =>
   failure('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
-
-/** The first, second, third element of an array that must have them (noUncheckedIndexedAccess). */
-function one<T>(items: readonly T[]): T {
-  const [a] = items;
-  if (a === undefined) throw new Error('expected an item');
-  return a;
-}
-function two<T>(items: readonly T[]): [T, T] {
-  const [a, b] = items;
-  if (a === undefined || b === undefined) throw new Error('expected two items');
-  return [a, b];
-}
-function three<T>(items: readonly T[]): [T, T, T] {
-  const [a, b] = two(items);
-  const c = items[2];
-  if (c === undefined) throw new Error('expected three items');
-  return [a, b, c];
-}
 
 describe('/lobby namespace', () => {
   describe('connect with lobbyId', () => {

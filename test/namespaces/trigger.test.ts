@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { badRequest, expectFailure } from '../support/reply.js';
 import { startServer } from '../support/server.js';
-import { ack, barrier, collect, next, silent, type EventSocket } from '../support/wait.js';
+import { ack, barrier, collect, inOrder, next, settle, silent, type EventSocket } from '../support/wait.js';
 
 const ns = '/trigger';
 
@@ -13,15 +14,9 @@ const broadcasts = [
 
 const OK = { ok: true };
 
-function badRequest(message: string) {
-  return { ok: false, error: { code: 'BAD_REQUEST', message } };
-}
-
 /** Every relayed event `socket` receives from now on, tagged with its name, in arrival order. */
 function collectAll(socket: EventSocket): [string, unknown][] {
-  const seen: [string, unknown][] = [];
-  for (const [, event] of broadcasts) socket.on(event, (data: unknown) => seen.push([event, data]));
-  return seen;
+  return inOrder(socket, broadcasts.map(([, event]) => event));
 }
 
 describe('/trigger namespace', () => {
@@ -85,10 +80,7 @@ describe('/trigger namespace', () => {
       const srv = await startServer({ maxIdLength: 8 });
       const [a, b] = await Promise.all([srv.connect(ns), srv.connect(ns)]);
       for (const room of ['', '123456789']) {
-        const res = await ack<{ ok: boolean; error: { code: string; message: string } }>(a, 'JOIN', room);
-        expect(res.ok, room).to.equal(false);
-        expect(res.error.code, room).to.equal('BAD_REQUEST');
-        expect(res.error.message, room).to.match(/^room must not have (fewer|more) than/);
+        expectFailure(await ack(a, 'JOIN', room), 'BAD_REQUEST', /^room must not have (fewer|more) than/, room);
       }
       expect(await ack(a, 'JOIN', '12345678')).to.deep.equal(OK);
       await silent(a, 'EVENTS', () => ack(b, 'BROADCAST_EVENTS', '123456789', 'm'));
@@ -99,10 +91,7 @@ describe('/trigger namespace', () => {
       const [a, b] = await Promise.all([srv.connect(ns), srv.connect(ns)]);
       expect(await ack(a, 'JOIN', 'r1')).to.deep.equal(OK);
       expect(await ack(a, 'JOIN', 'r2')).to.deep.equal(OK);
-      const res = await ack<{ ok: boolean; error: { code: string; message: string } }>(a, 'JOIN', 'r3');
-      expect(res.ok).to.equal(false);
-      expect(res.error.code).to.equal('LIMIT');
-      expect(res.error.message).to.be.a('string').and.include('2');
+      expectFailure(await ack(a, 'JOIN', 'r3'), 'LIMIT', /2/);
       // The failed JOIN joined nothing.
       await silent(a, 'EVENTS', () => ack(b, 'BROADCAST_EVENTS', 'r3', 'm'));
       // Re-joining a room it is already in is not a new room.
@@ -173,10 +162,7 @@ describe('/trigger namespace', () => {
       expect(await ack(a, 'LEAVE')).to.deep.equal(badRequest('room is required'));
       expect(await ack(a, 'LEAVE', 7)).to.deep.equal(badRequest('room must be string'));
       for (const room of ['', '123456789']) {
-        const res = await ack<{ ok: boolean; error: { code: string; message: string } }>(a, 'LEAVE', room);
-        expect(res.ok, room).to.equal(false);
-        expect(res.error.code, room).to.equal('BAD_REQUEST');
-        expect(res.error.message, room).to.match(/^room must not have (fewer|more) than/);
+        expectFailure(await ack(a, 'LEAVE', room), 'BAD_REQUEST', /^room must not have (fewer|more) than/, room);
       }
     });
   });
@@ -192,7 +178,7 @@ describe('/trigger namespace', () => {
         const atA = collectAll(a);
         const data = { nested: [1, 'two', null, { three: true }] };
         expect(await ack(a, request, 'r', data)).to.deep.equal(OK);
-        await Promise.all([barrier(a), barrier(b), barrier(c)]);
+        await settle(a, b, c);
         expect(atB).to.deep.equal([[event, data]]);
         expect(atC).to.deep.equal([[event, data]]);
         expect(atA).to.deep.equal([]);
@@ -268,10 +254,7 @@ describe('/trigger namespace', () => {
             expect(await ack(a, request, room, 'm'), JSON.stringify(room)).to.deep.equal(badRequest('room must be string'));
           }
           for (const room of ['', '123456789']) {
-            const res = await ack<{ ok: boolean; error: { code: string; message: string } }>(a, request, room, 'm');
-            expect(res.ok, room).to.equal(false);
-            expect(res.error.code, room).to.equal('BAD_REQUEST');
-            expect(res.error.message, room).to.match(/^room must not have (fewer|more) than/);
+            expectFailure(await ack(a, request, room, 'm'), 'BAD_REQUEST', /^room must not have (fewer|more) than/, room);
           }
         });
       });

@@ -2,13 +2,11 @@ import { availableParallelism } from 'node:os';
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { parseWorkers } from '../../lib/config/parse.js';
-import { CHILD_DEADLINE_MS, expectUsageError, runCli, startCli, type CliServer, type LogLine } from '../support/cli.js';
+import { expectUsageError, isClusterReadyLine, runCli, startCli, type CliServer, type LogLine } from '../support/cli.js';
+import { SHUTDOWN_DEADLINE_MS } from '../support/deadlines.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4 } from '../support/server.js';
 import { ack, next, withDeadline } from '../support/wait.js';
-
-/** The graceful shutdown bound of server.ts. */
-const SHUTDOWN_MS = 5000;
 
 const isReadyLine = (line: LogLine): boolean => typeof line.msg === 'string' && /^worker \d+ ready$/.test(line.msg);
 
@@ -27,10 +25,7 @@ async function workerOf(server: CliServer, nsp: string, socket: Socket): Promise
   return line.worker as number;
 }
 
-describe('--workers (node:cluster, sticky sessions, cluster adapter)', function () {
-  // Three processes compile server.ts with tsx before anything happens.
-  this.timeout(4 * CHILD_DEADLINE_MS);
-
+describe('--workers (node:cluster, sticky sessions, cluster adapter)', () => {
   it('the primary logs one start line with the URL and the worker count; each worker logs that it is ready', async () => {
     const server = await startWorkers();
     const starts = server.logs.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('listening on'));
@@ -84,10 +79,10 @@ describe('--workers (node:cluster, sticky sessions, cluster adapter)', function 
     const a = await connectV4(`${server.url}/layout`, { transports: ['websocket'] });
     const b = await connectV4(`${server.url}/layout`);
     expect(new Set(await Promise.all([a, b].map((socket) => workerOf(server, '/layout', socket)))).size).to.equal(2);
-    const disconnected = Promise.all([a, b].map((socket) => next(socket, 'disconnect', SHUTDOWN_MS)));
+    const disconnected = Promise.all([a, b].map((socket) => next(socket, 'disconnect', SHUTDOWN_DEADLINE_MS)));
 
     server.child.kill('SIGTERM');
-    const exit = await withDeadline(server.exited, 'the primary to exit after SIGTERM', SHUTDOWN_MS);
+    const exit = await withDeadline(server.exited, 'the primary to exit after SIGTERM', SHUTDOWN_DEADLINE_MS);
     expect(exit.code, exit.stderr).to.equal(0);
     await disconnected;
     for (const pid of pids) {
@@ -109,14 +104,13 @@ describe('--workers (node:cluster, sticky sessions, cluster adapter)', function 
 });
 
 describe('--workers with --redis (the workers join the Redis cluster instead)', function () {
-  this.timeout(4 * CHILD_DEADLINE_MS);
   before(requireRedis);
 
   it('both workers are Redis cluster nodes; rooms span them', async () => {
     const redis = await startRedis();
     const server = await startWorkers(['-r', redis.url, '--redis-prefix', randomPrefix()]);
     for (const worker of [1, 2]) {
-      await server.waitForLog((line) => line.worker === worker && line.msg === 'cluster ready: reading the stream and subscribed', `worker ${worker} in the Redis cluster`);
+      await server.waitForLog((line) => line.worker === worker && isClusterReadyLine(line), `worker ${worker} in the Redis cluster`);
     }
     const a = await connectV4(`${server.url}/layout`, { transports: ['websocket'] });
     const b = await connectV4(`${server.url}/layout`);

@@ -2,20 +2,16 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { hashSecret } from '../../lib/config/secrets.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
-import { reply, startBackend } from '../support/backend.js';
-import { request, type HttpResult } from '../support/http.js';
+import { tokenBackend } from '../support/backend.js';
+import { expectErrorBody, postSend, type HttpResult } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { collect, next, silent } from '../support/wait.js';
+import { collect, next, nextArgs, silent } from '../support/wait.js';
 
 const KEY = 'shop-secret-key';
 
 /** Sites `shop` (key {@link KEY}, or `shopKey`) and `blog` (key `blog-key`), both on one token backend. */
 async function pushServer(shopKey: string = KEY, maxPayload?: number): Promise<TestServer> {
-  const backend = await startBackend((request, res) => {
-    const grants: Record<string, string[]> = { alice: ['user_alice', 'staff'], bob: ['user_bob', 'staff'], carol: ['staff'] };
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    reply(res, grants[token] ? 200 : 401, grants[token] ?? null);
-  });
+  const backend = await tokenBackend({ alice: ['user_alice', 'staff'], bob: ['user_bob', 'staff'], carol: ['staff'] });
   const auth = { mode: 'token-url', url: `${backend.url}/rooms` };
   const access = parseSitesFile({ sites: { shop: { auth, apiKey: shopKey }, blog: { auth, apiKey: 'blog-key' }, open: { auth } } }, 'test', {});
   return startServer({ access, ...(maxPayload === undefined ? {} : { maxPayload }) });
@@ -25,18 +21,9 @@ function user(srv: TestServer, site: string, token: string): Promise<Socket> {
   return srv.connect(`/${site}`, { auth: { token } });
 }
 
+/** POST /send as site `shop` (its key {@link KEY} as a Bearer token) unless `headers` say otherwise. */
 function send(srv: TestServer, query: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Promise<HttpResult> {
-  return request(`${srv.url}/send?${query}`, {
-    method: 'POST',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...headers },
-  });
-}
-
-function expectError(res: HttpResult, status: number, code: string, message: RegExp): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body).to.have.nested.property('error.code', code);
-  expect(res.body).to.have.nested.property('error.message').that.matches(message);
+  return postSend(srv, query, body, headers);
 }
 
 describe('POST /send (HTTP push API)', () => {
@@ -45,7 +32,7 @@ describe('POST /send (HTTP push API)', () => {
     const alice = await user(srv, 'shop', 'alice');
     const bob = await user(srv, 'shop', 'bob');
     const got = Promise.all([next<unknown[]>(alice, 'update_store'), next<unknown[]>(bob, 'update_store')]);
-    const aliceArgs = new Promise<unknown[]>((resolve) => alice.once('update_store', (...args: unknown[]) => resolve(args)));
+    const aliceArgs = nextArgs(alice, 'update_store');
     const res = await send(srv, 'site=shop', { rooms: ['staff'], event: 'update_store', args: ['user', { id: 1, age: 5 }] });
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ ok: true, delivered: 2 });
@@ -79,7 +66,7 @@ describe('POST /send (HTTP push API)', () => {
   it('accepts the key as ?apiKey= (as the original) and form-encoded bodies', async () => {
     const srv = await pushServer();
     const alice = await user(srv, 'shop', 'alice');
-    const args = new Promise<unknown[]>((resolve) => alice.once('note', (...values: unknown[]) => resolve(values)));
+    const args = nextArgs(alice, 'note');
     const res = await send(srv, `site=shop&apiKey=${KEY}`, 'rooms[]=staff&rooms[]=user_bob&event=note&args=a&args=b', {
       'content-type': 'application/x-www-form-urlencoded',
     });
@@ -92,24 +79,24 @@ describe('POST /send (HTTP push API)', () => {
     await user(srv, 'shop', 'carol');
     const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${KEY}` };
     expect((await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' }, form)).body).to.deep.equal({ ok: true, delivered: 1 });
-    expectError(await send(srv, 'site=shop', '{"rooms": [', form), 400, 'BAD_REQUEST', /^body is not valid JSON$/);
+    expectErrorBody(await send(srv, 'site=shop', '{"rooms": [', form), 400, 'BAD_REQUEST', /^body is not valid JSON$/);
   });
 
   it('checks a key stored as a scrypt hash', async () => {
     const srv = await pushServer(await hashSecret(KEY));
     expect((await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' })).status).to.equal(200);
-    expectError(await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' }, { authorization: 'Bearer shop-secret-kez' }), 401, 'UNAUTHORIZED', /valid API key/);
+    expectErrorBody(await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' }, { authorization: 'Bearer shop-secret-kez' }), 401, 'UNAUTHORIZED', /valid API key/);
   });
 
   it('answers 401 for a missing or wrong key, or a site without one, and 404 for an unknown site', async () => {
     const srv = await pushServer();
     const body = { rooms: ['staff'], event: 'e' };
-    expectError(await send(srv, 'site=shop', body, {}), 401, 'UNAUTHORIZED', /Authorization: Bearer/);
-    expectError(await send(srv, 'site=shop', body, { authorization: 'Bearer blog-key' }), 401, 'UNAUTHORIZED', /valid API key/);
-    expectError(await send(srv, 'site=shop', body, { authorization: `Basic ${KEY}` }), 401, 'UNAUTHORIZED', /valid API key/);
-    expectError(await send(srv, 'site=open', body), 401, 'UNAUTHORIZED', /no apiKey configured/);
-    expectError(await send(srv, 'site=nope', body), 404, 'NOT_FOUND', /no site 'nope'/);
-    expectError(await send(srv, '', body), 400, 'BAD_REQUEST', /site is required/);
+    expectErrorBody(await send(srv, 'site=shop', body, {}), 401, 'UNAUTHORIZED', /Authorization: Bearer/);
+    expectErrorBody(await send(srv, 'site=shop', body, { authorization: 'Bearer blog-key' }), 401, 'UNAUTHORIZED', /valid API key/);
+    expectErrorBody(await send(srv, 'site=shop', body, { authorization: `Basic ${KEY}` }), 401, 'UNAUTHORIZED', /valid API key/);
+    expectErrorBody(await send(srv, 'site=open', body), 401, 'UNAUTHORIZED', /no apiKey configured/);
+    expectErrorBody(await send(srv, 'site=nope', body), 404, 'NOT_FOUND', /no site 'nope'/);
+    expectErrorBody(await send(srv, '', body), 400, 'BAD_REQUEST', /site is required/);
   });
 
   it('answers 400 naming the field for a bad body, and refuses reserved event names', async () => {
@@ -126,11 +113,11 @@ describe('POST /send (HTTP push API)', () => {
       [{ rooms: ['r'], event: 'disconnect' }, /reserved by Socket\.IO/],
       ['{"rooms": [', /not valid JSON|JSON/],
     ];
-    for (const [body, message] of bad) expectError(await send(srv, 'site=shop', body), 400, 'BAD_REQUEST', message);
+    for (const [body, message] of bad) expectErrorBody(await send(srv, 'site=shop', body), 400, 'BAD_REQUEST', message);
   });
 
   it('answers 413 for a body over the payload limit', async () => {
     const srv = await pushServer(KEY, 1000);
-    expectError(await send(srv, 'site=shop', { rooms: ['staff'], event: 'e', args: ['x'.repeat(2000)] }), 413, 'LIMIT', /./);
+    expectErrorBody(await send(srv, 'site=shop', { rooms: ['staff'], event: 'e', args: ['x'.repeat(2000)] }), 413, 'LIMIT', /./);
   });
 });

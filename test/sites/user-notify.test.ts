@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { reply, startBackend, type Backend, type RecordedRequest } from '../support/backend.js';
+import { scaled } from '../support/deadlines.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 /**
@@ -36,7 +37,7 @@ function field(request: RecordedRequest): string {
   const body = JSON.parse(request.body) as { id: string; user: Record<string, string> };
   expect(body.id).to.equal('8');
   const [name, value] = Object.entries(body.user)[0] ?? [];
-  expect(Date.parse(value ?? '')).to.be.closeTo(Date.now(), 10_000);
+  expect(Date.parse(value ?? '')).to.be.closeTo(Date.now(), scaled(10_000));
   return name ?? '';
 }
 

@@ -65,3 +65,16 @@ export async function startBackend(handle: (request: RecordedRequest, res: Serve
 export function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
 }
+
+/**
+ * A token-url auth backend: answers 200 with the rooms `grants` lists for the token of the request's
+ * `Authorization: <scheme> <token>` header, and 401 to any other token.
+ */
+export function tokenBackend(grants: Readonly<Record<string, readonly string[]>>, scheme = 'Bearer'): Promise<Backend> {
+  const header = new RegExp(`^${scheme} (.+)$`);
+  return startBackend((request, res) => {
+    const token = header.exec(request.headers.authorization ?? '')?.[1];
+    const rooms = token === undefined ? undefined : grants[token];
+    reply(res, rooms ? 200 : 401, rooms ?? { error: 'unknown token' });
+  });
+}

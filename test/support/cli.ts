@@ -5,17 +5,15 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { OPTION_ENTRIES } from '../../lib/config/option-table.js';
 import { SITE_ENV } from '../../lib/config/sites-env.js';
+import { CHILD_DEADLINE_MS } from './deadlines.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 
+// The CLI tests import it with the rest of these helpers.
+export { CHILD_DEADLINE_MS };
+
 /** The repository root (where package.json and server.ts are), found from this file's location. */
 export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * Deadline for a child process to start listening or to exit. Longer than the in-process default:
- * a child compiles server.ts with tsx (and may generate an RSA key) before it does anything.
- */
-export const CHILD_DEADLINE_MS = 10_000;
 
 /** Every environment variable the CLI reads; cleared so that the developer's shell cannot change a test. */
 const CLI_ENV: readonly string[] = [...OPTION_ENTRIES.map(([, spec]) => spec.env), ...Object.keys(SITE_ENV)];
@@ -150,6 +148,11 @@ export async function startCli(args: readonly string[], options: SpawnOptions = 
   const line = await proc.waitForLog((l) => listeningUrl(l) !== undefined, `'listening on …' (started with: ${args.join(' ')})`);
   const url = listeningUrl(line) ?? '';
   return { ...proc, url, port: Number(new URL(url).port) };
+}
+
+/** Whether `line` is a node's log line saying that it has joined the Redis cluster (its adapter reads the stream and is subscribed). */
+export function isClusterReadyLine(line: LogLine): boolean {
+  return line.msg === 'cluster ready: reading the stream and subscribed';
 }
 
 function listeningUrl(line: LogLine): string | undefined {

@@ -1,9 +1,7 @@
+import { READY_DEADLINE_MS } from './deadlines.js';
 import { startServer, type TestServer } from './server.js';
 import { randomPrefix, type TestRedis } from './redis.js';
 import { withDeadline } from './wait.js';
-
-/** How long a node may take to become ready (connect, subscribe, see its first stream entry). */
-export const READY_DEADLINE_MS = 8000;
 
 /**
  * Starts `count` nodes of one cluster in this process, each with its own Redis clients, sharing a random key

@@ -1,16 +1,14 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Context } from 'mocha';
 import type { RedisOptions } from '../../lib/config/options.js';
+import { REDIS_DEADLINE_MS } from './deadlines.js';
+import { freePort } from './net.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
-
-/** Deadline for redis-server to start or stop. */
-const REDIS_DEADLINE_MS = 10_000;
 
 /** The redis-server binary on PATH (or /usr/bin), or undefined when none is installed. */
 export const redisServerBinary: string | undefined = findOnPath('redis-server');
@@ -40,19 +38,6 @@ export function requireRedis(this: Context): void {
   this.skip();
 }
 
-/** A free TCP port on 127.0.0.1 (redis-server has no `--port 0`). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A redis-server of one test, stopped after it. */
 export interface TestRedis {
   readonly port: number;
@@ -78,6 +63,7 @@ export function randomPrefix(): string {
 export async function startRedis(port?: number): Promise<TestRedis> {
   const binary = redisServerBinary;
   if (!binary) throw new Error('redis-server is not installed');
+  // redis-server has no `--port 0`.
   const chosen = port ?? (await freePort());
   let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   const prefix = randomPrefix();

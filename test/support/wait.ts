@@ -1,5 +1,4 @@
-/** Default deadline for anything a test waits for. Generous: a deadline only bounds a failing test. */
-export const DEADLINE_MS = 3000;
+import { DEADLINE_MS } from './deadlines.js';
 
 /** The event-emitter surface shared by socket.io-client v4 and v2 sockets. */
 export interface EventSocket {
@@ -29,11 +28,48 @@ export function next<T = unknown>(socket: EventSocket, event: string, ms = DEADL
   return withDeadline(received, `event ${event}`, ms).finally(() => socket.off(event, listener));
 }
 
+/** Like {@link next}, for an event with several arguments: resolves with all of them. */
+export function nextArgs(socket: EventSocket, event: string, ms = DEADLINE_MS): Promise<unknown[]> {
+  let listener: ((...args: unknown[]) => void) | undefined;
+  const received = new Promise<unknown[]>((resolve) => {
+    listener = (...args) => resolve(args);
+    socket.on(event, listener);
+  });
+  return withDeadline(received, `event ${event}`, ms).finally(() => socket.off(event, listener));
+}
+
 /** Records `events` on `socket` in arrival order as `[event, payload]` pairs (v2 sockets have no onAny). */
 export function inOrder(socket: EventSocket, events: readonly string[]): [string, unknown][] {
   const seen: [string, unknown][] = [];
   for (const event of events) socket.on(event, (payload: unknown) => seen.push([event, payload]));
   return seen;
+}
+
+/** One event as a socket received it: its name, then its arguments. */
+export type Heard = [event: string, ...args: unknown[]];
+
+/** The catch-all listener surface of a socket.io-client v4 socket (v2 sockets have none). */
+export interface AnyEventSocket {
+  onAny(listener: (event: string, ...args: unknown[]) => void): unknown;
+  offAny(listener?: (event: string, ...args: unknown[]) => void): unknown;
+}
+
+/** What {@link recordAll} has recorded, and how to stop it. */
+export interface Recording {
+  /** Every event received since the recording started, in arrival order (acks are not events). */
+  readonly heard: Heard[];
+  /** Stops this recording only; other listeners of the socket stay. */
+  stop(): void;
+}
+
+/** Records every event `socket` receives from now on, whatever its name, as `[event, ...args]`. */
+export function recordAll(socket: AnyEventSocket): Recording {
+  const heard: Heard[] = [];
+  const listener = (event: string, ...args: unknown[]): void => {
+    heard.push([event, ...args]);
+  };
+  socket.onAny(listener);
+  return { heard, stop: () => socket.offAny(listener) };
 }
 
 /** Collects every `event` on `socket` from now on, in arrival order. */
@@ -59,6 +95,15 @@ export function ack<T = unknown>(socket: EventSocket, event: string, ...args: un
  */
 export async function barrier(socket: EventSocket): Promise<void> {
   await ack(socket, '__barrier__');
+}
+
+/**
+ * Waits until everything the server already sent each socket has arrived. One after the other, so that
+ * an ack-less request sent by an earlier socket has been processed (and its effects sent to the later
+ * ones) before their barriers: a barrier orders only within its own connection.
+ */
+export async function settle(...sockets: readonly EventSocket[]): Promise<void> {
+  for (const socket of sockets) await barrier(socket);
 }
 
 /**
