@@ -24,6 +24,12 @@ import { logConnections } from './runtime/connection-logs.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 
+// The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
+export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
+export { serviceUrls } from './runtime/listen.js';
+export type { ServiceOptions } from './config/options.js';
+export type { HookEvents, HookScope, InboundMiddleware, LostMember, ServiceHooks, ServiceLimits } from './core/types.js';
+
 /** A running (or ready to listen) service. */
 export interface App {
   /** The fastify instance serving the HTTP routes; Socket.IO is attached to its server. */
@@ -131,7 +137,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       const port = await listenWithFallback(http, config);
       const urls = serviceUrls(tls !== undefined, config.host, port);
       log.info(
-        { urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload, adapter: cluster.mode },
+        { urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload, adapter: cluster.mode, fastPath: config.fastPath },
         `listening on ${urls.join(', ')}`,
       );
       return { port, urls };

@@ -85,6 +85,16 @@ describe('architecture', () => {
     expect(wrong).to.deep.equal([]);
   });
 
+  it('keeps interface files to types: a types.ts exports no function, class or value', () => {
+    const wrong: string[] = [];
+    for (const file of graph.keys()) {
+      if (!file.endsWith('/types.ts')) continue;
+      const source = readFileSync(join(repoRoot, file), 'utf8');
+      for (const match of source.matchAll(/^export\s+(?:async\s+)?(function|class|const|let|var|enum)\s+(\w+)/gm)) wrong.push(`${file}: ${match[1]} ${match[2]}`);
+    }
+    expect(wrong).to.deep.equal([]);
+  });
+
   it('reaches the cluster backends only through cluster/index.ts (the one factory) and cluster/types.ts', () => {
     const wrong: string[] = [];
     for (const [file, targets] of graph) {

@@ -3,7 +3,8 @@ import type { Socket } from 'socket.io';
 import { verifySecret, type Secret } from '../config/secrets.js';
 import type { AuthConfig } from '../config/access.js';
 import { RequestError } from '../core/errors.js';
-import { authError, type AuthMiddleware } from './types.js';
+import { authError } from './handshake.js';
+import type { AuthMiddleware } from './types.js';
 
 type CredentialsAuth = Extract<AuthConfig, { mode: 'credentials' }>;
 

@@ -8,7 +8,8 @@ import { RequestError } from '../core/errors.js';
 import { requestListener } from '../core/reply.js';
 import { idOrObjectPayload } from '../core/validate.js';
 import { setIdentity } from './identity.js';
-import { authError, handshakeToken, type AuthMiddleware, type JoinRooms, type LeaveRooms } from './types.js';
+import { authError, handshakeToken } from './handshake.js';
+import type { AuthMiddleware, JoinRooms, LeaveRooms } from './types.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
 

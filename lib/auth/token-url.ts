@@ -4,7 +4,8 @@ import { grantedRoomsSchema } from '../../protocol/index.js';
 import type { AuthConfig } from '../config/access.js';
 import { RequestError } from '../core/errors.js';
 import { setIdentity } from './identity.js';
-import { authError, handshakeToken, type AuthLimits, type AuthMiddleware, type JoinRooms } from './types.js';
+import { authError, handshakeToken } from './handshake.js';
+import type { AuthLimits, AuthMiddleware, JoinRooms } from './types.js';
 
 /**
  * Mode token-url: the service asks the site's `url` with `Authorization: <scheme> <token>` and joins the JSON

@@ -47,7 +47,12 @@ export class NodeRegistry {
   #nodeKey(id: string): string {
     return `${this.prefix}:node:${id}`;
   }
-  #lobbiesKey(id: string): string {
+  /** Hash socket id → `[namespace, room]` of node `id`. */
+  #membersKey(id: string): string {
+    return `${this.prefix}:node-members:${id}`;
+  }
+  /** The hash socket id → lobby that nodes of earlier versions keep: still swept, so a rolling upgrade loses no LEFT. */
+  #legacyLobbiesKey(id: string): string {
     return `${this.prefix}:node-lobbies:${id}`;
   }
 
@@ -61,23 +66,23 @@ export class NodeRegistry {
 
   /** Records that `socketId` (on this node) is in `room` of `namespace`, or left it (`undefined`). */
   note(namespace: string, socketId: string, room: string | undefined): void {
-    const key = this.#lobbiesKey(this.nodeId);
+    const key = this.#membersKey(this.nodeId);
     const done = room === undefined ? this.client.hDel(key, socketId) : this.client.hSet(key, socketId, JSON.stringify([namespace, room]));
-    done.catch((err: unknown) => this.log.debug({ err }, 'lobby registry write failed'));
+    done.catch((err: unknown) => this.log.debug({ err }, 'node registry write failed'));
   }
 
   /** Stops sweeping and, on a clean shutdown, removes this node's entries (its sockets said goodbye themselves). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     if (!this.client.isReady) return;
-    const lobbies = this.#lobbiesKey(this.nodeId);
+    const members = this.#membersKey(this.nodeId);
     await this.client
       .multi()
-      .del(lobbies)
+      .del(members)
       .del(this.#nodeKey(this.nodeId))
       .sRem(`${this.prefix}:nodes`, this.nodeId)
       .exec()
-      .catch((err: unknown) => this.log.debug({ err }, 'lobby registry cleanup failed'));
+      .catch((err: unknown) => this.log.debug({ err }, 'node registry cleanup failed'));
   }
 
   /** Refreshes this node's liveness and sweeps for dead nodes; also run at once whenever Redis (re)connects. */
@@ -88,14 +93,21 @@ export class NodeRegistry {
       await this.client.sAdd(`${this.prefix}:nodes`, this.nodeId);
       for (const id of await this.client.sMembers(`${this.prefix}:nodes`)) {
         if (id === this.nodeId || (await this.client.exists(this.#nodeKey(id))) > 0) continue;
-        const [members] = await this.client.multi().hGetAll(this.#lobbiesKey(id)).del(this.#lobbiesKey(id)).sRem(`${this.prefix}:nodes`, id).exec();
-        const lost = lostMembers(members);
+        const [members, legacy] = await this.client
+          .multi()
+          .hGetAll(this.#membersKey(id))
+          .hGetAll(this.#legacyLobbiesKey(id))
+          .del(this.#membersKey(id))
+          .del(this.#legacyLobbiesKey(id))
+          .sRem(`${this.prefix}:nodes`, id)
+          .exec();
+        const lost = [...lostMembers(members), ...legacyLobbyMembers(legacy)];
         if (lost.length === 0) continue;
         this.log.warn({ node: id, sockets: lost.length }, 'node gone without shutting down: reporting its tracked members lost');
         this.#onLost(lost);
       }
     } catch (err) {
-      this.log.debug({ err }, 'lobby registry sweep failed');
+      this.log.debug({ err }, 'node registry sweep failed');
     }
   }
 }
@@ -114,4 +126,10 @@ function lostMembers(hash: unknown): LostMember[] {
     if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') members.push({ namespace: parsed[0], socketId, room: parsed[1] });
   }
   return members;
+}
+
+/** The members of an earlier version's hash socket id → lobby: every one of them was a `/lobby` socket. */
+function legacyLobbyMembers(hash: unknown): LostMember[] {
+  if (typeof hash !== 'object' || hash === null) return [];
+  return Object.entries(hash as Record<string, string>).map(([socketId, room]) => ({ namespace: '/lobby', socketId, room }));
 }

@@ -267,7 +267,8 @@ export function readFlags(values: Readonly<Record<string, unknown>>, given: (nam
     if (spec.kind === 'value') continue;
     const text = env[spec.env];
     if (given(name)) flags[name] = values[name] === true;
-    else flags[name] = text === undefined ? spec.kind === 'negated' : parseBoolean(text, spec.env);
+    // An empty variable (`FAST_PATH: ${FAST_PATH}` in a compose file) is unset, not false.
+    else flags[name] = text === undefined || text.trim() === '' ? spec.kind === 'negated' : parseBoolean(text, spec.env);
   }
   // The value options are commander's, produced by the parsers and defaults the table's types are read from.
   return flags as CliFlags;

@@ -14,8 +14,8 @@ function onDisconnect(this: Socket, reason: string): void {
 /**
  * The hooks of one service: subscribers register through {@link ServiceHooks}, and the places where things
  * happen (the namespace mounts, the room helpers, the cluster backend) call the dispatching methods.
- * With no subscriber a hook costs a length check: nothing is registered per socket for a hook nobody
- * listens to.
+ * With no subscriber a hook costs an empty loop and allocates nothing: nothing is registered per socket
+ * for a hook nobody listens to.
  */
 export class HookDispatcher implements ServiceHooks {
   readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [] };
@@ -44,48 +44,64 @@ export class HookDispatcher implements ServiceHooks {
     for (const step of this.#inbound) step(socket, event, args);
   }
 
-  /** Call once per socket, when its handshake is done and before it may send requests. */
+  /**
+   * Call once per socket, when its handshake is done and before it may send requests. The disconnect
+   * listener goes on first, so that a connection subscriber that disconnects the socket at once (a
+   * connection limit) is still followed by the disconnect subscribers.
+   */
   connected(socket: Socket): void {
-    this.#run('connection', socket.nsp.name, (listener) => listener(socket));
-    if (this.#subscribers.disconnect.some((s) => s.namespace === undefined || s.namespace === socket.nsp.name)) {
+    const namespace = socket.nsp.name;
+    if (this.#wants('disconnect', namespace)) {
       dispatcherOf.set(socket, this);
       socket.on('disconnect', onDisconnect);
+    }
+    for (const subscriber of this.#subscribers.connection) {
+      if (covers(subscriber, namespace)) this.#guard('connection', subscriber.listener, socket);
     }
   }
 
   /** Call just before `socket.join(key)`. */
   joining(socket: Socket, room: string, key: string): void {
-    this.#run('join', socket.nsp.name, (listener) => listener(socket, room, key));
+    for (const subscriber of this.#subscribers.join) {
+      if (covers(subscriber, socket.nsp.name)) this.#guard('join', subscriber.listener, socket, room, key);
+    }
   }
 
   /** Call just after `socket.leave(key)`. */
   left(socket: Socket, room: string, key: string): void {
-    this.#run('leave', socket.nsp.name, (listener) => listener(socket, room, key));
+    for (const subscriber of this.#subscribers.leave) {
+      if (covers(subscriber, socket.nsp.name)) this.#guard('leave', subscriber.listener, socket, room, key);
+    }
   }
 
   /** Called by the shared disconnect listener. */
   disconnected(socket: Socket, reason: string): void {
-    this.#run('disconnect', socket.nsp.name, (listener) => listener(socket, reason));
+    for (const subscriber of this.#subscribers.disconnect) {
+      if (covers(subscriber, socket.nsp.name)) this.#guard('disconnect', subscriber.listener, socket, reason);
+    }
   }
 
   /** Called by the cluster backend for the members of a dead node that this node took over. */
   lost(members: readonly LostMember[]): void {
-    for (const { listener } of this.#subscribers.lostMembers) this.#guard('lostMembers', () => listener(members));
+    for (const subscriber of this.#subscribers.lostMembers) this.#guard('lostMembers', subscriber.listener, members);
   }
 
-  #run<E extends 'connection' | 'join' | 'leave' | 'disconnect'>(event: E, namespace: string, call: (listener: HookEvents[E]) => void): void {
-    const subscribers = this.#subscribers[event] as Subscriber<E>[];
-    for (const subscriber of subscribers) {
-      if (subscriber.namespace === undefined || subscriber.namespace === namespace) this.#guard(event, () => call(subscriber.listener));
-    }
+  /** Whether a subscriber of `event` covers `namespace`. */
+  #wants(event: keyof HookEvents, namespace: string): boolean {
+    for (const subscriber of this.#subscribers[event]) if (covers(subscriber, namespace)) return true;
+    return false;
   }
 
   /** A failing subscriber is a bug of its feature: logged, and it never breaks the connection or the others. */
-  #guard(event: keyof HookEvents, call: () => void): void {
+  #guard<E extends keyof HookEvents>(event: E, listener: HookEvents[E], ...args: Parameters<HookEvents[E]>): void {
     try {
-      call();
+      (listener as (...values: Parameters<HookEvents[E]>) => void)(...args);
     } catch (err) {
       this.#log.error({ err, hook: event }, 'hook subscriber failed');
     }
   }
+}
+
+function covers(subscriber: { readonly namespace: string | undefined }, namespace: string): boolean {
+  return subscriber.namespace === undefined || subscriber.namespace === namespace;
 }

@@ -25,6 +25,8 @@ export type ReplyTarget = Socket & {
 export type RequestHandler<S extends ReplyTarget> = (
   socket: S,
   args: unknown[],
+  /** The event's name as the client sent it (for handlers of every event, such as forwarding's). */
+  event: unknown,
 ) => HandlerResult | Promise<HandlerResult>;
 
 type AckFunction = (response: unknown) => void;
@@ -55,29 +57,29 @@ export function requestListener<S extends ReplyTarget>(
  * namespaces), which it receives as its third argument.
  */
 export function anyRequestListener<S extends ReplyTarget>(
-  handler: (socket: S, args: unknown[], event: unknown) => HandlerResult | Promise<HandlerResult>,
+  handler: RequestHandler<S>,
   context: ReplyContext,
 ): (this: S, event: unknown, ...args: unknown[]) => void {
   return function listener(this: S, event: unknown, ...args: unknown[]): void {
-    answer(this, String(event), args, (socket, rest) => handler(socket, rest, event), context);
+    answer(this, event, args, handler, context);
   };
 }
 
 /** Runs the inbound chain and the handler for one request, and answers it exactly once. */
-function answer<S extends ReplyTarget>(socket: S, event: string, args: unknown[], handler: RequestHandler<S>, context: ReplyContext): void {
+function answer<S extends ReplyTarget>(socket: S, event: unknown, args: unknown[], handler: RequestHandler<S>, context: ReplyContext): void {
   const ack = takeAck(args);
   let result: HandlerResult | Promise<HandlerResult>;
   try {
-    if (context.hooks.hasInbound) context.hooks.inbound(socket, event, args);
-    result = handler(socket, args);
+    if (context.hooks.hasInbound) context.hooks.inbound(socket, String(event), args);
+    result = handler(socket, args, event);
   } catch (err) {
-    replyFailure(socket, event, ack, err, context.log);
+    replyFailure(socket, String(event), ack, err, context.log);
     return;
   }
   if (result instanceof Promise) {
     result.then(
       (value) => replySuccess(ack, value),
-      (err: unknown) => replyFailure(socket, event, ack, err, context.log),
+      (err: unknown) => replyFailure(socket, String(event), ack, err, context.log),
     );
   } else {
     replySuccess(ack, result);

@@ -16,7 +16,8 @@ const BACKOFF_MS = 200;
  * Each attempt has a deadline; network errors, timeouts, 5xx and 429 are retried up to the configured
  * number of attempts with exponential back-off, other statuses are not. Users are identified by the
  * jwt user claim, or by the granted room that starts with `userRoomPrefix` (`user_8` → `8`), and counted
- * by the cluster's presence. Subscribes to the connection and disconnect hooks of the site's namespace.
+ * by the cluster's presence per site (the same user on two sites is online on each). Subscribes to the
+ * connection and disconnect hooks of the site's namespace.
  */
 export function notifyUserPresence(site: SiteConfig, context: ServiceContext): void {
   const { updateUserUrl } = site;
@@ -36,8 +37,10 @@ export function notifyUserPresence(site: SiteConfig, context: ServiceContext): v
     void andThen(count(user), (changed) => changed && send(identity, user, field));
   };
   const scope = { namespace: site.namespace };
-  context.hooks.on('connection', (socket) => track(socket, (user) => presence.add(user), 'last_connected'), scope);
-  context.hooks.on('disconnect', (socket) => track(socket, (user) => presence.remove(user), 'last_disconnected'), scope);
+  // Presence is one counter for the whole service: the site's name keeps its users apart from another site's.
+  const key = (user: string): string => `${site.name}\u0000${user}`;
+  context.hooks.on('connection', (socket) => track(socket, (user) => presence.add(key(user)), 'last_connected'), scope);
+  context.hooks.on('disconnect', (socket) => track(socket, (user) => presence.remove(key(user)), 'last_disconnected'), scope);
 }
 
 function userOf(identity: Identity, prefix: string | undefined): string | undefined {

@@ -61,11 +61,15 @@ describe('readFlags', () => {
   });
 
   it('reads the variables of the switches as booleans, HTTPS=false included', () => {
-    for (const [text, value] of [['true', true], ['1', true], ['ON', true], ['yes', true], ['false', false], ['0', false], ['off', false], ['', false]] as const) {
+    for (const [text, value] of [['true', true], ['1', true], ['ON', true], ['yes', true], ['false', false], ['0', false], ['off', false]] as const) {
       expect(read({ HTTPS: text }).https, `HTTPS=${text}`).to.equal(value);
       expect(read({ VERBOSE: text }).verbose, `VERBOSE=${text}`).to.equal(value);
       expect(read({ FAST_PATH: text }).fastPath, `FAST_PATH=${text}`).to.equal(value);
     }
+  });
+
+  it('takes an empty switch variable (FAST_PATH: ${FAST_PATH} in a compose file) as unset: its default', () => {
+    expect(read({ HTTPS: '', VERBOSE: ' ', FAST_PATH: '' })).to.include({ https: false, verbose: false, fastPath: true });
   });
 
   it('rejects a switch variable that is neither true nor false, naming it', () => {

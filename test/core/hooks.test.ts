@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io';
 import { RequestError } from '../../lib/core/errors.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
-import { startServer } from '../support/server.js';
+import { connectV4, startServer } from '../support/server.js';
 import { ack, barrier, next, withDeadline } from '../support/wait.js';
 
 /** Resolves with the arguments of the `n`th call to the returned recorder, once it has happened. */
@@ -79,6 +79,18 @@ describe('service hooks', () => {
     await srv.connect('/app', { auth: { token } });
 
     expect(joins).to.deep.equal(['/trigger timeline', '/trigger -timeline', '/lobby l', '/lobby -l', '/app granted']);
+  });
+
+  it('tell disconnect subscribers of a socket that a connection subscriber disconnected at once', async () => {
+    const srv = await startServer();
+    const disconnected = recorder<[Socket, string]>();
+    srv.app.hooks.on('connection', (socket) => socket.disconnect(true));
+    srv.app.hooks.on('disconnect', disconnected.record);
+    const client = connectV4(`${srv.url}/layout`);
+    await client.catch(() => undefined);
+    const [socket, reason] = await disconnected.nth(1);
+    expect(socket.nsp.name).to.equal('/layout');
+    expect(reason).to.equal('server namespace disconnect');
   });
 
   it('limit a subscription to one namespace when scoped', async () => {

@@ -42,6 +42,17 @@ function field(request: RecordedRequest): string {
 }
 
 describe('updateUserUrl (backend notification)', () => {
+  it('counts a user per site: the same user on two sites is connected to each', async () => {
+    const backend = await startBackend((request, res) => (request.method === 'GET' ? reply(res, 200, ['user_8']) : res.writeHead(204).end()));
+    const site = (name: string) => ({ auth: { mode: 'token-url', url: `${backend.url}/rooms` }, userRoomPrefix: 'user_', updateUserUrl: `${backend.url}/${name}/users/:id` });
+    const srv = await startServer({ access: parseSitesFile({ sites: { shop: site('shop'), blog: site('blog') } }, 'test', {}) });
+    await srv.connect('/shop', { query: { token: 'tok' } });
+    await nthUpdate(backend, 1);
+    await srv.connect('/blog', { query: { token: 'tok' } });
+    await nthUpdate(backend, 2);
+    expect(backend.requests.filter((r) => r.method === 'PUT').map((r) => r.url)).to.have.members(['/shop/users/8', '/blog/users/8']);
+  });
+
   it("PUTs last_connected on a user's first socket and last_disconnected after its last, as that user", async () => {
     const { srv, backend } = await siteWithUpdates();
     const first = await srv.connect('/shop', { query: { token: 'tok' } });
