@@ -14,7 +14,15 @@ import { createCluster } from './lib/cluster/index.js';
 import { createLogger } from './lib/runtime/logger.js';
 import { OptionError } from './lib/config/errors.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './lib/config/options.js';
-import { BUILTIN_FLAGS, envSetting, OPTION_ENTRIES, readFlags, type CliFlags, type OptionName, type OptionSpec } from './lib/config/option-table.js';
+import {
+  BUILTIN_FLAGS,
+  envSetting,
+  OPTION_ENTRIES,
+  readFlags,
+  type CliFlags,
+  type OptionName,
+  type OptionSpec,
+} from './lib/config/option-table.js';
 import { packageRoot, packageVersion } from './lib/runtime/package.js';
 import { sitesFromEnv } from './lib/config/sites-env.js';
 import { loadSitesFile } from './lib/config/sites-file.js';
@@ -203,7 +211,9 @@ async function main(): Promise<void> {
     options = toServiceOptions(flags, given, process.env);
     const { workers } = flags;
     if (workers > 1 && options.tls) {
-      throw new OptionError('--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1');
+      throw new OptionError(
+        '--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1',
+      );
     }
     if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
     if (worker) {

@@ -39,7 +39,11 @@ try {
   });
   await server.heapSnapshot(join(dir, 'loaded.heapsnapshot'));
   await Promise.all(clients.map((client) => client.close()));
-  const rows = perUnit(readHeapSnapshot(join(dir, 'empty.heapsnapshot')), readHeapSnapshot(join(dir, 'loaded.heapsnapshot')), options.connections);
+  const rows = perUnit(
+    readHeapSnapshot(join(dir, 'empty.heapsnapshot')),
+    readHeapSnapshot(join(dir, 'loaded.heapsnapshot')),
+    options.connections,
+  );
   const total = rows.reduce((sum, row) => sum + row.bytes, 0);
   process.stdout.write(`${spec.name}: ${total.toFixed(0)} bytes of heap per connection (${options.connections} connections)\n`);
   process.stdout.write('bytes/conn  objects/conn  kind  <-  holder.edge\n');

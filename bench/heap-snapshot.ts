@@ -52,7 +52,10 @@ export function readHeapSnapshot(path: string): Map<string, KindTotal> {
 
   const label = (node: number): string => {
     const type = nodeTypes[nodes[node * nodeFields] ?? 0] ?? '?';
-    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : (strings[nodes[node * nodeFields + 1] ?? 0] ?? '');
+    const name =
+      type === 'string' || type === 'concatenated string' || type === 'sliced string'
+        ? ''
+        : (strings[nodes[node * nodeFields + 1] ?? 0] ?? '');
     return `${type} ${name.slice(0, 40)}`.trim();
   };
   const totals = new Map<string, KindTotal>();
@@ -68,7 +71,11 @@ export function readHeapSnapshot(path: string): Map<string, KindTotal> {
 }
 
 /** `after - before` per kind, divided by `per` (e.g. the number of connections), largest first. */
-export function perUnit(before: Map<string, KindTotal>, after: Map<string, KindTotal>, per: number): { kind: string; count: number; bytes: number }[] {
+export function perUnit(
+  before: Map<string, KindTotal>,
+  after: Map<string, KindTotal>,
+  per: number,
+): { kind: string; count: number; bytes: number }[] {
   const rows = [...after].map(([kind, total]) => {
     const base = before.get(kind) ?? { count: 0, bytes: 0 };
     return { kind, count: (total.count - base.count) / per, bytes: (total.bytes - base.bytes) / per };

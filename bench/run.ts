@@ -73,12 +73,23 @@ async function withServer<T>(
 }
 
 /** Runs every scenario for every system in `systems` and returns the report. */
-export async function runBench(sizes: BenchSizes, systems: readonly SystemSpec[], quick: boolean, log: (line: string) => void): Promise<BenchReport> {
+export async function runBench(
+  sizes: BenchSizes,
+  systems: readonly SystemSpec[],
+  quick: boolean,
+  log: (line: string) => void,
+): Promise<BenchReport> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
     quick,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: canPin },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      pinned: canPin,
+    },
     sizes,
     referenceMessagesPerSecond: 0,
     systems: {},
@@ -95,20 +106,35 @@ export async function runBench(sizes: BenchSizes, systems: readonly SystemSpec[]
     const many = await withServer(spec, (server) => manyRooms(server, sizes));
     log(`${spec.name}: lobby signalling`);
     const lobby = await withServer(spec, (server) => lobbySignalling(server, sizes));
-    report.systems[spec.name] = { label: spec.label, result: { fanout: fan, latency: lat, manyRooms: many.throughput, memory: many.memory, lobby } };
+    report.systems[spec.name] = {
+      label: spec.label,
+      result: { fanout: fan, latency: lat, manyRooms: many.throughput, memory: many.memory, lobby },
+    };
   }
   const service = systems.find((spec) => spec.name === 'service');
   const single = report.systems.service?.result.fanout;
   if (service && single && hasRedis) {
     const nodes = 2;
     log(`service: fan-out on ${nodes} nodes + Redis`);
-    const fan = await withServer(service, (server) => fanout(server, sizes), (spec) => startCluster(spec, nodes));
+    const fan = await withServer(
+      service,
+      (server) => fanout(server, sizes),
+      (spec) => startCluster(spec, nodes),
+    );
     report.multiNode = { nodes, fanout: fan, singleNode: single };
   }
   if (service) {
     log('service: fan-out with --workers 1 and 2');
-    const one = await withServer(service, (server) => fanout(server, sizes), (spec) => startWorkers(spec, 1));
-    const two = await withServer(service, (server) => fanout(server, sizes), (spec) => startWorkers(spec, 2));
+    const one = await withServer(
+      service,
+      (server) => fanout(server, sizes),
+      (spec) => startWorkers(spec, 1),
+    );
+    const two = await withServer(
+      service,
+      (server) => fanout(server, sizes),
+      (spec) => startWorkers(spec, 2),
+    );
     report.workers = { one, two };
   }
   return report;
@@ -141,7 +167,12 @@ function rows(report: BenchReport): Row[] {
     ['connect+JOIN/s', (r) => r.memory.connectsPerSecond, 0, 'higher'],
     ['lobby: RTCSIGNAL msgs/s', (r) => r.lobby.perSecond, 0, 'higher'],
     ['lobby: server CPU µs/msg', (r) => r.lobby.cpuMicros, 2, 'lower'],
-    ['lost messages (all scenarios)', (r) => r.fanout.lost + r.manyRooms.lost + r.lobby.lost + r.latency.reduce((sum, l) => sum + l.lost, 0), 0, 'lower'],
+    [
+      'lost messages (all scenarios)',
+      (r) => r.fanout.lost + r.manyRooms.lost + r.lobby.lost + r.latency.reduce((sum, l) => sum + l.lost, 0),
+      0,
+      'lower',
+    ],
   );
   return list;
 }

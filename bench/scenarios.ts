@@ -76,7 +76,11 @@ async function measure(server: RunningServer, sizes: BenchSizes, work: () => num
   return { perSecond: (done * 1000) / (t1 - t0), cpuMicros: done > 0 ? (cpu1 - cpu0) / 1000 / done : Number.NaN };
 }
 
-async function joinedRoom(server: RunningServer, receivers: number, room: string): Promise<{ receivers: BenchClient[]; publisher: BenchClient }> {
+async function joinedRoom(
+  server: RunningServer,
+  receivers: number,
+  room: string,
+): Promise<{ receivers: BenchClient[]; publisher: BenchClient }> {
   const clients = await connectMany(receivers, CONNECT_CONCURRENCY, async (i) => {
     // Spread over the nodes of a cluster (a single server has one port).
     const client = await BenchClient.connect(server.ports[i % server.ports.length] ?? server.port, '/layout');
@@ -154,7 +158,15 @@ export async function latency(server: RunningServer, sizes: BenchSizes, maxMessa
     await until(() => received === total * n, DRAIN_MS);
     const sorted = samples.subarray(0, received).sort();
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-    results.push({ load, messagesPerSecond: rate, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: sorted[sorted.length - 1] ?? Number.NaN, lost: total * n - received });
+    results.push({
+      load,
+      messagesPerSecond: rate,
+      p50: at(0.5),
+      p99: at(0.99),
+      p999: at(0.999),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+      lost: total * n - received,
+    });
   }
   await closeAll([...receivers, publisher]);
   return results;

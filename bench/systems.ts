@@ -25,8 +25,17 @@ const tsx = ['--import', 'tsx'];
 export const SYSTEMS: readonly SystemSpec[] = [
   { name: 'socketio', label: 'plain Socket.IO v4 (baseline)', args: [...tsx, 'bench/baselines/socketio-plain.ts'] },
   { name: 'raw-ws', label: 'raw ws, frame built once (baseline)', args: [...tsx, 'bench/baselines/raw-ws.ts'] },
-  { name: 'raw-ws-coalesced', label: 'raw ws + per-tick write coalescing (limit)', args: [...tsx, 'bench/baselines/raw-ws.ts'], env: { COALESCE: '1' } },
-  { name: 'service', label: 'realtime-rooms (this service)', args: ['dist/server.js', '-H', '127.0.0.1', '--log-format', 'json', '--log-level', 'info'] },
+  {
+    name: 'raw-ws-coalesced',
+    label: 'raw ws + per-tick write coalescing (limit)',
+    args: [...tsx, 'bench/baselines/raw-ws.ts'],
+    env: { COALESCE: '1' },
+  },
+  {
+    name: 'service',
+    label: 'realtime-rooms (this service)',
+    args: ['dist/server.js', '-H', '127.0.0.1', '--log-format', 'json', '--log-level', 'info'],
+  },
 ];
 
 /** Memory as reported by the probe after two forced GCs. */
@@ -206,7 +215,9 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
   const started: RunningServer[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
-      started.push(await startSystem({ ...spec, args: [...spec.args, '--redis', `redis://127.0.0.1:${redisPort}`, '--redis-prefix', 'bench'] }));
+      started.push(
+        await startSystem({ ...spec, args: [...spec.args, '--redis', `redis://127.0.0.1:${redisPort}`, '--redis-prefix', 'bench'] }),
+      );
     }
   } catch (err) {
     await Promise.all(started.map((node) => node.stop()));

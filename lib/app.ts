@@ -137,7 +137,16 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       const port = await listenWithFallback(http, config);
       const urls = serviceUrls(tls !== undefined, config.host, port);
       log.info(
-        { urls, bind: config.host ?? 'all interfaces', namespaces, sites: [...sites.keys()], forwarding, maxPayload: config.maxPayload, adapter: cluster.mode, fastPath: config.fastPath },
+        {
+          urls,
+          bind: config.host ?? 'all interfaces',
+          namespaces,
+          sites: [...sites.keys()],
+          forwarding,
+          maxPayload: config.maxPayload,
+          adapter: cluster.mode,
+          fastPath: config.fastPath,
+        },
         `listening on ${urls.join(', ')}`,
       );
       return { port, urls };

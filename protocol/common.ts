@@ -59,10 +59,7 @@ export type Ack<R extends object = object> = ({ ok: true } & R) | AckFailure;
 export type AckCallback<R extends object = object> = (response: Ack<R>) => void;
 
 /** Schema of the `ERROR` event a socket receives when a request without an ack fails. */
-export const ErrorEventSchema = Type.Intersect([
-  Type.Object({ event: Type.String() }),
-  ErrorBodySchema,
-]);
+export const ErrorEventSchema = Type.Intersect([Type.Object({ event: Type.String() }), ErrorBodySchema]);
 
 /** `ERROR { event, code, message }`: the failure of the named request. */
 export type ErrorEvent = Static<typeof ErrorEventSchema>;

@@ -30,7 +30,8 @@ export const ErrorCatalog = {
   BAD_REQUEST: {
     status: 400,
     retryable: false,
-    description: 'The payload is not parseable or not of the required shape (the message names the field), or an HTTP request lacks what it needs.',
+    description:
+      'The payload is not parseable or not of the required shape (the message names the field), or an HTTP request lacks what it needs.',
   },
   LIMIT: {
     status: 413,
@@ -50,7 +51,7 @@ export const ErrorCatalog = {
   UNKNOWN_PEER: {
     status: 404,
     retryable: false,
-    description: '`/lobby`: RTCSIGNAL to a socket that is not in the sender\'s lobby.',
+    description: "`/lobby`: RTCSIGNAL to a socket that is not in the sender's lobby.",
   },
   UNAUTHORIZED: {
     status: 401,
@@ -61,7 +62,7 @@ export const ErrorCatalog = {
     status: 503,
     retryable: true,
     description:
-      'A site\'s auth backend could not give an answer (an unexpected HTTP status, a network error, a timeout, or a response that is not a JSON array of room names); sent as `data.code` of a `connect_error`.',
+      "A site's auth backend could not give an answer (an unexpected HTTP status, a network error, a timeout, or a response that is not a JSON array of room names); sent as `data.code` of a `connect_error`.",
   },
   RATE_LIMITED: {
     status: 429,

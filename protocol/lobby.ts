@@ -3,7 +3,16 @@
  * a socket is in at most one lobby at a time.
  */
 import Type, { type Static } from 'typebox';
-import { DEFAULT_LIMITS, eventNames, Identifier, PeerId, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
+import {
+  DEFAULT_LIMITS,
+  eventNames,
+  Identifier,
+  PeerId,
+  type AckCallback,
+  type ErrorEvent,
+  type ProtocolLimits,
+  type Wire,
+} from './common.js';
 
 /** Builds the client-to-server request schemas for the given limits. */
 export function lobbyRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {

@@ -63,9 +63,37 @@ function plainJson(value: unknown): unknown {
 
 /** Keywords with the same meaning in draft-07 and 2020-12, which is all the header above may promise. */
 const DRAFT_07_KEYWORDS = new Set([
-  'type', 'enum', 'const', 'properties', 'required', 'additionalProperties', 'patternProperties', 'propertyNames', 'minProperties',
-  'maxProperties', 'items', 'minItems', 'maxItems', 'uniqueItems', 'minLength', 'maxLength', 'pattern', 'format', 'minimum', 'maximum',
-  'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'anyOf', 'allOf', 'oneOf', 'not', 'title', 'description', 'default', 'examples',
+  'type',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'patternProperties',
+  'propertyNames',
+  'minProperties',
+  'maxProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'anyOf',
+  'allOf',
+  'oneOf',
+  'not',
+  'title',
+  'description',
+  'default',
+  'examples',
 ]);
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties']);
 const SCHEMA_LISTS = new Set(['anyOf', 'allOf', 'oneOf']);
@@ -74,7 +102,8 @@ const SCHEMAS = new Set(['items', 'additionalProperties', 'propertyNames', 'not'
 /** Fails the generation when TypeBox emits a keyword whose meaning draft-07 does not share (e.g. prefixItems). */
 function assertDraft07(schema: object, at: string): void {
   for (const [keyword, member] of Object.entries(schema)) {
-    if (!DRAFT_07_KEYWORDS.has(keyword)) throw new Error(`${at}: keyword ${keyword} is not draft-07: change the $schema of sites.schema.json`);
+    if (!DRAFT_07_KEYWORDS.has(keyword))
+      throw new Error(`${at}: keyword ${keyword} is not draft-07: change the $schema of sites.schema.json`);
     const isSchema = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
     if (SCHEMAS.has(keyword) && isSchema(member)) assertDraft07(member, `${at}/${keyword}`);
     if (SCHEMA_LISTS.has(keyword) && Array.isArray(member)) {

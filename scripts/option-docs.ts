@@ -26,7 +26,8 @@ export function optionsTable(): string {
 export function withOptionsTable(readme: string): string {
   const start = readme.indexOf(README_TABLE_START);
   const end = readme.indexOf(README_TABLE_END, start);
-  if (start < 0 || end < 0) throw new Error(`README.md has no '${README_TABLE_START}' … '${README_TABLE_END}' lines around its table of options`);
+  if (start < 0 || end < 0)
+    throw new Error(`README.md has no '${README_TABLE_START}' … '${README_TABLE_END}' lines around its table of options`);
   // Blank lines around the table, so that no Markdown renderer reads a marker as part of it.
   return `${readme.slice(0, start + README_TABLE_START.length)}\n\n${optionsTable()}\n\n${readme.slice(end)}`;
 }

@@ -56,11 +56,19 @@ function layerOf(file: string): string {
   return dirname(file);
 }
 
-const graph = new Map(sources().map((file) => [file, specifiersOf(file).map((s) => resolveLocal(file, s)).filter((t): t is string => t !== undefined)]));
+const graph = new Map(
+  sources().map((file) => [
+    file,
+    specifiersOf(file)
+      .map((s) => resolveLocal(file, s))
+      .filter((t): t is string => t !== undefined),
+  ]),
+);
 
 describe('architecture', () => {
   it('knows the layer of every folder of lib/ and protocol/', () => {
-    for (const file of graph.keys()) expect(LAYERS, `${file} is in a folder with no layer in test/architecture.test.ts`).to.have.property(layerOf(file));
+    for (const file of graph.keys())
+      expect(LAYERS, `${file} is in a folder with no layer in test/architecture.test.ts`).to.have.property(layerOf(file));
   });
 
   it('imports point down the layers: protocol ← core ← engine, config ← features ← app ← server.ts', () => {
@@ -90,7 +98,8 @@ describe('architecture', () => {
     for (const file of graph.keys()) {
       if (!file.endsWith('/types.ts')) continue;
       const source = readFileSync(join(repoRoot, file), 'utf8');
-      for (const match of source.matchAll(/^export\s+(?:async\s+)?(function|class|const|let|var|enum)\s+(\w+)/gm)) wrong.push(`${file}: ${match[1]} ${match[2]}`);
+      for (const match of source.matchAll(/^export\s+(?:async\s+)?(function|class|const|let|var|enum)\s+(\w+)/gm))
+        wrong.push(`${file}: ${match[1]} ${match[2]}`);
     }
     expect(wrong).to.deep.equal([]);
   });
@@ -100,7 +109,8 @@ describe('architecture', () => {
     for (const [file, targets] of graph) {
       if (file.startsWith('lib/cluster/')) continue;
       for (const target of targets) {
-        if (target.startsWith('lib/cluster/') && target !== 'lib/cluster/index.ts' && target !== 'lib/cluster/types.ts') wrong.push(`${file} → ${target}`);
+        if (target.startsWith('lib/cluster/') && target !== 'lib/cluster/index.ts' && target !== 'lib/cluster/types.ts')
+          wrong.push(`${file} → ${target}`);
       }
     }
     expect(wrong).to.deep.equal([]);
@@ -131,7 +141,8 @@ describe('architecture', () => {
   it('keeps protocol/ free of server code: it imports only typebox and its own files', () => {
     for (const file of graph.keys()) {
       if (!file.startsWith('protocol/')) continue;
-      for (const specifier of specifiersOf(file)) expect(specifier, `${file} imports ${specifier}`).to.match(/^(typebox(\/.*)?|\.\/[a-z-]+\.js)$/);
+      for (const specifier of specifiersOf(file))
+        expect(specifier, `${file} imports ${specifier}`).to.match(/^(typebox(\/.*)?|\.\/[a-z-]+\.js)$/);
     }
   });
 });

@@ -52,14 +52,16 @@ describe('generated files', () => {
       expect(pkg.exports['./sites.schema.json']).to.equal('./sites.schema.json');
     });
 
-    it("accepts every sites file of the README, which the loader loads too, and refuses a misspelt field as the loader does", () => {
+    it('accepts every sites file of the README, which the loader loads too, and refuses a misspelt field as the loader does', () => {
       const check = Compile(published);
       const examples = readmeSitesFiles();
       expect(examples.length, 'sites files found in the README').to.be.at.least(3);
       for (const example of examples) {
         expect(check.Check(example), JSON.stringify(check.Errors(example)[0])).to.equal(true);
         // Every `env:NAME` secret of the examples, long enough for an HS256 key.
-        const env = Object.fromEntries([...JSON.stringify(example).matchAll(/env:([A-Za-z_]\w*)/g)].map((match): [string, string] => [match[1] ?? '', 'x'.repeat(40)]));
+        const env = Object.fromEntries(
+          [...JSON.stringify(example).matchAll(/env:([A-Za-z_]\w*)/g)].map((match): [string, string] => [match[1] ?? '', 'x'.repeat(40)]),
+        );
         expect(() => parseSitesFile(example, 'README', env)).not.to.throw();
       }
       const misspelt = { sites: { shop: { auth: { mode: 'none' }, apikey: 'k' } } };
@@ -71,7 +73,8 @@ describe('generated files', () => {
   it('puts the error catalog, every code, into both READMEs', () => {
     for (const doc of ['README.md', 'protocol/README.md']) {
       const text = read(doc);
-      for (const [code, info] of Object.entries(ErrorCatalog)) expect(text, `${doc}: ${code}`).to.include(`| \`${code}\` | ${info.status} |`);
+      for (const [code, info] of Object.entries(ErrorCatalog))
+        expect(text, `${doc}: ${code}`).to.include(`| \`${code}\` | ${info.status} |`);
     }
   });
 });

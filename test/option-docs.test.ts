@@ -18,7 +18,12 @@ function readmeRows(): string[][] {
     .slice(start, end)
     .split('\n')
     .filter((line) => line.startsWith('|'))
-    .map((line) => line.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim()),
+    );
 }
 
 describe('README table of options (scripts/option-docs.ts; kept current by test/generated.test.ts)', () => {
@@ -30,7 +35,9 @@ describe('README table of options (scripts/option-docs.ts; kept current by test/
       expect(row?.[1], `the variable of ${spec.flags}`).to.equal(`\`${envSetting(spec)}\``);
       expect(row?.[3], `the meaning of ${spec.flags}`).to.not.equal('');
     }
-    expect(rows.some((cells) => cells[0]?.includes(BUILTIN_FLAGS.version) === true && cells[0].includes(BUILTIN_FLAGS.help))).to.equal(true);
+    expect(rows.some((cells) => cells[0]?.includes(BUILTIN_FLAGS.version) === true && cells[0].includes(BUILTIN_FLAGS.help))).to.equal(
+      true,
+    );
     // Header, separator, the options, --version/--help: nothing else.
     expect(rows).to.have.lengthOf(OPTION_ENTRIES.length + 3);
   });

@@ -36,7 +36,16 @@ describe('protocol module', () => {
   });
 
   it('has the closed error catalog of PROTOCOL.md, plus NOT_FOUND for HTTP and AUTH_UNAVAILABLE for handshakes', () => {
-    const protocolMd = ['BAD_REQUEST', 'LIMIT', 'NOT_IN_LOBBY', 'ALREADY_IN_LOBBY', 'UNKNOWN_PEER', 'UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL'];
+    const protocolMd = [
+      'BAD_REQUEST',
+      'LIMIT',
+      'NOT_IN_LOBBY',
+      'ALREADY_IN_LOBBY',
+      'UNKNOWN_PEER',
+      'UNAUTHORIZED',
+      'RATE_LIMITED',
+      'INTERNAL',
+    ];
     expect(Object.keys(ErrorCatalog)).to.have.members([...protocolMd, 'NOT_FOUND', 'AUTH_UNAVAILABLE']);
   });
 
@@ -53,11 +62,15 @@ describe('protocol module', () => {
     }
   });
 
-  it('is what HTTP answers: each error body carries its code\'s status from the catalog', async () => {
+  it("is what HTTP answers: each error body carries its code's status from the catalog", async () => {
     const access = parseSitesFile({ sites: { shop: { auth: { mode: 'none' }, apiKey: 'shop-key' } } }, 'test', {});
     const srv = await startServer({ access, maxPayload: 100 });
     const send = (query: string, key: string) =>
-      request(`${srv.url}/send?${query}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+      request(`${srv.url}/send?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
     const answers = [
       await request(`${srv.url}/nowhere`),
       await request(`${srv.url}/bus-message/r`, { method: 'POST', body: '' }),
@@ -125,7 +138,12 @@ describe('protocol module', () => {
 /** The sections of a Markdown doc by their `## ` heading. */
 function sections(path: string): Map<string, string> {
   const text = readFileSync(join(repoRoot, path), 'utf8');
-  return new Map(text.split(/^## /m).slice(1).map((part) => [part.slice(0, part.indexOf('\n')), part]));
+  return new Map(
+    text
+      .split(/^## /m)
+      .slice(1)
+      .map((part) => [part.slice(0, part.indexOf('\n')), part]),
+  );
 }
 
 /** The section whose heading starts with `` `<namespace>` ``. */
@@ -158,13 +176,20 @@ describe('protocol docs', () => {
       expect([...eventWords(firstCells.join(' '))], `${namespace} table`).to.have.members([...clientToServer]);
       const mentioned = eventWords(section);
       // ERROR is every namespace's, described once under the conventions.
-      for (const event of serverToClient.filter((name) => name !== 'ERROR')) expect(mentioned, `${namespace} sends ${event}`).to.include(event);
+      for (const event of serverToClient.filter((name) => name !== 'ERROR'))
+        expect(mentioned, `${namespace} sends ${event}`).to.include(event);
       const known = new Set<string>([...clientToServer, ...serverToClient, ...codes]);
-      expect([...mentioned].filter((word) => !known.has(word)), `${namespace}: words that are neither its events nor error codes`).to.deep.equal([]);
+      expect(
+        [...mentioned].filter((word) => !known.has(word)),
+        `${namespace}: words that are neither its events nor error codes`,
+      ).to.deep.equal([]);
     }
     const bus = eventWords(sectionOf(docs, '/bus'));
     const layout = new Set<string>([...NamespaceEvents['/bus'].clientToServer, ...NamespaceEvents['/bus'].serverToClient, ...codes]);
-    expect([...bus].filter((word) => !layout.has(word)), '/bus').to.deep.equal([]);
+    expect(
+      [...bus].filter((word) => !layout.has(word)),
+      '/bus',
+    ).to.deep.equal([]);
     const sites = [...docs].find(([heading]) => heading.startsWith('Sites'))?.[1] ?? '';
     for (const event of SiteEvents.clientToServer) expect(eventWords(sites), `sites: ${event}`).to.include(event);
   });
@@ -192,7 +217,10 @@ describe('protocol docs', () => {
       // Whole code spans only: `POST /bus-message/:room` is a route, not an event.
       const words = [...entry.matchAll(/`([A-Z][A-Z_]*)`/g)].map((match) => match[1] ?? '');
       expect(words.length, namespace).to.be.above(0);
-      expect(words.filter((word) => !known.has(word)), namespace).to.deep.equal([]);
+      expect(
+        words.filter((word) => !known.has(word)),
+        namespace,
+      ).to.deep.equal([]);
     }
   });
 });

@@ -16,8 +16,25 @@ import { cachedPair } from './support/tls.js';
 import { ack, next, withDeadline } from './support/wait.js';
 
 const FLAGS = [
-  '--version', '--port', '--host', '--https', '--cert', '--key', '--cert-dir', '--verbose',
-  '--log-level', '--log-format', '--max-payload', '--cors-origin', '--max-rooms', '--max-id-length', '--config', '--redis', '--database', '--redis-prefix', '--help',
+  '--version',
+  '--port',
+  '--host',
+  '--https',
+  '--cert',
+  '--key',
+  '--cert-dir',
+  '--verbose',
+  '--log-level',
+  '--log-format',
+  '--max-payload',
+  '--cors-origin',
+  '--max-rooms',
+  '--max-id-length',
+  '--config',
+  '--redis',
+  '--database',
+  '--redis-prefix',
+  '--help',
 ];
 
 function packageVersion(): string {
@@ -32,9 +49,7 @@ function packageVersion(): string {
 function helpEntries(help: string): string[] {
   const section = help.slice(help.indexOf('Options:\n') + 'Options:\n'.length, help.indexOf('\n\n', help.indexOf('Options:\n')));
   // An entry starts with its flags two columns in; its wrapped lines are indented further.
-  return section
-    .split(/\n(?= {2}-)/)
-    .map((entry) => entry.trim().replace(/\s+/g, ' '));
+  return section.split(/\n(?= {2}-)/).map((entry) => entry.trim().replace(/\s+/g, ' '));
 }
 
 /** Listens on 127.0.0.1, port 0, closed after the test: a port known to be taken. */
@@ -58,7 +73,20 @@ describe('CLI (server.ts)', () => {
       expect(exit.stderr).to.equal('');
       expect(exit.stdout).to.include('Usage: realtime-rooms');
       for (const flag of FLAGS) expect(exit.stdout).to.include(flag);
-      for (const variable of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'CERT_DIR', 'LOG_LEVEL', 'MAX_PAYLOAD', 'CORS_ORIGIN', 'HTTPS=true', 'REDIS_URL', 'REDIS_DB', 'REDIS_PREFIX']) {
+      for (const variable of [
+        'PORT',
+        'HOST',
+        'TLS_CERT',
+        'TLS_KEY',
+        'CERT_DIR',
+        'LOG_LEVEL',
+        'MAX_PAYLOAD',
+        'CORS_ORIGIN',
+        'HTTPS=true',
+        'REDIS_URL',
+        'REDIS_DB',
+        'REDIS_PREFIX',
+      ]) {
         // commander wraps the help text at 80 columns, so the variable may follow a line break.
         expect(exit.stdout).to.match(new RegExp(`env:\\s+${variable}`));
       }
@@ -77,7 +105,8 @@ describe('CLI (server.ts)', () => {
         expect(entry, `${spec.flags}`).to.include(spec.help);
         // The one default only the running CLI knows: the certs/ folder of the package.
         const fallback = spec.kind === 'value' ? (spec.default ?? (name === 'certDir' ? join(repoRoot, 'certs') : undefined)) : undefined;
-        const extra = fallback === undefined ? ` (env: ${envSetting(spec)})` : `default: ${JSON.stringify(fallback)}, env: ${envSetting(spec)})`;
+        const extra =
+          fallback === undefined ? ` (env: ${envSetting(spec)})` : `default: ${JSON.stringify(fallback)}, env: ${envSetting(spec)})`;
         expect(entry?.slice(-extra.length), `${spec.flags}`).to.equal(extra);
       }
       for (const name of Object.keys(SITE_ENV)) expect(exit.stdout, `the single-site variable ${name}`).to.include(name);
@@ -106,22 +135,74 @@ describe('CLI (server.ts)', () => {
         args: ['-p', '0', '--cert', 'no-such-dir/tls.crt', '--key', 'no-such-dir/tls.key'],
         gist: /cannot read --cert file 'no-such-dir\/tls.crt' \(ENOENT\)/,
       },
-      { name: 'a certificate file that is not PEM', args: ['-p', '0', '--cert', 'package.json', '--key', 'package.json'], gist: /not a PEM certificate/ },
-      { name: 'a directory as the certificate', args: ['-p', '0', '--cert', 'lib', '--key', 'lib'], gist: /cannot read the certificate file 'lib' \(EISDIR\)/ },
-      { name: 'HTTPS=maybe in the environment', args: ['-p', '0'], env: { HTTPS: 'maybe' }, gist: /HTTPS must be true or false, got 'maybe'/ },
-      { name: 'VERBOSE=sometimes in the environment', args: ['-p', '0'], env: { VERBOSE: 'sometimes' }, gist: /VERBOSE must be true or false/ },
-      { name: 'FAST_PATH=fast in the environment', args: ['-p', '0'], env: { FAST_PATH: 'fast' }, gist: /FAST_PATH must be true or false, got 'fast'/ },
+      {
+        name: 'a certificate file that is not PEM',
+        args: ['-p', '0', '--cert', 'package.json', '--key', 'package.json'],
+        gist: /not a PEM certificate/,
+      },
+      {
+        name: 'a directory as the certificate',
+        args: ['-p', '0', '--cert', 'lib', '--key', 'lib'],
+        gist: /cannot read the certificate file 'lib' \(EISDIR\)/,
+      },
+      {
+        name: 'HTTPS=maybe in the environment',
+        args: ['-p', '0'],
+        env: { HTTPS: 'maybe' },
+        gist: /HTTPS must be true or false, got 'maybe'/,
+      },
+      {
+        name: 'VERBOSE=sometimes in the environment',
+        args: ['-p', '0'],
+        env: { VERBOSE: 'sometimes' },
+        gist: /VERBOSE must be true or false/,
+      },
+      {
+        name: 'FAST_PATH=fast in the environment',
+        args: ['-p', '0'],
+        env: { FAST_PATH: 'fast' },
+        gist: /FAST_PATH must be true or false, got 'fast'/,
+      },
       { name: 'a payload size with an unknown unit', args: ['--max-payload', '12zb'], gist: /size must be a number of bytes.*got '12zb'/ },
       { name: 'a payload size of 0', args: ['--max-payload', '0'], gist: /size must be at least 1 byte/ },
-      { name: 'a CORS origin that is not a URL', args: ['--cors-origin', 'ftp://example.com'], gist: /cors origin must look like https:\/\/host/ },
-      { name: 'a CORS origin with a path', args: ['--cors-origin', 'https://a.example,https://b.example/app'], gist: /got 'https:\/\/b\.example\/app'/ },
+      {
+        name: 'a CORS origin that is not a URL',
+        args: ['--cors-origin', 'ftp://example.com'],
+        gist: /cors origin must look like https:\/\/host/,
+      },
+      {
+        name: 'a CORS origin with a path',
+        args: ['--cors-origin', 'https://a.example,https://b.example/app'],
+        gist: /got 'https:\/\/b\.example\/app'/,
+      },
       { name: 'an unknown log format', args: ['--log-format', 'xml'], gist: /'xml' is invalid.*json/ },
       { name: 'a non-positive room limit', args: ['--max-rooms', '0'], gist: /max rooms must be a positive integer/ },
-      { name: 'a Redis URL of another scheme', args: ['-r', 'http://localhost:6379'], gist: /redis URL must start with redis:\/\/ or rediss:\/\/, got 'http:\/\/localhost:6379'/ },
-      { name: 'REDIS_URL that is not a URL', args: [], env: { REDIS_URL: 'localhost' }, gist: /redis must be a URL such as redis:\/\/localhost:6379, got 'localhost'/ },
-      { name: 'a Redis database that is not a number', args: ['-r', 'redis://localhost', '-d', 'one'], gist: /database must be an integer of 0 or more, got 'one'/ },
-      { name: '--database without --redis', args: ['-p', '0', '--database', '2'], gist: /--database \(REDIS_DB\) needs --redis \(REDIS_URL\)/ },
-      { name: 'an empty Redis prefix', args: ['-p', '0', '-r', 'redis://localhost', '--redis-prefix', ' '], gist: /--redis-prefix must not be empty/ },
+      {
+        name: 'a Redis URL of another scheme',
+        args: ['-r', 'http://localhost:6379'],
+        gist: /redis URL must start with redis:\/\/ or rediss:\/\/, got 'http:\/\/localhost:6379'/,
+      },
+      {
+        name: 'REDIS_URL that is not a URL',
+        args: [],
+        env: { REDIS_URL: 'localhost' },
+        gist: /redis must be a URL such as redis:\/\/localhost:6379, got 'localhost'/,
+      },
+      {
+        name: 'a Redis database that is not a number',
+        args: ['-r', 'redis://localhost', '-d', 'one'],
+        gist: /database must be an integer of 0 or more, got 'one'/,
+      },
+      {
+        name: '--database without --redis',
+        args: ['-p', '0', '--database', '2'],
+        gist: /--database \(REDIS_DB\) needs --redis \(REDIS_URL\)/,
+      },
+      {
+        name: 'an empty Redis prefix',
+        args: ['-p', '0', '-r', 'redis://localhost', '--redis-prefix', ' '],
+        gist: /--redis-prefix must not be empty/,
+      },
     ];
     for (const { name, args, env, gist } of cases) {
       it(`rejects ${name}`, async () => {
@@ -158,7 +239,10 @@ describe('CLI (server.ts)', () => {
 
     // Whether the patches are installed is not visible from outside (readFlags' tests cover the switch):
     // this shows the flag and the variable are accepted and the service works without them.
-    for (const [how, args, env] of [['--no-fast-path', ['--no-fast-path'], {}], ['FAST_PATH=off', [], { FAST_PATH: 'off' }]] as const) {
+    for (const [how, args, env] of [
+      ['--no-fast-path', ['--no-fast-path'], {}],
+      ['FAST_PATH=off', [], { FAST_PATH: 'off' }],
+    ] as const) {
       it(`starts and serves rooms with ${how}`, async () => {
         const srv = await startCli(['-H', '127.0.0.1', '-p', '0', ...args], { env });
         const socket = await connectV4(`${srv.url}/layout`);
@@ -190,7 +274,9 @@ describe('CLI (server.ts)', () => {
       expect(health.body).to.equal('OK');
       const cert = await cachedCert(certDir);
       expect(health.fingerprint).to.equal(cert.fingerprint256);
-      expect(first.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate'))).to.equal(true);
+      expect(
+        first.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate')),
+      ).to.equal(true);
 
       const socket = await connectV4(`${first.url}/layout`, { rejectUnauthorized: false });
       expect(await ack(socket, 'JOIN', { room: 'r', name: 'secure' })).to.deep.equal({ ok: true });
@@ -203,7 +289,9 @@ describe('CLI (server.ts)', () => {
       const second = await startCli(['-H', '127.0.0.1', '-p', '0', '-S', '--cert-dir', certDir]);
       expect((await httpsGet(`${second.url}/healthcheck`)).fingerprint).to.equal(cert.fingerprint256);
       expect((await cachedCert(certDir)).fingerprint256).to.equal(cert.fingerprint256);
-      expect(second.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate'))).to.equal(false);
+      expect(
+        second.logs.some((line) => typeof line.msg === 'string' && line.msg.startsWith('generated a self-signed certificate')),
+      ).to.equal(false);
     });
 
     it('serves the given --cert/--key files', async () => {
@@ -263,9 +351,19 @@ describe('CLI (server.ts)', () => {
 
   describe('--config and the single-site environment form', () => {
     const badConfigs: [string, string, Record<string, string>, RegExp][] = [
-      ['an unknown field', 'sites:\n  shop:\n    auth: { mode: none }\n    apikey: k\n', {}, /config file '.*sites\.yml': sites\.shop\.apikey is not a known field/],
+      [
+        'an unknown field',
+        'sites:\n  shop:\n    auth: { mode: none }\n    apikey: k\n',
+        {},
+        /config file '.*sites\.yml': sites\.shop\.apikey is not a known field/,
+      ],
       ['a file that is not YAML', 'sites: [\n', {}, /config file '.*sites\.yml' is not valid YAML/],
-      ['a secret from an unset variable', 'sites:\n  shop:\n    auth: { mode: none }\n    apiKey: env:SHOP_KEY\n', {}, /sites\.shop\.apiKey: environment variable SHOP_KEY is not set/],
+      [
+        'a secret from an unset variable',
+        'sites:\n  shop:\n    auth: { mode: none }\n    apiKey: env:SHOP_KEY\n',
+        {},
+        /sites\.shop\.apiKey: environment variable SHOP_KEY is not set/,
+      ],
       ['both --config and SITE_NAME', 'sites: {}\n', { SITE_NAME: 'shop' }, /either in --config or with SITE_NAME/],
     ];
     for (const [what, text, env, gist] of badConfigs) {
@@ -277,9 +375,15 @@ describe('CLI (server.ts)', () => {
     }
 
     it('exits 2 for a missing config file and for bad single-site variables', async () => {
-      expectUsageError(await runCli(['--port', '0', '--config', '/nonexistent/sites.yml']), /cannot read config file '\/nonexistent\/sites\.yml' \(ENOENT\)/);
+      expectUsageError(
+        await runCli(['--port', '0', '--config', '/nonexistent/sites.yml']),
+        /cannot read config file '\/nonexistent\/sites\.yml' \(ENOENT\)/,
+      );
       expectUsageError(await runCli(['--port', '0'], { env: { AUTH_URL: 'http://x' } }), /AUTH_URL is set but SITE_NAME is not/);
-      expectUsageError(await runCli(['--port', '0'], { env: { SITE_NAME: 'shop', AUTH_URL: 'nope' } }), /environment \(SITE_NAME=shop\): sites\.shop\.auth\.url must be an http\(s\) URL/);
+      expectUsageError(
+        await runCli(['--port', '0'], { env: { SITE_NAME: 'shop', AUTH_URL: 'nope' } }),
+        /environment \(SITE_NAME=shop\): sites\.shop\.auth\.url must be an http\(s\) URL/,
+      );
     });
 
     it('serves the sites of a YAML file, and logs neither the API key nor a token', async () => {

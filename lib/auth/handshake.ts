@@ -16,7 +16,8 @@ export function authError(refusal: ErrorBody): ExtendedError {
 /** The token of a handshake: `auth: { token }` (v4 clients) or `?token=` (every client, as in the original). */
 export function handshakeToken(socket: Socket): string | undefined {
   const auth: unknown = socket.handshake.auth;
-  if (typeof auth === 'object' && auth !== null && 'token' in auth && typeof auth.token === 'string' && auth.token !== '') return auth.token;
+  if (typeof auth === 'object' && auth !== null && 'token' in auth && typeof auth.token === 'string' && auth.token !== '')
+    return auth.token;
   const query = socket.handshake.query.token;
   return typeof query === 'string' && query !== '' ? query : undefined;
 }

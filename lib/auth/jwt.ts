@@ -66,7 +66,11 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
   };
 
   const expire = (socket: Socket): void => {
-    socket.emit('ERROR', { event: REFRESH_EVENT, code: 'UNAUTHORIZED', message: 'the token has expired: send AUTH with a fresh token before it does, or reconnect' });
+    socket.emit('ERROR', {
+      event: REFRESH_EVENT,
+      code: 'UNAUTHORIZED',
+      message: 'the token has expired: send AUTH with a fresh token before it does, or reconnect',
+    });
     log.debug({ socketId: socket.id }, 'token expired: disconnecting');
     socket.disconnect();
   };
@@ -77,7 +81,10 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
     const { exp } = session.grant;
     if (exp === undefined) return;
     const delay = exp * 1000 - Date.now();
-    session.timer = setTimeout(() => (delay > MAX_TIMER_MS ? arm(socket, session) : expire(socket)), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    session.timer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? arm(socket, session) : expire(socket)),
+      Math.min(Math.max(delay, 0), MAX_TIMER_MS),
+    );
     session.timer.unref();
   };
 
@@ -87,7 +94,10 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
     if (!checkRefresh.Check(body)) throw new RequestError('BAD_REQUEST', 'token is required: AUTH { token }');
     const grant = await verify(body.token);
     if (grant.user !== session.grant.user) throw new RequestError('UNAUTHORIZED', 'the token is for another user');
-    leave(socket, session.grant.rooms.filter((room) => !grant.rooms.includes(room)));
+    leave(
+      socket,
+      session.grant.rooms.filter((room) => !grant.rooms.includes(room)),
+    );
     join(socket, grant.rooms);
     session.grant = grant;
     arm(socket, session);

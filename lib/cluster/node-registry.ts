@@ -123,7 +123,8 @@ function lostMembers(hash: unknown): LostMember[] {
     } catch {
       continue;
     }
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') members.push({ namespace: parsed[0], socketId, room: parsed[1] });
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string')
+      members.push({ namespace: parsed[0], socketId, room: parsed[1] });
   }
   return members;
 }

@@ -15,7 +15,6 @@ export function newClient(options: RedisOptions) {
   });
 }
 
-
 /** A connected (or connecting) client of {@link newClient}. */
 export type RedisClient = ReturnType<typeof newClient>;
 

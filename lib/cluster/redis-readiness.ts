@@ -74,7 +74,10 @@ export function watchAdapterClients(
         return (...args: unknown[]) => {
           pendingSubscriptions += 1;
           return method(...args)
-            .then(() => (subscribed = true), () => undefined)
+            .then(
+              () => (subscribed = true),
+              () => undefined,
+            )
             .finally(() => {
               pendingSubscriptions -= 1;
               check();
@@ -84,10 +87,11 @@ export function watchAdapterClients(
       if (property === 'connect') {
         // Nor a connect that {@link destroy} cut short: let the adapter go on with a closed client, which
         // fails its commands (caught) and stops once its namespaces are closed.
-        return () => method().catch((err: unknown) => {
-          if (closing) return target;
-          throw err;
-        });
+        return () =>
+          method().catch((err: unknown) => {
+            if (closing) return target;
+            throw err;
+          });
       }
       return method;
     },
@@ -111,4 +115,3 @@ export function watchAdapterClients(
     },
   };
 }
-

@@ -80,4 +80,3 @@ export interface AccessConfig {
   /** Forwarding namespaces (opt-in; none by default). */
   readonly forwarding?: readonly ForwardingConfig[];
 }
-

@@ -233,9 +233,8 @@ export const BUILTIN_FLAGS = { version: '-V, --version', help: '-h, --help' } as
  * default, or undefined when it has none. A switch is always true or false.
  */
 type FlagValue<S> = S extends ValueOptionSpec
-  ?
-      | (S extends { readonly parse: (value: string) => infer T } ? T : S extends { readonly choices: readonly (infer C)[] } ? C : string)
-      | (S extends { readonly default: infer D } ? D : undefined)
+  ? | (S extends { readonly parse: (value: string) => infer T } ? T : S extends { readonly choices: readonly (infer C)[] } ? C : string)
+    | (S extends { readonly default: infer D } ? D : undefined)
   : boolean;
 
 /** The options of one command line, typed from {@link OPTION_TABLE}. */
@@ -261,7 +260,11 @@ export function envSetting(spec: OptionSpec): string {
  * @example
  * readFlags(program.opts(), (name) => program.getOptionValueSource(name) === 'cli', process.env).https
  */
-export function readFlags(values: Readonly<Record<string, unknown>>, given: (name: OptionName) => boolean, env: NodeJS.ProcessEnv): CliFlags {
+export function readFlags(
+  values: Readonly<Record<string, unknown>>,
+  given: (name: OptionName) => boolean,
+  env: NodeJS.ProcessEnv,
+): CliFlags {
   const flags: Record<string, unknown> = { ...values };
   for (const [name, spec] of OPTION_ENTRIES) {
     if (spec.kind === 'value') continue;

@@ -39,7 +39,10 @@ export function parseLogLevel(value: string): LogLevel {
 
 /** Parses `--cors-origin`: `*`, or a comma-separated list of origins such as `https://app.example.com`. */
 export function parseCorsOrigin(value: string): '*' | string[] {
-  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   if (origins.length === 0) throw new OptionError(`cors origin must be '*' or a comma-separated list of origins, got '${value}'`);
   if (origins.includes('*')) return '*';
   for (const origin of origins) {

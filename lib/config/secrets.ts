@@ -16,8 +16,7 @@ const SCRYPT_KEYLEN = 32;
  * a clear-text one only its SHA-256 digest, so that comparisons are always between buffers of equal length.
  */
 export type Secret =
-  | { readonly kind: 'digest'; readonly digest: Buffer }
-  | { readonly kind: 'scrypt'; readonly salt: Buffer; readonly hash: Buffer };
+  { readonly kind: 'digest'; readonly digest: Buffer } | { readonly kind: 'scrypt'; readonly salt: Buffer; readonly hash: Buffer };
 
 /** Thrown for a secret reference that cannot be resolved; the message says why, the caller names the field. */
 export class SecretError extends Error {

@@ -37,4 +37,3 @@ export function sitesFromEnv(env: NodeJS.ProcessEnv): AccessConfig | undefined {
   if (set('UPDATE_USER_URL') !== undefined) site.updateUserUrl = set('UPDATE_USER_URL');
   return parseSitesFile({ sites: { [name]: site } }, `environment (SITE_NAME=${name})`, env);
 }
-

@@ -3,7 +3,17 @@ import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
-import { BUILTIN_NAMES, DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_UPDATE_USER_ATTEMPTS, JWT_ALGORITHMS, type AccessConfig, type AuthConfig, type BuiltinName, type ForwardingConfig, type SiteConfig } from './access.js';
+import {
+  BUILTIN_NAMES,
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_UPDATE_USER_ATTEMPTS,
+  JWT_ALGORITHMS,
+  type AccessConfig,
+  type AuthConfig,
+  type BuiltinName,
+  type ForwardingConfig,
+  type SiteConfig,
+} from './access.js';
 import { OptionError } from './errors.js';
 import { readSecretText, resolveSecret, SecretError, type Secret } from './secrets.js';
 
@@ -137,7 +147,8 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
     const auth = entry.auth ? resolveAuth(entry.auth, `${field}.auth`, fail, env) : ({ mode: 'none' } as const);
     if ((entry.namespace === undefined) === (entry.prefix === undefined)) fail(field, 'needs exactly one of namespace or prefix');
     if (entry.namespace !== undefined) {
-      if (taken.includes(entry.namespace.slice(1))) fail(`${field}.namespace`, `'${entry.namespace}' is already a site or built-in namespace`);
+      if (taken.includes(entry.namespace.slice(1)))
+        fail(`${field}.namespace`, `'${entry.namespace}' is already a site or built-in namespace`);
       return { kind: 'namespace', namespace: entry.namespace, auth };
     }
     const prefix = entry.prefix ?? '';
@@ -190,7 +201,8 @@ function resolveJwt(auth: RawAuth, field: string, fail: Fail, env: NodeJS.Proces
   const hmac = algorithms.includes('HS256');
   const asymmetric = algorithms.some((alg) => alg !== 'HS256');
   if (hmac !== (auth.secret !== undefined)) fail(`${field}.secret`, hmac ? 'is required for HS256' : 'applies to HS256 only');
-  if (asymmetric !== (auth.publicKey !== undefined)) fail(`${field}.publicKey`, asymmetric ? 'is required for RS256 and ES256' : 'applies to RS256 and ES256 only');
+  if (asymmetric !== (auth.publicKey !== undefined))
+    fail(`${field}.publicKey`, asymmetric ? 'is required for RS256 and ES256' : 'applies to RS256 and ES256 only');
   const secret = auth.secret === undefined ? undefined : text('secret', auth.secret);
   // HS256 with a short key is brute-forceable offline from any token a client holds (RFC 7518 §3.2).
   if (secret !== undefined && Buffer.byteLength(secret) < 32) fail(`${field}.secret`, 'must be at least 32 bytes for HS256');

@@ -66,7 +66,13 @@ export function anyRequestListener<S extends ReplyTarget>(
 }
 
 /** Runs the inbound chain and the handler for one request, and answers it exactly once. */
-function answer<S extends ReplyTarget>(socket: S, event: unknown, args: unknown[], handler: RequestHandler<S>, context: ReplyContext): void {
+function answer<S extends ReplyTarget>(
+  socket: S,
+  event: unknown,
+  args: unknown[],
+  handler: RequestHandler<S>,
+  context: ReplyContext,
+): void {
   const ack = takeAck(args);
   let result: HandlerResult | Promise<HandlerResult>;
   try {
@@ -124,13 +130,7 @@ function replySuccess(ack: AckFunction | undefined, result: HandlerResult): void
   ack(result ? { ok: true, ...result } : OK);
 }
 
-function replyFailure(
-  socket: ReplyTarget,
-  event: string,
-  ack: AckFunction | undefined,
-  err: unknown,
-  log: Logger,
-): void {
+function replyFailure(socket: ReplyTarget, event: string, ack: AckFunction | undefined, err: unknown, log: Logger): void {
   let error: ErrorBody;
   if (err instanceof RequestError) {
     error = { code: err.code, message: err.message };

@@ -46,7 +46,9 @@ export function engineProblems(serveClient: boolean): string[] {
   const WebSocket: unknown = transports.websocket;
   if (typeof WebSocket !== 'function') problems.push('engine.io transports.websocket');
   else problems.push(...missingMethods('engine.io transports.websocket.prototype', field(WebSocket, 'prototype'), ['send', 'doClose']));
-  problems.push(...missingMethods('socket.io Server.prototype', SocketIoServer.prototype, serveClient ? ['bind', 'attachServe'] : ['bind']));
+  problems.push(
+    ...missingMethods('socket.io Server.prototype', SocketIoServer.prototype, serveClient ? ['bind', 'attachServe'] : ['bind']),
+  );
   return problems;
 }
 
@@ -76,7 +78,7 @@ export function transportProblems(transport: unknown): string[] {
   if (typeof field(transport, 'supportsBinary') !== 'boolean') problems.push('transport.supportsBinary');
   if (!('perMessageDeflate' in transport)) problems.push('transport.perMessageDeflate');
   if (Object.getOwnPropertyDescriptor(transport, 'writable') !== undefined || accessorOf(transport, 'writable') === undefined) {
-    problems.push('transport.writable (reaching the transport\'s accessor, not an own field)');
+    problems.push("transport.writable (reaching the transport's accessor, not an own field)");
   }
   return problems;
 }
@@ -88,7 +90,8 @@ export function transportProblems(transport: unknown): string[] {
  * it still builds the WebSocket frame once per broadcast (it does only while socket.io-adapter finds `ws`).
  */
 export function adapterProblems(adapter: unknown): string[] {
-  if (!(adapter instanceof Adapter)) return ['namespace adapter (an instance of the socket.io-adapter Adapter lib/engine/ imports: a second copy?)'];
+  if (!(adapter instanceof Adapter))
+    return ['namespace adapter (an instance of the socket.io-adapter Adapter lib/engine/ imports: a second copy?)'];
   const problems = missingMethods('adapter', adapter, ['_encode', 'apply', 'computeExceptSids']);
   if (!(field(adapter, 'rooms') instanceof Map)) problems.push('adapter.rooms (a Map)');
   const nsp = field(adapter, 'nsp');
@@ -96,9 +99,13 @@ export function adapterProblems(adapter: unknown): string[] {
   if (typeof field(nsp, 'name') !== 'string') problems.push('adapter.nsp.name');
   if (problems.length > 0) return problems;
   const packetOpts: Record<string, unknown> = {};
-  (adapter as unknown as { _encode(packet: unknown, opts: Record<string, unknown>): unknown })._encode({ type: 2, data: ['probe'], nsp: field(nsp, 'name') }, packetOpts);
+  (adapter as unknown as { _encode(packet: unknown, opts: Record<string, unknown>): unknown })._encode(
+    { type: 2, data: ['probe'], nsp: field(nsp, 'name') },
+    packetOpts,
+  );
   const frame = packetOpts.wsPreEncodedFrame;
-  if (!Array.isArray(frame) || !frame.every((part) => Buffer.isBuffer(part))) problems.push('adapter._encode setting wsPreEncodedFrame (socket.io-adapter finding ws)');
+  if (!Array.isArray(frame) || !frame.every((part) => Buffer.isBuffer(part)))
+    problems.push('adapter._encode setting wsPreEncodedFrame (socket.io-adapter finding ws)');
   return problems;
 }
 

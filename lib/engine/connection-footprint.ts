@@ -102,12 +102,20 @@ function onUpgrade(this: EngineConnection): void {
 }
 
 function slimWebSocket(conn: EngineConnection): void {
-  const ws = conn.transport.socket as (EmitterInternals & { _socket?: unknown; listeners(event: 'error'): unknown[]; removeListener(event: 'error', fn: () => void): unknown }) | undefined;
-  const tcp = ws?._socket as (EmitterInternals & { rawListeners(event: 'close'): unknown[]; removeListener(event: 'close', fn: () => void): unknown }) | undefined;
+  const ws = conn.transport.socket as
+    | (EmitterInternals & {
+        _socket?: unknown;
+        listeners(event: 'error'): unknown[];
+        removeListener(event: 'error', fn: () => void): unknown;
+      })
+    | undefined;
+  const tcp = ws?._socket as
+    (EmitterInternals & { rawListeners(event: 'close'): unknown[]; removeListener(event: 'close', fn: () => void): unknown }) | undefined;
   if (tcp) {
     for (const wrapper of tcp.rawListeners('close')) {
       const listener = (wrapper as { listener?: unknown }).listener;
-      if (typeof listener === 'function' && listener.toString() === UPGRADE_RESPONSE_CLOSE) tcp.removeListener('close', listener as () => void);
+      if (typeof listener === 'function' && listener.toString() === UPGRADE_RESPONSE_CLOSE)
+        tcp.removeListener('close', listener as () => void);
     }
     compactListeners(tcp);
   }

@@ -6,7 +6,14 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Namespace, type ServerOptions } from 'socket.io';
-import { adapterProblems, connectionProblems, engineProblems, footprintProblems, socketProblems, socketPrototypeProblems } from './checks.js';
+import {
+  adapterProblems,
+  connectionProblems,
+  engineProblems,
+  footprintProblems,
+  socketProblems,
+  socketPrototypeProblems,
+} from './checks.js';
 import { installConnectionFootprint } from './connection-footprint.js';
 import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from './fast-broadcast.js';
 import { attachState, EngineState, PATCHES, stateOf, type PatchName } from './state.js';
@@ -38,7 +45,7 @@ export type EnginePatches = Readonly<Record<PatchName, PatchStatus>> & {
   readonly directWrites: number;
 };
 
-const SWITCHED_OFF = "the fast path is switched off (fastPath: false, --no-fast-path or FAST_PATH=off)";
+const SWITCHED_OFF = 'the fast path is switched off (fastPath: false, --no-fast-path or FAST_PATH=off)';
 const NOT_OURS = 'this Socket.IO server was not built by lib/engine/ (createSocketServer)';
 
 /**
@@ -114,7 +121,8 @@ export function enginePatches(io: Server): EnginePatches {
   const status = (patch: PatchName): PatchStatus => {
     if (!state) return { active: false, reason: NOT_OURS };
     if (!state[patch]) return { active: false, reason: state.reasons[patch] ?? 'off' };
-    if (patch === 'fastBroadcast' && !fastBroadcastInstalled()) return { active: false, reason: 'socket.io-adapter Adapter.prototype.broadcast was replaced after lib/engine/ installed its own' };
+    if (patch === 'fastBroadcast' && !fastBroadcastInstalled())
+      return { active: false, reason: 'socket.io-adapter Adapter.prototype.broadcast was replaced after lib/engine/ installed its own' };
     return { active: true };
   };
   return Object.freeze({

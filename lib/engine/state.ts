@@ -52,7 +52,9 @@ export class EngineState {
     }
     const names = Object.keys(off);
     if (names.length === 0) return;
-    const details = Object.entries(off).map(([patch, missing]) => `${patch} needs ${missing.join(', ')}`).join('; ');
+    const details = Object.entries(off)
+      .map(([patch, missing]) => `${patch} needs ${missing.join(', ')}`)
+      .join('; ');
     this.log.warn(
       { patches: names, missing: off },
       `${when}: ${names.join(', ')} of lib/engine/ off, running on the libraries' own path instead, because the installed libraries lack what it relies on (${details})`,

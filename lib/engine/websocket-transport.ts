@@ -150,9 +150,10 @@ class CoalescingWebSocket extends WebSocketTransport {
   private usableSocket(): NetSocket | undefined {
     const tcp = this.tcp;
     const internals = this as unknown as TransportInternals;
-    return tcp && !tcp.destroyed && !tcp.writableEnded && internals.socket.readyState === WS_OPEN && !internals.perMessageDeflate ? tcp : undefined;
+    return tcp && !tcp.destroyed && !tcp.writableEnded && internals.socket.readyState === WS_OPEN && !internals.perMessageDeflate
+      ? tcp
+      : undefined;
   }
-
 
   /**
    * Queues a complete WebSocket frame in this turn's write, or returns false if this connection cannot take
@@ -200,7 +201,12 @@ export function isCoalescing(transport: unknown): boolean {
  */
 export function writeToConnection(connection: unknown, frame: Buffer): boolean {
   const conn = connection as EngineConnection;
-  return conn.transport instanceof CoalescingWebSocket && conn.readyState === 'open' && conn.writeBuffer.length === 0 && conn.transport.writeFrame(frame);
+  return (
+    conn.transport instanceof CoalescingWebSocket &&
+    conn.readyState === 'open' &&
+    conn.writeBuffer.length === 0 &&
+    conn.transport.writeFrame(frame)
+  );
 }
 
 /**

@@ -19,7 +19,8 @@ const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
 export function mountForwarding(io: Server, entries: readonly ForwardingConfig[], context: ServiceContext): string[] {
   return entries.map((entry) => {
     const name = entry.kind === 'namespace' ? entry.namespace : `/${entry.prefix}*`;
-    const nsp = entry.kind === 'namespace' ? io.of(entry.namespace) : io.of(new RegExp(`^/${entry.prefix.replace(REGEXP_SPECIAL, '\\$&')}[\\w-]+$`));
+    const nsp =
+      entry.kind === 'namespace' ? io.of(entry.namespace) : io.of(new RegExp(`^/${entry.prefix.replace(REGEXP_SPECIAL, '\\$&')}[\\w-]+$`));
     const nspContext = withLog(context, context.log.child({ nsp: name }));
     const middleware = authMiddleware(entry.auth, nspContext, false);
     if (middleware) nsp.use(middleware);

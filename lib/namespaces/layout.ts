@@ -1,8 +1,4 @@
-import {
-  layoutRequestSchemas,
-  type LayoutClientToServerEvents,
-  type LayoutServerToClientEvents,
-} from '../../protocol/index.js';
+import { layoutRequestSchemas, type LayoutClientToServerEvents, type LayoutServerToClientEvents } from '../../protocol/index.js';
 import type { JoinStamps } from '../cluster/types.js';
 import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';

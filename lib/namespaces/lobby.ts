@@ -51,7 +51,8 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     socket.data.lobby = lobby;
     return andThen(directory.memberIds(nsp, key), (found) => {
       // A cluster lookup resolves later: the socket may have gone (or LEAVEd) meanwhile.
-      if (!socket.connected || socket.data.lobby !== lobby) throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
+      if (!socket.connected || socket.data.lobby !== lobby)
+        throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
       const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
       // The newcomer's own JOINED goes straight to it, not through the room broadcast: a cluster adapter
       // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind

@@ -7,6 +7,8 @@ import type { ServiceHooks } from '../core/types.js';
  */
 export function logConnections(hooks: ServiceHooks, log: Logger): void {
   if (!log.isLevelEnabled('debug')) return;
-  hooks.on('connection', (socket) => log.debug({ nsp: socket.nsp.name, socketId: socket.id, transport: socket.conn.transport.name }, 'connected'));
+  hooks.on('connection', (socket) =>
+    log.debug({ nsp: socket.nsp.name, socketId: socket.id, transport: socket.conn.transport.name }, 'connected'),
+  );
   hooks.on('disconnect', (socket, reason) => log.debug({ nsp: socket.nsp.name, socketId: socket.id, reason }, 'disconnected'));
 }

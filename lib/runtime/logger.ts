@@ -11,8 +11,17 @@ export interface LoggerOptions {
 
 /** Fields that may hold a secret (API keys, tokens, passwords): never written to a log, whoever logs them. */
 const REDACTED = [
-  'apiKey', '*.apiKey', 'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
-  'req.headers.authorization', 'req.query.apiKey', 'headers.authorization',
+  'apiKey',
+  '*.apiKey',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.query.apiKey',
+  'headers.authorization',
 ];
 
 /**

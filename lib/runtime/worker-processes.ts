@@ -108,7 +108,10 @@ export async function startPrimary(options: PrimaryOptions, log: Logger): Promis
   }
   const port = (server.address() as AddressInfo).port;
   const urls = serviceUrls(false, options.host, port);
-  log.info({ urls, bind: options.host ?? 'all interfaces', workers: options.workers }, `listening on ${urls.join(', ')} with ${options.workers} workers`);
+  log.info(
+    { urls, bind: options.host ?? 'all interfaces', workers: options.workers },
+    `listening on ${urls.join(', ')} with ${options.workers} workers`,
+  );
   return { log, port, urls, lost, close: closeOnce };
 }
 

@@ -30,7 +30,11 @@ export function notifyUserPresence(site: SiteConfig, context: ServiceContext): v
     void putWithRetries(url, body, identity.authorization, site, notifyLog.child({ user, field }));
   };
   /** Counts the socket's user in or out; `changed` is true for its first connection or its last disconnection. */
-  const track = (socket: Socket, count: (user: string) => boolean | Promise<boolean>, field: 'last_connected' | 'last_disconnected'): void => {
+  const track = (
+    socket: Socket,
+    count: (user: string) => boolean | Promise<boolean>,
+    field: 'last_connected' | 'last_disconnected',
+  ): void => {
     const identity = identityOf(socket);
     const user = identity && userOf(identity, site.userRoomPrefix);
     if (!identity || user === undefined) return;
@@ -71,7 +75,10 @@ async function putWithRetries(url: string, body: string, authorization: string, 
         return;
       }
     } catch (err) {
-      failure = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${site.updateUserTimeoutMs} ms` : 'cannot reach the backend';
+      failure =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? `no answer within ${site.updateUserTimeoutMs} ms`
+          : 'cannot reach the backend';
     }
     if (attempt >= site.updateUserAttempts) {
       log.warn({ attempts: attempt, failure }, 'user update failed; giving up');

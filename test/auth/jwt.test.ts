@@ -44,7 +44,12 @@ describe('auth mode jwt', () => {
     const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u1', rooms: ['user_u1', 'staff'] }) } });
     expect(srv.roomsOf('/app', socket.id)).to.have.members(['room:user_u1', 'room:staff']);
     const got = next(socket, 'hello');
-    const res = await postSend(srv, 'site=app', { rooms: ['user_u1'], event: 'hello', args: ['world'] }, { authorization: `Bearer ${API_KEY}` });
+    const res = await postSend(
+      srv,
+      'site=app',
+      { rooms: ['user_u1'], event: 'hello', args: ['world'] },
+      { authorization: `Bearer ${API_KEY}` },
+    );
     expect(res.body).to.deep.equal({ ok: true, delivered: 1 });
     expect(await got).to.equal('world');
   });
@@ -70,7 +75,10 @@ describe('auth mode jwt', () => {
       [await sign({ sub: 'u', exp: inSeconds(-60) }), /^the token has expired$/],
       ['not.a.jwt', /^invalid token \(ERR_JWS_INVALID\)/],
       [await sign({ sub: 'u' }, privateKey, 'RS256'), /^invalid token \(ERR_JOSE_ALG_NOT_ALLOWED\)/],
-      [await sign({ sub: 'u' }, new TextEncoder().encode('another-hmac-secret-of-32-bytes-or-more')), /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/],
+      [
+        await sign({ sub: 'u' }, new TextEncoder().encode('another-hmac-secret-of-32-bytes-or-more')),
+        /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
+      ],
       [await sign({ sub: 'u', rooms: 'staff' }), /claim rooms must be an array/],
     ];
     for (const [token, message] of cases) {
@@ -136,7 +144,11 @@ describe('auth mode jwt', () => {
     const error = next(socket, 'ERROR');
     socket.emit('AUTH', 'flood');
     expect(await error).to.deep.equal({ event: 'AUTH', code: 'RATE_LIMITED', message: 'slow down' });
-    expect(seen).to.deep.equal([['AUTH', [{ token: fresh }]], ['AUTH', ['flood']], ['AUTH', ['flood']]]);
+    expect(seen).to.deep.equal([
+      ['AUTH', [{ token: fresh }]],
+      ['AUTH', ['flood']],
+      ['AUTH', ['flood']],
+    ]);
     expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:b']);
   });
 

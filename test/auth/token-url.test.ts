@@ -18,7 +18,6 @@ function shopServer(authUrl: string, timeoutMs = DEADLINE_MS): Promise<TestServe
   return startServer({ access });
 }
 
-
 describe('auth mode token-url', () => {
   it('asks the auth URL with "<scheme> <token>" from ?token= and joins the rooms it answers', async () => {
     const backend = await tokenBackend({ abc: ['user_1', 'staff'] }, 'Token');
@@ -31,7 +30,7 @@ describe('auth mode token-url', () => {
     expect(srv.roomsOf('/shop', socket.id)).to.have.members(['room:user_1', 'room:staff']);
   });
 
-  it('takes the token from auth: { token } too, and from legacy v2 clients\' query', async () => {
+  it("takes the token from auth: { token } too, and from legacy v2 clients' query", async () => {
     const backend = await tokenBackend({ v4: ['a'], v2: ['b'] }, 'Token');
     const srv = await shopServer(`${backend.url}/rooms`);
     const modern = await srv.connect('/shop', { auth: { token: 'v4' } });
@@ -100,7 +99,11 @@ describe('auth mode token-url', () => {
 
   it('guards a built-in namespace given the mode; the others stay open', async () => {
     const backend = await tokenBackend({ tv: ['living-room'] }, 'Token');
-    const access = parseSitesFile({ namespaces: { layout: { auth: { mode: 'token-url', url: `${backend.url}/rooms`, scheme: 'Token' } } } }, 'test', {});
+    const access = parseSitesFile(
+      { namespaces: { layout: { auth: { mode: 'token-url', url: `${backend.url}/rooms`, scheme: 'Token' } } } },
+      'test',
+      {},
+    );
     const srv = await startServer({ access });
     expect((await srv.refused('/layout')).data?.code).to.equal('UNAUTHORIZED');
     const layout = await srv.connect('/layout', { auth: { token: 'tv' } });

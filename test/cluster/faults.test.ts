@@ -59,7 +59,10 @@ describe('cluster mode faults (real redis-server)', function () {
     await withDeadline(Promise.all([A.app.untilReady(), B.app.untilReady()]), 'both nodes to reconnect', READY_DEADLINE_MS);
     expect((await fetch(`${A.url}/readyz`)).status).to.equal(200);
 
-    for (const [from, to, message] of [[a, b, 2], [b, a, 3]] as const) {
+    for (const [from, to, message] of [
+      [a, b, 2],
+      [b, a, 3],
+    ] as const) {
       const after = next(to, 'EVENT');
       expect(await ack(from, 'NOTIFY', { room: 'r', message })).to.deep.equal({ ok: true });
       expect(await after).to.deep.include({ message });
@@ -80,7 +83,12 @@ describe('cluster mode: graceful shutdown of a node under load (real redis-serve
     const rejoined: Promise<void>[] = [];
     const clients = await Promise.all(
       names.map(async (name) => {
-        const socket = await connectV4(`${A.url}/layout`, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100, transports: ['websocket'] });
+        const socket = await connectV4(`${A.url}/layout`, {
+          reconnection: true,
+          reconnectionDelay: 50,
+          reconnectionDelayMax: 100,
+          transports: ['websocket'],
+        });
         // A client that knows several nodes (or one load-balanced URL): this one moves to B on reconnect.
         socket.io.on('reconnect_attempt', () => {
           (socket.io as unknown as { uri: string }).uri = B.url;

@@ -20,7 +20,11 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       const a1 = await A.connect('/layout');
       const a2 = await A.connect('/layout');
       const b1 = await B.connect('/layout');
-      for (const [socket, name] of [[a1, 'a1'], [a2, 'a2'], [b1, 'b1']] as const) {
+      for (const [socket, name] of [
+        [a1, 'a1'],
+        [a2, 'a2'],
+        [b1, 'b1'],
+      ] as const) {
         expect(await ack(socket, 'JOIN', { room: 'r', name })).to.deep.equal({ ok: true });
       }
       const outsider = await B.connect('/layout');
@@ -44,7 +48,13 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
     it('CLIENTS lists the members of every node in join order, from either node; LEAVE and disconnect remove them', async () => {
       const [A, B] = await twoNodes();
       const sockets: Socket[] = [];
-      for (const [node, name] of [[A, 'a1'], [B, 'b1'], [A, 'a2'], [B, 'b2'], [B, 'b3']] as const) {
+      for (const [node, name] of [
+        [A, 'a1'],
+        [B, 'b1'],
+        [A, 'a2'],
+        [B, 'b2'],
+        [B, 'b3'],
+      ] as const) {
         const socket = await node.connect('/layout');
         expect(await ack(socket, 'JOIN', { room: 'r', name })).to.deep.equal({ ok: true });
         sockets.push(socket);
@@ -75,7 +85,10 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       const b = await B.connect('/bus');
       await ack(a, 'JOIN', { room: 'm', name: 'a' });
       await ack(b, 'JOIN', { room: 'm', name: 'b' });
-      for (const [node, body] of [[A, { from: 'A' }], [B, { from: 'B' }]] as const) {
+      for (const [node, body] of [
+        [A, { from: 'A' }],
+        [B, { from: 'B' }],
+      ] as const) {
         const atA = next(a, 'EVENT');
         const atB = next(b, 'EVENT');
         expect((await postBusMessage(node, 'm', JSON.stringify(body))).status).to.equal(200);
@@ -97,7 +110,10 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       expect(await ack(b, 'JOIN', { lobby: 'L' })).to.deep.equal({ ok: true, lobby: 'L', peers: [idOf(a)] });
       expect(await joinedAtA).to.equal(idOf(b));
       expect(await peersAtB).to.deep.equal([idOf(a)]);
-      expect(await ack(b, 'JOIN', 'L')).to.deep.include({ ok: false, error: { code: 'ALREADY_IN_LOBBY', message: 'already in lobby "L"; LEAVE it first' } });
+      expect(await ack(b, 'JOIN', 'L')).to.deep.include({
+        ok: false,
+        error: { code: 'ALREADY_IN_LOBBY', message: 'already in lobby "L"; LEAVE it first' },
+      });
 
       const messageAtA = next(a, 'MESSAGE');
       const messageAtB = next(b, 'MESSAGE');
@@ -148,7 +164,11 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       const b = await B.connect('/trigger');
       await ack(a, 'JOIN', 't');
       await ack(b, 'JOIN', 't');
-      for (const [request, event] of [['BROADCAST_EVENTS', 'EVENTS'], ['BROADCAST_UPDATES', 'UPDATES'], ['BROADCAST_STATUS', 'STATUS']] as const) {
+      for (const [request, event] of [
+        ['BROADCAST_EVENTS', 'EVENTS'],
+        ['BROADCAST_UPDATES', 'UPDATES'],
+        ['BROADCAST_STATUS', 'STATUS'],
+      ] as const) {
         const atB = next(b, event);
         expect(await ack(a, request, 't', { at: 1 })).to.deep.equal({ ok: true });
         expect(await atB).to.deep.equal({ at: 1 });

@@ -33,7 +33,8 @@ describe('option table', () => {
   });
 
   it('never gives a value option both a parser and choices (commander checks choices with its own parser)', () => {
-    for (const [, spec] of OPTION_ENTRIES) if (spec.kind === 'value') expect(spec.parse !== undefined && spec.choices !== undefined, spec.flags).to.equal(false);
+    for (const [, spec] of OPTION_ENTRIES)
+      if (spec.kind === 'value') expect(spec.parse !== undefined && spec.choices !== undefined, spec.flags).to.equal(false);
   });
 
   it('takes its defaults from DEFAULT_OPTIONS, which embedders of createApp get', () => {
@@ -61,7 +62,15 @@ describe('readFlags', () => {
   });
 
   it('reads the variables of the switches as booleans, HTTPS=false included', () => {
-    for (const [text, value] of [['true', true], ['1', true], ['ON', true], ['yes', true], ['false', false], ['0', false], ['off', false]] as const) {
+    for (const [text, value] of [
+      ['true', true],
+      ['1', true],
+      ['ON', true],
+      ['yes', true],
+      ['false', false],
+      ['0', false],
+      ['off', false],
+    ] as const) {
       expect(read({ HTTPS: text }).https, `HTTPS=${text}`).to.equal(value);
       expect(read({ VERBOSE: text }).verbose, `VERBOSE=${text}`).to.equal(value);
       expect(read({ FAST_PATH: text }).fastPath, `FAST_PATH=${text}`).to.equal(value);

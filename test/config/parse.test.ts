@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { OptionError } from '../../lib/config/errors.js';
-import {
-  parseBoolean,
-  parseByteSize,
-  parseCorsOrigin,
-  parseLogLevel,
-  parsePort,
-  parsePositiveInteger,
-} from '../../lib/config/parse.js';
+import { parseBoolean, parseByteSize, parseCorsOrigin, parseLogLevel, parsePort, parsePositiveInteger } from '../../lib/config/parse.js';
 import { packageRoot, packageVersion } from '../../lib/runtime/package.js';
 
 describe('option parsers', () => {

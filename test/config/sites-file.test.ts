@@ -21,8 +21,18 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
   it('resolves a complete site with defaults filled in, and built-in namespace auth', async () => {
     const access = parseSitesFile(
       {
-        sites: { shop: { auth: { mode: 'token-url', url: 'https://shop.example.com/rooms' }, apiKey: 'k', userRoomPrefix: 'user_', updateUserUrl: 'https://shop.example.com/users/:id' } },
-        namespaces: { lobby: { auth: { mode: 'none' } }, layout: { auth: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 } } },
+        sites: {
+          shop: {
+            auth: { mode: 'token-url', url: 'https://shop.example.com/rooms' },
+            apiKey: 'k',
+            userRoomPrefix: 'user_',
+            updateUserUrl: 'https://shop.example.com/users/:id',
+          },
+        },
+        namespaces: {
+          lobby: { auth: { mode: 'none' } },
+          layout: { auth: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 } },
+        },
       },
       SOURCE,
       {},
@@ -32,44 +42,143 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
     expect(shop?.auth).to.deep.equal({ mode: 'token-url', url: 'https://shop.example.com/rooms', scheme: 'Bearer', timeoutMs: 5000 });
     expect(shop?.userRoomPrefix).to.equal('user_');
     expect(shop?.apiKey && (await verifySecret(shop.apiKey, 'k'))).to.equal(true);
-    expect(access.builtins).to.deep.equal({ lobby: { mode: 'none' }, layout: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 } });
+    expect(access.builtins).to.deep.equal({
+      lobby: { mode: 'none' },
+      layout: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 },
+    });
     expect(parseSitesFile({}, SOURCE, {})).to.deep.equal({ sites: [], builtins: {}, forwarding: [] });
-    const forwarding = parseSitesFile({ forwarding: [{ namespace: '/sharedsocket' }, { prefix: 'do-', auth: { mode: 'credentials', users: { a: 'p' } } }] }, SOURCE, {}).forwarding;
+    const forwarding = parseSitesFile(
+      { forwarding: [{ namespace: '/sharedsocket' }, { prefix: 'do-', auth: { mode: 'credentials', users: { a: 'p' } } }] },
+      SOURCE,
+      {},
+    ).forwarding;
     expect(forwarding?.[0]).to.deep.equal({ kind: 'namespace', namespace: '/sharedsocket', auth: { mode: 'none' } });
     expect(forwarding?.[1]).to.have.property('kind', 'prefix');
   });
 
   const bad: [string, unknown, RegExp][] = [
     ['an unknown top-level field', { site: {} }, /: site is not a known field$/],
-    ['an unknown site field (a typo)', { sites: { shop: { auth: { mode: 'none' }, apikey: 'k' } } }, /sites\.shop\.apikey is not a known field/],
+    [
+      'an unknown site field (a typo)',
+      { sites: { shop: { auth: { mode: 'none' }, apikey: 'k' } } },
+      /sites\.shop\.apikey is not a known field/,
+    ],
     ['a site without auth', { sites: { shop: {} } }, /sites\.shop\.auth is required/],
-    ['token-url without url', { sites: { shop: { auth: { mode: 'token-url' } } } }, /sites\.shop\.auth\.url is required for mode token-url/],
-    ['a url that is not http(s)', { sites: { shop: { auth: { mode: 'token-url', url: 'ftp://x' } } } }, /sites\.shop\.auth\.url must be an http\(s\) URL/],
-    ['a url field with mode none', { sites: { shop: { auth: { mode: 'none', url: 'http://x' } } } }, /sites\.shop\.auth\.url does not apply to mode none/],
+    [
+      'token-url without url',
+      { sites: { shop: { auth: { mode: 'token-url' } } } },
+      /sites\.shop\.auth\.url is required for mode token-url/,
+    ],
+    [
+      'a url that is not http(s)',
+      { sites: { shop: { auth: { mode: 'token-url', url: 'ftp://x' } } } },
+      /sites\.shop\.auth\.url must be an http\(s\) URL/,
+    ],
+    [
+      'a url field with mode none',
+      { sites: { shop: { auth: { mode: 'none', url: 'http://x' } } } },
+      /sites\.shop\.auth\.url does not apply to mode none/,
+    ],
     ['an unknown mode', { sites: { shop: { auth: { mode: 'oauth' } } } }, /sites\.shop\.auth\.mode must be one of none, token-url, jwt/],
-    ['jwt without algorithms', { sites: { shop: { auth: { mode: 'jwt', secret: 'x'.repeat(32) } } } }, /sites\.shop\.auth\.algorithms is required for mode jwt/],
-    ['an unknown algorithm', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['none'] } } } }, /sites\.shop\.auth\.algorithms\.0 must be one of HS256, RS256, ES256/],
-    ['HS256 without secret', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'] } } } }, /sites\.shop\.auth\.secret is required for HS256/],
-    ['a short HS256 secret', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'short' } } } }, /sites\.shop\.auth\.secret must be at least 32 bytes/],
-    ['RS256 without publicKey', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['RS256'] } } } }, /sites\.shop\.auth\.publicKey is required for RS256 and ES256/],
-    ['a publicKey that is not PEM', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['ES256'], publicKey: 'nope' } } } }, /sites\.shop\.auth\.publicKey is not a PEM public key/],
-    ['credentials without users', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials' } }] }, /forwarding\.0\.auth\.users is required for mode credentials/],
-    ['credentials with no user', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: {} } }] }, /forwarding\.0\.auth\.users must list at least one user/],
-    ['a password from an unset variable', { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: { bob: 'env:BOB' } } }] }, /forwarding\.0\.auth\.users\.bob: environment variable BOB is not set/],
-    ['a forwarding entry with both namespace and prefix', { forwarding: [{ namespace: '/x', prefix: 'do-' }] }, /forwarding\.0 needs exactly one of namespace or prefix/],
-    ['a forwarding namespace without a slash', { forwarding: [{ namespace: 'sharedsocket' }] }, /forwarding\.0\.namespace must match pattern/],
-    ['a forwarding namespace that is a built-in', { forwarding: [{ namespace: '/bus' }] }, /forwarding\.0\.namespace '\/bus' is already a site or built-in namespace/],
-    ['a prefix that would capture a site', { sites: { 'do-shop': { auth: { mode: 'none' } } }, forwarding: [{ prefix: 'do-' }] }, /forwarding\.0\.prefix 'do-' would also match the namespace \/do-shop/],
-    ['a jwt secret from an unset variable', { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'env:JWT_KEY' } } } }, /sites\.shop\.auth\.secret: environment variable JWT_KEY is not set/],
-    ['a timeout of 0', { sites: { shop: { auth: { mode: 'token-url', url: 'http://x', timeoutMs: 0 } } } }, /sites\.shop\.auth\.timeoutMs must be >= 1/],
+    [
+      'jwt without algorithms',
+      { sites: { shop: { auth: { mode: 'jwt', secret: 'x'.repeat(32) } } } },
+      /sites\.shop\.auth\.algorithms is required for mode jwt/,
+    ],
+    [
+      'an unknown algorithm',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['none'] } } } },
+      /sites\.shop\.auth\.algorithms\.0 must be one of HS256, RS256, ES256/,
+    ],
+    [
+      'HS256 without secret',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'] } } } },
+      /sites\.shop\.auth\.secret is required for HS256/,
+    ],
+    [
+      'a short HS256 secret',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'short' } } } },
+      /sites\.shop\.auth\.secret must be at least 32 bytes/,
+    ],
+    [
+      'RS256 without publicKey',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['RS256'] } } } },
+      /sites\.shop\.auth\.publicKey is required for RS256 and ES256/,
+    ],
+    [
+      'a publicKey that is not PEM',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['ES256'], publicKey: 'nope' } } } },
+      /sites\.shop\.auth\.publicKey is not a PEM public key/,
+    ],
+    [
+      'credentials without users',
+      { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials' } }] },
+      /forwarding\.0\.auth\.users is required for mode credentials/,
+    ],
+    [
+      'credentials with no user',
+      { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: {} } }] },
+      /forwarding\.0\.auth\.users must list at least one user/,
+    ],
+    [
+      'a password from an unset variable',
+      { forwarding: [{ prefix: 'do-', auth: { mode: 'credentials', users: { bob: 'env:BOB' } } }] },
+      /forwarding\.0\.auth\.users\.bob: environment variable BOB is not set/,
+    ],
+    [
+      'a forwarding entry with both namespace and prefix',
+      { forwarding: [{ namespace: '/x', prefix: 'do-' }] },
+      /forwarding\.0 needs exactly one of namespace or prefix/,
+    ],
+    [
+      'a forwarding namespace without a slash',
+      { forwarding: [{ namespace: 'sharedsocket' }] },
+      /forwarding\.0\.namespace must match pattern/,
+    ],
+    [
+      'a forwarding namespace that is a built-in',
+      { forwarding: [{ namespace: '/bus' }] },
+      /forwarding\.0\.namespace '\/bus' is already a site or built-in namespace/,
+    ],
+    [
+      'a prefix that would capture a site',
+      { sites: { 'do-shop': { auth: { mode: 'none' } } }, forwarding: [{ prefix: 'do-' }] },
+      /forwarding\.0\.prefix 'do-' would also match the namespace \/do-shop/,
+    ],
+    [
+      'a jwt secret from an unset variable',
+      { sites: { shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: 'env:JWT_KEY' } } } },
+      /sites\.shop\.auth\.secret: environment variable JWT_KEY is not set/,
+    ],
+    [
+      'a timeout of 0',
+      { sites: { shop: { auth: { mode: 'token-url', url: 'http://x', timeoutMs: 0 } } } },
+      /sites\.shop\.auth\.timeoutMs must be >= 1/,
+    ],
     ['a number as apiKey', { sites: { shop: { auth: { mode: 'none' }, apiKey: 54321 } } }, /sites\.shop\.apiKey must be string/],
     ['a site name that is not a namespace', { sites: { 'a/b': { auth: { mode: 'none' } } } }, /sites\.a\/b is not a valid site name/],
     ['a site named like a built-in', { sites: { lobby: { auth: { mode: 'none' } } } }, /sites\.lobby is a built-in namespace/],
     ['an unknown built-in', { namespaces: { chat: { auth: { mode: 'none' } } } }, /namespaces\.chat is not a known field/],
-    ['a bad updateUserUrl', { sites: { shop: { auth: { mode: 'none' }, updateUserUrl: 'users/:id' } } }, /sites\.shop\.updateUserUrl must be an http\(s\) URL/],
-    ['an apiKey from an unset variable', { sites: { shop: { auth: { mode: 'none' }, apiKey: 'env:SHOP_KEY' } } }, /sites\.shop\.apiKey: environment variable SHOP_KEY is not set/],
-    ['an apiKey from a missing file', { sites: { shop: { auth: { mode: 'none' }, apiKey: 'file:/nonexistent/key' } } }, /sites\.shop\.apiKey: cannot read file '\/nonexistent\/key' \(ENOENT\)/],
-    ['a malformed hash', { sites: { shop: { auth: { mode: 'none' }, apiKey: 'scrypt:abc' } } }, /sites\.shop\.apiKey: a scrypt hash must read/],
+    [
+      'a bad updateUserUrl',
+      { sites: { shop: { auth: { mode: 'none' }, updateUserUrl: 'users/:id' } } },
+      /sites\.shop\.updateUserUrl must be an http\(s\) URL/,
+    ],
+    [
+      'an apiKey from an unset variable',
+      { sites: { shop: { auth: { mode: 'none' }, apiKey: 'env:SHOP_KEY' } } },
+      /sites\.shop\.apiKey: environment variable SHOP_KEY is not set/,
+    ],
+    [
+      'an apiKey from a missing file',
+      { sites: { shop: { auth: { mode: 'none' }, apiKey: 'file:/nonexistent/key' } } },
+      /sites\.shop\.apiKey: cannot read file '\/nonexistent\/key' \(ENOENT\)/,
+    ],
+    [
+      'a malformed hash',
+      { sites: { shop: { auth: { mode: 'none' }, apiKey: 'scrypt:abc' } } },
+      /sites\.shop\.apiKey: a scrypt hash must read/,
+    ],
   ];
   for (const [what, raw, message] of bad) {
     it(`refuses ${what}, naming the field`, () => {
@@ -88,18 +197,31 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
     expect(() => loadSitesFile(badJson, {})).to.throw(OptionError, /is not valid JSON/);
     const duplicateKey = await tempFile('x.yml', 'sites:\n  a: 1\n  a: 2\n');
     expect(() => loadSitesFile(duplicateKey, {})).to.throw(OptionError, /is not valid YAML: Map keys must be unique/);
-    expect(() => loadSitesFile('/nonexistent/sites.yml', {})).to.throw(OptionError, /cannot read config file '\/nonexistent\/sites.yml' \(ENOENT\)/);
+    expect(() => loadSitesFile('/nonexistent/sites.yml', {})).to.throw(
+      OptionError,
+      /cannot read config file '\/nonexistent\/sites.yml' \(ENOENT\)/,
+    );
   });
 
   it('builds a single site from the environment, and refuses its variables without SITE_NAME', async () => {
-    const access = sitesFromEnv({ SITE_NAME: 'goodcity', AUTH_URL: 'https://api.example.com/rooms', AUTH_SCHEME: 'Token', AUTH_TIMEOUT_MS: '250', API_KEY: 'k', USER_ROOM_PREFIX: 'user_' });
+    const access = sitesFromEnv({
+      SITE_NAME: 'goodcity',
+      AUTH_URL: 'https://api.example.com/rooms',
+      AUTH_SCHEME: 'Token',
+      AUTH_TIMEOUT_MS: '250',
+      API_KEY: 'k',
+      USER_ROOM_PREFIX: 'user_',
+    });
     const site = access?.sites[0];
     expect(site?.auth).to.deep.equal({ mode: 'token-url', url: 'https://api.example.com/rooms', scheme: 'Token', timeoutMs: 250 });
     expect(site?.apiKey && (await verifySecret(site.apiKey, 'k'))).to.equal(true);
     expect(sitesFromEnv({ SITE_NAME: 'open' })?.sites[0]?.auth).to.deep.equal({ mode: 'none' });
     expect(sitesFromEnv({})).to.equal(undefined);
     expect(() => sitesFromEnv({ API_KEY: 'k' })).to.throw(OptionError, /API_KEY is set but SITE_NAME is not/);
-    expect(() => sitesFromEnv({ SITE_NAME: 's', AUTH_URL: 'x', AUTH_TIMEOUT_MS: 'soon' })).to.throw(OptionError, /sites\.s\.auth\.timeoutMs must be integer/);
+    expect(() => sitesFromEnv({ SITE_NAME: 's', AUTH_URL: 'x', AUTH_TIMEOUT_MS: 'soon' })).to.throw(
+      OptionError,
+      /sites\.s\.auth\.timeoutMs must be integer/,
+    );
   });
 });
 

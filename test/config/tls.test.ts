@@ -179,7 +179,7 @@ describe('TLS material (lib/config/tls.ts)', () => {
       expect(await loadTls({ kind: 'files', certFile, keyFile }, silentLog)).to.deep.equal(material);
     });
 
-    it('rejects with an OptionError naming the file when a file is missing, not PEM, or the key is not the certificate\'s', async () => {
+    it("rejects with an OptionError naming the file when a file is missing, not PEM, or the key is not the certificate's", async () => {
       const dir = await tempDir();
       const material = await generateSelfSigned(['files.test']);
       const other = await generateSelfSigned(['other.test']);

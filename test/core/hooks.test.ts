@@ -139,7 +139,10 @@ describe('service hooks', () => {
       });
       const flooder = await srv.connect('/layout', { auth: { flooder: true } });
       const other = await srv.connect('/layout');
-      expect(await ack(flooder, 'JOIN', { room: 'r', name: 'F' })).to.deep.equal({ ok: false, error: { code: 'RATE_LIMITED', message: 'slow down' } });
+      expect(await ack(flooder, 'JOIN', { room: 'r', name: 'F' })).to.deep.equal({
+        ok: false,
+        error: { code: 'RATE_LIMITED', message: 'slow down' },
+      });
       const error = next(flooder, 'ERROR');
       flooder.emit('JOIN', { room: 'r', name: 'F' });
       expect(await error).to.deep.equal({ event: 'JOIN', code: 'RATE_LIMITED', message: 'slow down' });
@@ -148,7 +151,11 @@ describe('service hooks', () => {
     });
 
     it('runs for unknown events, forwarding namespaces and site namespaces too', async () => {
-      const access = parseSitesFile({ sites: { shop: { auth: { mode: 'none' } } }, forwarding: [{ namespace: '/sharedsocket' }] }, 'test', {});
+      const access = parseSitesFile(
+        { sites: { shop: { auth: { mode: 'none' } } }, forwarding: [{ namespace: '/sharedsocket' }] },
+        'test',
+        {},
+      );
       const srv = await startServer({ access });
       srv.app.hooks.use((socket, event) => {
         throw new RequestError('RATE_LIMITED', `${socket.nsp.name} ${event}`);
@@ -157,7 +164,10 @@ describe('service hooks', () => {
       const shared = await srv.connect('/sharedsocket');
       const shop = await srv.connect('/shop');
       expect(await ack(layout, 'NOPE')).to.deep.equal({ ok: false, error: { code: 'RATE_LIMITED', message: '/layout NOPE' } });
-      expect(await ack(shared, 'anything', 1)).to.deep.equal({ ok: false, error: { code: 'RATE_LIMITED', message: '/sharedsocket anything' } });
+      expect(await ack(shared, 'anything', 1)).to.deep.equal({
+        ok: false,
+        error: { code: 'RATE_LIMITED', message: '/sharedsocket anything' },
+      });
       expect(await ack(shop, 'hello')).to.deep.equal({ ok: false, error: { code: 'RATE_LIMITED', message: '/shop hello' } });
     });
   });

@@ -48,14 +48,18 @@ async function plainConnection() {
 describe('lib/engine shape checks', () => {
   it('engineProblems: the createTransport seam, the WebSocket transport, and attachServe when the bundle is served', () => {
     expect(engineProblems(true)).to.deep.equal([]);
-    expect(without(EngineServer.prototype, 'createTransport', () => engineProblems(true))).to.deep.equal(['engine.io Server.prototype.createTransport']);
+    expect(without(EngineServer.prototype, 'createTransport', () => engineProblems(true))).to.deep.equal([
+      'engine.io Server.prototype.createTransport',
+    ]);
     expect(without(Server.prototype, 'attachServe', () => engineProblems(true))).to.deep.equal(['socket.io Server.prototype.attachServe']);
     expect(without(Server.prototype, 'attachServe', () => engineProblems(false))).to.deep.equal([]);
   });
 
   it('socketPrototypeProblems: Socket.IO’s outgoing-listener hook', () => {
     expect(socketPrototypeProblems()).to.deep.equal([]);
-    expect(without(Socket.prototype, 'notifyOutgoingListeners', socketPrototypeProblems)).to.deep.equal(['socket.io Socket.prototype.notifyOutgoingListeners']);
+    expect(without(Socket.prototype, 'notifyOutgoingListeners', socketPrototypeProblems)).to.deep.equal([
+      'socket.io Socket.prototype.notifyOutgoingListeners',
+    ]);
   });
 
   it('adapterProblems: the adapter’s class, methods, rooms and namespace sockets', async () => {
@@ -66,7 +70,9 @@ describe('lib/engine shape checks', () => {
     expect(without(adapter, 'computeExceptSids', () => adapterProblems(adapter))).to.deep.equal(['adapter.computeExceptSids']);
     expect(without(adapter, 'rooms', () => adapterProblems(adapter))).to.deep.equal(['adapter.rooms (a Map)']);
     expect(without(adapter.nsp as object, 'sockets', () => adapterProblems(adapter))).to.deep.equal(['adapter.nsp.sockets (a Map)']);
-    expect(adapterProblems({})).to.deep.equal(['namespace adapter (an instance of the socket.io-adapter Adapter lib/engine/ imports: a second copy?)']);
+    expect(adapterProblems({})).to.deep.equal([
+      'namespace adapter (an instance of the socket.io-adapter Adapter lib/engine/ imports: a second copy?)',
+    ]);
   });
 
   it('webSocketProblems: send, readyState and the TCP socket of the ws socket Engine.IO puts on the request', async () => {
@@ -85,7 +91,10 @@ describe('lib/engine shape checks', () => {
     expect(transportProblems(transport)).to.deep.equal([WRITABLE]);
     expect(without(transport, 'supportsBinary', () => transportProblems(transport))).to.deep.equal(['transport.supportsBinary', WRITABLE]);
     expect(without(transport, 'parser', () => transportProblems(transport))).to.deep.equal(['transport.parser.encodePacket', WRITABLE]);
-    expect(without(transport, 'perMessageDeflate', () => transportProblems(transport))).to.deep.equal(['transport.perMessageDeflate', WRITABLE]);
+    expect(without(transport, 'perMessageDeflate', () => transportProblems(transport))).to.deep.equal([
+      'transport.perMessageDeflate',
+      WRITABLE,
+    ]);
   });
 
   it(`transportProblems: ${FAST_PATH ? 'nothing missing on the coalescing transport' : 'the fast path off, the service’s transport is Engine.IO’s own'}`, async () => {

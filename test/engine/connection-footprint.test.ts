@@ -73,7 +73,10 @@ describe('connection footprint', () => {
 
   it('keeps a long-polling-only connection working, listeners included', async () => {
     const srv = await startServer();
-    const [a, b] = await Promise.all([srv.connect('/layout', { transports: ['polling'] }), srv.connect('/layout', { transports: ['polling'] })]);
+    const [a, b] = await Promise.all([
+      srv.connect('/layout', { transports: ['polling'] }),
+      srv.connect('/layout', { transports: ['polling'] }),
+    ]);
     await ack(a, 'JOIN', { room: 'r', name: 'A' });
     await ack(b, 'JOIN', { room: 'r', name: 'B' });
     const event = next(b, 'EVENT');

@@ -147,7 +147,10 @@ describe('broadcast delivery', () => {
 
   it('sends nothing to a client that disconnected, and keeps serving the others', async () => {
     const srv = await startServer();
-    const [gone, stays] = await Promise.all([srv.connect('/layout', { transports: ['websocket'] }), srv.connect('/layout', { transports: ['websocket'] })]);
+    const [gone, stays] = await Promise.all([
+      srv.connect('/layout', { transports: ['websocket'] }),
+      srv.connect('/layout', { transports: ['websocket'] }),
+    ]);
     await ack(gone, 'JOIN', { room: 'r', name: 'gone' });
     await ack(stays, 'JOIN', { room: 'r', name: 'stays' });
     const disconnected = srv.serverDisconnect('/layout', gone.id);

@@ -77,7 +77,10 @@ describe('lib/engine: one install, per server, one switch', () => {
 
     const status = enginePatches(plain.io);
     for (const patch of ['websocketTransport', 'fastBroadcast', 'connectionFootprint'] as const) {
-      expect(status[patch]).to.deep.equal({ active: false, reason: 'this Socket.IO server was not built by lib/engine/ (createSocketServer)' });
+      expect(status[patch]).to.deep.equal({
+        active: false,
+        reason: 'this Socket.IO server was not built by lib/engine/ (createSocketServer)',
+      });
     }
     expect(await Promise.all(events)).to.deep.equal(['plain', 'ours']);
   });
@@ -114,7 +117,11 @@ describe('lib/engine: one install, per server, one switch', () => {
   it('keeps what Socket.IO’s attach does: options, the path, the client bundle, and close() closing the HTTP server', async () => {
     const { log, lines } = captureLog();
     const srv = await listenWith((httpServer) =>
-      createSocketServer(httpServer, { path: '/rt', allowEIO3: true, maxHttpBufferSize: 100, cors: { origin: 'https://app.example.com' } }, { fastPath: FAST_PATH, log }),
+      createSocketServer(
+        httpServer,
+        { path: '/rt', allowEIO3: true, maxHttpBufferSize: 100, cors: { origin: 'https://app.example.com' } },
+        { fastPath: FAST_PATH, log },
+      ),
     );
     expect(enginePatches(srv.io).websocketTransport.active).to.equal(FAST_PATH);
     const bundle = await request(`${srv.url}/rt/socket.io.js`, { headers: { origin: 'https://app.example.com' } });
@@ -145,7 +152,9 @@ describe('lib/engine: one install, per server, one switch', () => {
       expect(lines).to.have.length(1);
       expect(lines[0]).to.include({ level: 40 });
       expect(lines[0]?.patches).to.deep.equal(['fastBroadcast']);
-      expect(String(lines[0]?.msg)).to.match(/namespace adapter \(an instance of the socket\.io-adapter Adapter lib\/engine\/ imports: a second copy\?\)/);
+      expect(String(lines[0]?.msg)).to.match(
+        /namespace adapter \(an instance of the socket\.io-adapter Adapter lib\/engine\/ imports: a second copy\?\)/,
+      );
       expect(status.fastBroadcast.active).to.equal(false);
       expect(status.fastBroadcast.reason).to.match(/^missing: namespace adapter/);
       // Only what relies on the adapter is off.

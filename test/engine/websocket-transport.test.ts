@@ -21,25 +21,31 @@ describe('coalescing WebSocket transport', () => {
   for (const [kind, connect] of [
     ['a WebSocket-only v4 client', (srv: Awaited<ReturnType<typeof startServer>>) => srv.connect('/layout', { transports: ['websocket'] })],
     ['a v4 client upgraded from long-polling', (srv: Awaited<ReturnType<typeof startServer>>) => srv.connect('/layout')],
-    ['a legacy (Engine.IO 3) WebSocket client', (srv: Awaited<ReturnType<typeof startServer>>) => srv.connectLegacy('/layout', { transports: ['websocket'] })],
+    [
+      'a legacy (Engine.IO 3) WebSocket client',
+      (srv: Awaited<ReturnType<typeof startServer>>) => srv.connectLegacy('/layout', { transports: ['websocket'] }),
+    ],
   ] as const) {
-    it(FAST_PATH ? `carries ${kind}: a turn's packets leave in one corked write` : `is not used for ${kind}: ws writes each packet uncorked`, async () => {
-      const srv = await startServer();
-      const client = await connect(srv);
-      await ack(client, 'JOIN', JSON.stringify({ room: 'r', name: 'a' }));
-      const [id] = srv.app.io.of('/layout').sockets.keys();
-      const socket = serverSocket(srv.app.io, '/layout', id);
-      await serverUpgraded(socket);
-      expect(isCoalescing(socket.conn.transport)).to.equal(FAST_PATH);
-      const seen = collect<number>(client, 'DIRECT');
-      const tcp = tcpOf(socket);
-      expect(tcp.writableCorked).to.equal(0);
-      for (let i = 0; i < 3; i++) socket.emit('DIRECT', i);
-      // Corked for the rest of this turn by the coalescing transport; ws's own write path uncorks at once.
-      expect(tcp.writableCorked).to.equal(FAST_PATH ? 1 : 0);
-      await barrier(client);
-      expect(seen).to.deep.equal([0, 1, 2]);
-      expect(tcp.writableCorked).to.equal(0);
-    });
+    it(
+      FAST_PATH ? `carries ${kind}: a turn's packets leave in one corked write` : `is not used for ${kind}: ws writes each packet uncorked`,
+      async () => {
+        const srv = await startServer();
+        const client = await connect(srv);
+        await ack(client, 'JOIN', JSON.stringify({ room: 'r', name: 'a' }));
+        const [id] = srv.app.io.of('/layout').sockets.keys();
+        const socket = serverSocket(srv.app.io, '/layout', id);
+        await serverUpgraded(socket);
+        expect(isCoalescing(socket.conn.transport)).to.equal(FAST_PATH);
+        const seen = collect<number>(client, 'DIRECT');
+        const tcp = tcpOf(socket);
+        expect(tcp.writableCorked).to.equal(0);
+        for (let i = 0; i < 3; i++) socket.emit('DIRECT', i);
+        // Corked for the rest of this turn by the coalescing transport; ws's own write path uncorks at once.
+        expect(tcp.writableCorked).to.equal(FAST_PATH ? 1 : 0);
+        await barrier(client);
+        expect(seen).to.deep.equal([0, 1, 2]);
+        expect(tcp.writableCorked).to.equal(0);
+      },
+    );
   }
 });

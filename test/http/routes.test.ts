@@ -95,7 +95,21 @@ describe('HTTP', () => {
       const srv = await startServer();
       const a = await busMember(srv, 'r');
       const received = collect(a, 'EVENT');
-      const messages = [{ a: 1 }, [1, [2], { three: 3 }], 'a string', '{"looks":"like json"}', 'é ☃ 😀', 42, -1.5, 0, true, false, null, [], {}];
+      const messages = [
+        { a: 1 },
+        [1, [2], { three: 3 }],
+        'a string',
+        '{"looks":"like json"}',
+        'é ☃ 😀',
+        42,
+        -1.5,
+        0,
+        true,
+        false,
+        null,
+        [],
+        {},
+      ];
       for (const message of messages) expect((await postBusMessage(srv, 'r', JSON.stringify(message))).body).to.deep.equal(OK_BODY);
       await barrier(a);
       expect(received).to.deep.equal(messages.map((message) => ({ sender: 'POST', room: 'r', message })));
@@ -226,7 +240,9 @@ describe('HTTP', () => {
       for (const origin of ['https://any.example', 'http://localhost:8080']) {
         const res = await request(srv.url + handshake, { headers: { origin } });
         expect(res.status, origin).to.equal(200);
-        expect(res.body, origin).to.be.a('string').and.match(/^0\{"sid":/);
+        expect(res.body, origin)
+          .to.be.a('string')
+          .and.match(/^0\{"sid":/);
         expect(res.headers.get('access-control-allow-origin'), origin).to.equal(origin);
       }
     });

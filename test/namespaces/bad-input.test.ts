@@ -229,14 +229,24 @@ for (const ns of ['/layout', '/bus']) {
         { what: 'a number as room', event: 'LEAVE', args: [{ room: 5 }], message: 'room must be string' },
         { what: 'no room', event: 'LEAVE', args: [{}], message: 'room is required' },
         { what: 'an empty room', event: 'LEAVE', args: [{ room: '' }], message: 'room must not have fewer than 1 characters' },
-        { what: 'a room over the length limit', event: 'LEAVE', args: [{ room: TOO_LONG_ID }], message: `room must not have more than ${MAX_ID} characters` },
+        {
+          what: 'a room over the length limit',
+          event: 'LEAVE',
+          args: [{ room: TOO_LONG_ID }],
+          message: `room must not have more than ${MAX_ID} characters`,
+        },
         { what: 'no payload at all', event: 'LEAVE', args: [], message: 'payload is required' },
       ]);
     });
 
     describe('NOTIFY', () => {
       rejects(start, [
-        { what: 'an unparseable JSON string', event: 'NOTIFY', args: ['{"room":"r","message":'], message: 'payload is a string but not valid JSON' },
+        {
+          what: 'an unparseable JSON string',
+          event: 'NOTIFY',
+          args: ['{"room":"r","message":'],
+          message: 'payload is a string but not valid JSON',
+        },
         { what: 'a number as payload', event: 'NOTIFY', args: [5], message: notObject },
         { what: 'an array as payload', event: 'NOTIFY', args: [['r', 'hello']], message: notObject },
         { what: 'null as payload', event: 'NOTIFY', args: [null], message: notObject },
@@ -417,11 +427,29 @@ describe('/lobby bad input', () => {
       { what: 'an array as payload', event: 'JOIN', args: [['l']], message: notLobby, from: 'outsider' },
       { what: 'null as payload', event: 'JOIN', args: [null], message: notLobby, from: 'outsider' },
       { what: 'a number as lobby', event: 'JOIN', args: [{ lobby: 5 }], message: 'lobby must be string', from: 'outsider' },
-      { what: 'a number as lobby in a JSON string', event: 'JOIN', args: ['{"lobby":5}'], message: 'lobby must be string', from: 'outsider' },
+      {
+        what: 'a number as lobby in a JSON string',
+        event: 'JOIN',
+        args: ['{"lobby":5}'],
+        message: 'lobby must be string',
+        from: 'outsider',
+      },
       { what: 'no lobby', event: 'JOIN', args: [{ room: 'l' }], message: 'lobby is required', from: 'outsider' },
       { what: 'an empty string', event: 'JOIN', args: [''], message: 'lobby must not have fewer than 1 characters', from: 'outsider' },
-      { what: 'an empty lobby', event: 'JOIN', args: [{ lobby: '' }], message: 'lobby must not have fewer than 1 characters', from: 'outsider' },
-      { what: 'a JSON string of an empty string', event: 'JOIN', args: ['""'], message: 'lobby must not have fewer than 1 characters', from: 'outsider' },
+      {
+        what: 'an empty lobby',
+        event: 'JOIN',
+        args: [{ lobby: '' }],
+        message: 'lobby must not have fewer than 1 characters',
+        from: 'outsider',
+      },
+      {
+        what: 'a JSON string of an empty string',
+        event: 'JOIN',
+        args: ['""'],
+        message: 'lobby must not have fewer than 1 characters',
+        from: 'outsider',
+      },
       {
         what: 'a lobby id over the length limit',
         event: 'JOIN',
@@ -437,7 +465,13 @@ describe('/lobby bad input', () => {
         code: 'ALREADY_IN_LOBBY',
         message: 'already in lobby "l"; LEAVE it first',
       },
-      { what: 'its own lobby again', event: 'JOIN', args: ['l'], code: 'ALREADY_IN_LOBBY', message: 'already in lobby "l"; LEAVE it first' },
+      {
+        what: 'its own lobby again',
+        event: 'JOIN',
+        args: ['l'],
+        code: 'ALREADY_IN_LOBBY',
+        message: 'already in lobby "l"; LEAVE it first',
+      },
     ]);
   });
 
@@ -460,7 +494,14 @@ describe('/lobby bad input', () => {
       { what: 'null as payload', event: 'BROADCAST', args: [null], message: notObject },
       { what: 'no message', event: 'BROADCAST', args: [{ msg: 'hi' }], message: 'message is required' },
       { what: 'no payload at all', event: 'BROADCAST', args: [], message: 'payload is required' },
-      { what: 'a message', event: 'BROADCAST', args: [{ message: 'hi' }], code: 'NOT_IN_LOBBY', message: 'join a lobby first', from: 'outsider' },
+      {
+        what: 'a message',
+        event: 'BROADCAST',
+        args: [{ message: 'hi' }],
+        code: 'NOT_IN_LOBBY',
+        message: 'join a lobby first',
+        from: 'outsider',
+      },
     ]);
   });
 
@@ -473,8 +514,21 @@ describe('/lobby bad input', () => {
       { what: 'a number as to', event: 'RTCSIGNAL', args: [{ to: 5, sdp: 'v=0' }], message: 'to must be string' },
       { what: 'an empty to', event: 'RTCSIGNAL', args: [{ to: '', sdp: 'v=0' }], message: 'to must not have fewer than 1 characters' },
       { what: 'no payload at all', event: 'RTCSIGNAL', args: [], message: 'payload is required' },
-      { what: 'an unknown peer', event: 'RTCSIGNAL', args: [{ to: 'nobody' }], code: 'UNKNOWN_PEER', message: 'no peer "nobody" in lobby "l"' },
-      { what: 'a peer', event: 'RTCSIGNAL', args: [{ to: 'nobody' }], code: 'NOT_IN_LOBBY', message: 'join a lobby first', from: 'outsider' },
+      {
+        what: 'an unknown peer',
+        event: 'RTCSIGNAL',
+        args: [{ to: 'nobody' }],
+        code: 'UNKNOWN_PEER',
+        message: 'no peer "nobody" in lobby "l"',
+      },
+      {
+        what: 'a peer',
+        event: 'RTCSIGNAL',
+        args: [{ to: 'nobody' }],
+        code: 'NOT_IN_LOBBY',
+        message: 'join a lobby first',
+        from: 'outsider',
+      },
     ]);
   });
 

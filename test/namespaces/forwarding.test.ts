@@ -40,7 +40,10 @@ describe('forwarding namespaces', () => {
     const a = await srv.connect('/sharedsocket');
     const b = await srv.connect('/sharedsocket');
     const forwarded = collect(b, 'ERROR');
-    expect(await ack(a, 'ERROR', { fake: true })).to.deep.equal({ ok: false, error: { code: 'BAD_REQUEST', message: "event 'ERROR' is reserved by the service" } });
+    expect(await ack(a, 'ERROR', { fake: true })).to.deep.equal({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: "event 'ERROR' is reserved by the service" },
+    });
     const error = next<{ event: string; code: string }>(a, 'ERROR');
     a.emit('__count__');
     expect(await error).to.deep.include({ event: '__count__', code: 'BAD_REQUEST' });
@@ -93,7 +96,11 @@ describe('forwarding namespaces', () => {
   });
 
   it('mode credentials can guard a built-in namespace', async () => {
-    const access = parseSitesFile({ namespaces: { trigger: { auth: { mode: 'credentials', users: { tl: 'timeline-pass' } } } } }, 'test', {});
+    const access = parseSitesFile(
+      { namespaces: { trigger: { auth: { mode: 'credentials', users: { tl: 'timeline-pass' } } } } },
+      'test',
+      {},
+    );
     const srv = await startServer({ access });
     expect((await srv.refused('/trigger', { auth: { username: 'tl', password: 'nope' } })).data?.code).to.equal('UNAUTHORIZED');
     const trigger = await srv.connect('/trigger', { auth: { username: 'tl', password: 'timeline-pass' } });

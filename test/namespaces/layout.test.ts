@@ -161,7 +161,12 @@ for (const ns of ['/layout', '/bus']) {
       it('lists current members only: sockets that left or disconnected are gone', async () => {
         const srv = await startServer();
         const [a, b, c] = await Promise.all([srv.connect(ns), srv.connect(ns), srv.connect(ns)]);
-        for (const [s, name] of [[a, 'A'], [b, 'B'], [c, 'C']] as const) await ack(s, 'JOIN', { room: 'r', name });
+        for (const [s, name] of [
+          [a, 'A'],
+          [b, 'B'],
+          [c, 'C'],
+        ] as const)
+          await ack(s, 'JOIN', { room: 'r', name });
         await ack(b, 'LEAVE', { room: 'r' });
         const gone = srv.serverDisconnect(ns, c.id);
         c.disconnect();

@@ -140,7 +140,10 @@ for (const { label, options } of TRANSPORTS) {
           const seen = inOrder(legacy, ['JOINED', 'PEERS']);
           const joinedAtModern = next(modern, 'JOINED');
           expect(await ack(legacy, 'JOIN', payload)).to.deep.equal({ ok: true, lobby: 'l', peers: [modern.id] });
-          expect(seen).to.deep.equal([['JOINED', legacy.id], ['PEERS', [modern.id]]]);
+          expect(seen).to.deep.equal([
+            ['JOINED', legacy.id],
+            ['PEERS', [modern.id]],
+          ]);
           expect(await joinedAtModern).to.equal(legacy.id);
           await silent(modern, 'PEERS');
         });
@@ -153,9 +156,16 @@ for (const { label, options } of TRANSPORTS) {
         const joinedAtModern = next(modern, 'JOINED');
         // JOINED and PEERS follow the connect at once, so the listeners must be there before it.
         let seen: [string, unknown][] = [];
-        const legacy = await srv.connectLegacy('/lobby', { ...options, query: { lobbyId: 'l' } }, (fresh) => (seen = inOrder(fresh, ['JOINED', 'PEERS', 'ERROR'])));
+        const legacy = await srv.connectLegacy(
+          '/lobby',
+          { ...options, query: { lobbyId: 'l' } },
+          (fresh) => (seen = inOrder(fresh, ['JOINED', 'PEERS', 'ERROR'])),
+        );
         await barrier(legacy);
-        expect(seen).to.deep.equal([['JOINED', legacy.id], ['PEERS', [modern.id]]]);
+        expect(seen).to.deep.equal([
+          ['JOINED', legacy.id],
+          ['PEERS', [modern.id]],
+        ]);
         expect(await joinedAtModern).to.equal(legacy.id);
         expect(await ack(legacy, 'JOIN', 'other')).to.deep.equal({
           ok: false,
@@ -199,7 +209,9 @@ for (const { label, options } of TRANSPORTS) {
 
         const answer = next(legacy, 'RTCSIGNAL');
         const candidate = { candidate: 'candidate:1 1 UDP 2122252543 192.0.2.1 54400 typ host', sdpMLineIndex: 0 };
-        await silent(other, 'RTCSIGNAL', async () => expect(await ack(modern, 'RTCSIGNAL', { to: legacy.id, candidate })).to.deep.equal({ ok: true }));
+        await silent(other, 'RTCSIGNAL', async () =>
+          expect(await ack(modern, 'RTCSIGNAL', { to: legacy.id, candidate })).to.deep.equal({ ok: true }),
+        );
         expect(await answer).to.deep.equal({ candidate, to: legacy.id, from: modern.id });
       });
 
@@ -266,7 +278,9 @@ for (const { label, options } of TRANSPORTS) {
         // Timeline services send their data as JSON text; it is relayed untouched, still a string.
         const data = JSON.stringify([{ id: 'e1', t: 12.5 }]);
         const atModern = next(modern, 'EVENTS');
-        await silent(legacy, 'EVENTS', async () => expect(await ack(legacy, 'BROADCAST_EVENTS', 'timeline', data)).to.deep.equal({ ok: true }));
+        await silent(legacy, 'EVENTS', async () =>
+          expect(await ack(legacy, 'BROADCAST_EVENTS', 'timeline', data)).to.deep.equal({ ok: true }),
+        );
         expect(await atModern).to.equal(data);
 
         const objectData = { events: [{ id: 'e2' }] };
@@ -285,7 +299,10 @@ for (const { label, options } of TRANSPORTS) {
         legacy.emit('BROADCAST_STATUS', 'timeline', 'running');
         await barrier(legacy);
         await barrier(modern);
-        expect(seen).to.deep.equal([['UPDATES', { u: 1 }], ['STATUS', 'running']]);
+        expect(seen).to.deep.equal([
+          ['UPDATES', { u: 1 }],
+          ['STATUS', 'running'],
+        ]);
       });
 
       it('LEAVE sent by a legacy client leaves the room', async () => {

@@ -36,8 +36,7 @@ async function lobbyOf(srv: TestServer, lobby: string, n: number): Promise<Socke
 }
 
 const notInLobby = failure('NOT_IN_LOBBY', 'join a lobby first');
-const alreadyIn = (lobby: string): unknown =>
-  failure('ALREADY_IN_LOBBY', `already in lobby ${JSON.stringify(lobby)}; LEAVE it first`);
+const alreadyIn = (lobby: string): unknown => failure('ALREADY_IN_LOBBY', `already in lobby ${JSON.stringify(lobby)}; LEAVE it first`);
 const notInThatLobby = (lobby: string): unknown => failure('NOT_IN_LOBBY', `not in lobby ${JSON.stringify(lobby)}`);
 const unknownPeer = (to: string, lobby: string): unknown =>
   failure('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
@@ -86,9 +85,7 @@ describe('/lobby namespace', () => {
 
       const { socket: a, log } = await connectRecorded(srv, { auth: { lobbyId: 'x'.repeat(9) } });
       await settle(a, member);
-      expect(log).to.deep.equal([
-        ['ERROR', { event: 'JOIN', code: 'BAD_REQUEST', message: 'lobby must not have more than 8 characters' }],
-      ]);
+      expect(log).to.deep.equal([['ERROR', { event: 'JOIN', code: 'BAD_REQUEST', message: 'lobby must not have more than 8 characters' }]]);
       expect(a.connected).to.equal(true);
       expect(memberLog).to.deep.equal([]);
       expect(await ack(a, 'BROADCAST', { message: 1 })).to.deep.equal(notInLobby);
@@ -118,9 +115,21 @@ describe('/lobby namespace', () => {
       await settle(a, b, c, outsider, elsewhere);
 
       expect(logs).to.deep.equal([
-        [['JOINED', aId], ['PEERS', []], ['JOINED', bId], ['JOINED', cId]],
-        [['JOINED', bId], ['PEERS', [aId]], ['JOINED', cId]],
-        [['JOINED', cId], ['PEERS', [aId, bId]]],
+        [
+          ['JOINED', aId],
+          ['PEERS', []],
+          ['JOINED', bId],
+          ['JOINED', cId],
+        ],
+        [
+          ['JOINED', bId],
+          ['PEERS', [aId]],
+          ['JOINED', cId],
+        ],
+        [
+          ['JOINED', cId],
+          ['PEERS', [aId, bId]],
+        ],
         [],
         [],
       ]);
@@ -237,7 +246,14 @@ describe('/lobby namespace', () => {
 
       expect(await ack(a, 'JOIN', 'L2')).to.deep.equal({ ok: true, lobby: 'L2', peers: [idOf(c)] });
       await settle(a, b, c);
-      expect(logs).to.deep.equal([[['JOINED', idOf(a)], ['PEERS', [idOf(c)]]], [], [['JOINED', idOf(a)]]]);
+      expect(logs).to.deep.equal([
+        [
+          ['JOINED', idOf(a)],
+          ['PEERS', [idOf(c)]],
+        ],
+        [],
+        [['JOINED', idOf(a)]],
+      ]);
 
       const atC = next(c, 'MESSAGE');
       await silent(b, 'MESSAGE', () => ack(a, 'BROADCAST', { message: 'moved' }));
@@ -443,8 +459,16 @@ describe('/lobby namespace', () => {
       await settle(a, b);
       const [aId, bId] = [idOf(a), idOf(b)];
       expect(logs).to.deep.equal([
-        [['JOINED', aId], ['PEERS', [bId]], ['MESSAGE', { from: aId, message: 'x' }]],
-        [['JOINED', aId], ['MESSAGE', { from: aId, message: 'x' }], ['LEFT', aId]],
+        [
+          ['JOINED', aId],
+          ['PEERS', [bId]],
+          ['MESSAGE', { from: aId, message: 'x' }],
+        ],
+        [
+          ['JOINED', aId],
+          ['MESSAGE', { from: aId, message: 'x' }],
+          ['LEFT', aId],
+        ],
       ]);
     });
   });

@@ -16,7 +16,10 @@ const OK = { ok: true };
 
 /** Every relayed event `socket` receives from now on, tagged with its name, in arrival order. */
 function collectAll(socket: EventSocket): [string, unknown][] {
-  return inOrder(socket, broadcasts.map(([, event]) => event));
+  return inOrder(
+    socket,
+    broadcasts.map(([, event]) => event),
+  );
 }
 
 describe('/trigger namespace', () => {

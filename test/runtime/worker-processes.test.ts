@@ -20,7 +20,10 @@ async function startWorkers(args: readonly string[] = []): Promise<CliServer> {
 
 /** The cluster worker id that logged the 'connected' line of socket `socket` on namespace `nsp`. */
 async function workerOf(server: CliServer, nsp: string, socket: Socket): Promise<number> {
-  const line = await server.waitForLog((l) => l.msg === 'connected' && l.nsp === nsp && l.socketId === socket.id, `the 'connected' line of ${String(socket.id)}`);
+  const line = await server.waitForLog(
+    (l) => l.msg === 'connected' && l.nsp === nsp && l.socketId === socket.id,
+    `the 'connected' line of ${String(socket.id)}`,
+  );
   expect(line.worker).to.be.a('number');
   return line.worker as number;
 }

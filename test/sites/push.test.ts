@@ -13,7 +13,11 @@ const KEY = 'shop-secret-key';
 async function pushServer(shopKey: string = KEY, maxPayload?: number): Promise<TestServer> {
   const backend = await tokenBackend({ alice: ['user_alice', 'staff'], bob: ['user_bob', 'staff'], carol: ['staff'] });
   const auth = { mode: 'token-url', url: `${backend.url}/rooms` };
-  const access = parseSitesFile({ sites: { shop: { auth, apiKey: shopKey }, blog: { auth, apiKey: 'blog-key' }, open: { auth } } }, 'test', {});
+  const access = parseSitesFile(
+    { sites: { shop: { auth, apiKey: shopKey }, blog: { auth, apiKey: 'blog-key' }, open: { auth } } },
+    'test',
+    {},
+  );
   return startServer({ access, ...(maxPayload === undefined ? {} : { maxPayload }) });
 }
 
@@ -22,7 +26,12 @@ function user(srv: TestServer, site: string, token: string): Promise<Socket> {
 }
 
 /** POST /send as site `shop` (its key {@link KEY} as a Bearer token) unless `headers` say otherwise. */
-function send(srv: TestServer, query: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Promise<HttpResult> {
+function send(
+  srv: TestServer,
+  query: string,
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${KEY}` },
+): Promise<HttpResult> {
   return postSend(srv, query, body, headers);
 }
 
@@ -85,7 +94,12 @@ describe('POST /send (HTTP push API)', () => {
   it('checks a key stored as a scrypt hash', async () => {
     const srv = await pushServer(await hashSecret(KEY));
     expect((await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' })).status).to.equal(200);
-    expectErrorBody(await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' }, { authorization: 'Bearer shop-secret-kez' }), 401, 'UNAUTHORIZED', /valid API key/);
+    expectErrorBody(
+      await send(srv, 'site=shop', { rooms: ['staff'], event: 'e' }, { authorization: 'Bearer shop-secret-kez' }),
+      401,
+      'UNAUTHORIZED',
+      /valid API key/,
+    );
   });
 
   it('answers 401 for a missing or wrong key, or a site without one, and 404 for an unknown site', async () => {

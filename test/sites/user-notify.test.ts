@@ -9,7 +9,10 @@ import { startServer, type TestServer } from '../support/server.js';
  * One backend for both jobs: GET /rooms grants `user_8` and `staff` to any token; PUT /users/… is answered
  * by `onUpdate` (204 unless told otherwise).
  */
-async function siteWithUpdates(onUpdate: (res: ServerResponse, nth: number) => void = (res) => res.writeHead(204).end(), site: Record<string, unknown> = {}): Promise<{ srv: TestServer; backend: Backend; updates: () => RecordedRequest[] }> {
+async function siteWithUpdates(
+  onUpdate: (res: ServerResponse, nth: number) => void = (res) => res.writeHead(204).end(),
+  site: Record<string, unknown> = {},
+): Promise<{ srv: TestServer; backend: Backend; updates: () => RecordedRequest[] }> {
   let updates = 0;
   const backend = await startBackend((request, res) => {
     if (request.method === 'GET') return reply(res, 200, ['staff', 'user_8']);
@@ -17,7 +20,16 @@ async function siteWithUpdates(onUpdate: (res: ServerResponse, nth: number) => v
     onUpdate(res, updates);
   });
   const access = parseSitesFile(
-    { sites: { shop: { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, userRoomPrefix: 'user_', updateUserUrl: `${backend.url}/users/:id`, ...site } } },
+    {
+      sites: {
+        shop: {
+          auth: { mode: 'token-url', url: `${backend.url}/rooms` },
+          userRoomPrefix: 'user_',
+          updateUserUrl: `${backend.url}/users/:id`,
+          ...site,
+        },
+      },
+    },
     'test',
     {},
   );
@@ -43,8 +55,14 @@ function field(request: RecordedRequest): string {
 
 describe('updateUserUrl (backend notification)', () => {
   it('counts a user per site: the same user on two sites is connected to each', async () => {
-    const backend = await startBackend((request, res) => (request.method === 'GET' ? reply(res, 200, ['user_8']) : res.writeHead(204).end()));
-    const site = (name: string) => ({ auth: { mode: 'token-url', url: `${backend.url}/rooms` }, userRoomPrefix: 'user_', updateUserUrl: `${backend.url}/${name}/users/:id` });
+    const backend = await startBackend((request, res) =>
+      request.method === 'GET' ? reply(res, 200, ['user_8']) : res.writeHead(204).end(),
+    );
+    const site = (name: string) => ({
+      auth: { mode: 'token-url', url: `${backend.url}/rooms` },
+      userRoomPrefix: 'user_',
+      updateUserUrl: `${backend.url}/${name}/users/:id`,
+    });
     const srv = await startServer({ access: parseSitesFile({ sites: { shop: site('shop'), blog: site('blog') } }, 'test', {}) });
     await srv.connect('/shop', { query: { token: 'tok' } });
     await nthUpdate(backend, 1);
@@ -75,7 +93,9 @@ describe('updateUserUrl (backend notification)', () => {
   });
 
   it('retries a failed update (5xx, then success) with the same body', async () => {
-    const { srv, backend, updates } = await siteWithUpdates((res, nth) => (nth === 1 ? reply(res, 503, { error: 'busy' }) : res.writeHead(204).end()));
+    const { srv, backend, updates } = await siteWithUpdates((res, nth) =>
+      nth === 1 ? reply(res, 503, { error: 'busy' }) : res.writeHead(204).end(),
+    );
     await srv.connect('/shop', { query: { token: 'tok' } });
     const [failed, retried] = [await nthUpdate(backend, 1), await nthUpdate(backend, 2)];
     expect(retried.body).to.equal(failed.body);

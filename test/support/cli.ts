@@ -114,7 +114,9 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = {}): C
       };
       watchers.add(watcher);
       void exited.then((exit) =>
-        reject(new Error(`the CLI exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before logging ${what}: ${exit.stderr}`)),
+        reject(
+          new Error(`the CLI exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before logging ${what}: ${exit.stderr}`),
+        ),
       );
     });
     return withDeadline(found, `the CLI to log ${what}`, CHILD_DEADLINE_MS).finally(() => {

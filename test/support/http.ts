@@ -23,11 +23,21 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
   const res = await withDeadline(fetch(url, init), what);
   const text = await withDeadline(res.text(), `the body of ${what}`);
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, type, headers: res.headers, body: type.startsWith('application/json') ? (JSON.parse(text) as unknown) : text };
+  return {
+    status: res.status,
+    type,
+    headers: res.headers,
+    body: type.startsWith('application/json') ? (JSON.parse(text) as unknown) : text,
+  };
 }
 
 /** POSTs `body` (raw text) to `/bus-message/<path>`, as application/json unless told otherwise (`null`: no content type). */
-export function postBusMessage(target: HttpTarget, path: string, body: string, contentType: string | null = 'application/json'): Promise<HttpResult> {
+export function postBusMessage(
+  target: HttpTarget,
+  path: string,
+  body: string,
+  contentType: string | null = 'application/json',
+): Promise<HttpResult> {
   return request(`${target.url}/bus-message/${path}`, {
     method: 'POST',
     // A Blob without a type makes fetch send no content-type header at all.

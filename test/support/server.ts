@@ -68,7 +68,10 @@ export async function startServer(options: Partial<ServiceOptions> = {}): Promis
     refused: (ns, clientOptions) => refusedV4(url + ns, clientOptions),
     async serverDisconnect(ns, id) {
       const socket = socketOf(ns, id);
-      await withDeadline(new Promise<void>((resolve) => socket.once('disconnect', () => resolve())), `server-side disconnect of ${String(id)}`);
+      await withDeadline(
+        new Promise<void>((resolve) => socket.once('disconnect', () => resolve())),
+        `server-side disconnect of ${String(id)}`,
+      );
     },
     serverSocket: socketOf,
     roomsOf(ns, id) {
