@@ -223,8 +223,7 @@ describe('HTTP', () => {
       expect(await exact).to.deep.equal({ sender: 'POST', room: '12345678', message: 2 });
     });
 
-    // Fails today: fastify answers a malformed URL itself (FST_ERR_BAD_URL) with its own body format,
-    // because lib/app.ts passes no `frameworkErrors` handler. See the report.
+    // fastify answers a malformed URL itself (FST_ERR_BAD_URL) unless the app hands it a frameworkErrors handler.
     it('answers a malformed percent-encoding in the room with 400 in the JSON error format', async () => {
       const srv = await startServer();
       const a = await busMember(srv, 'r');
