@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SitesFileSchema } from '../lib/config/sites-file.js';
 import { ErrorCatalog } from '../protocol/index.js';
-import { withOptionsTable } from './option-docs.js';
+import { OPTIONS_SECTION, optionsTable } from './option-docs.js';
 
 /** The command that regenerates every file below. */
 export const GENERATE_COMMAND = 'npm run generate';
@@ -27,7 +27,10 @@ export interface GeneratedFile {
 export function generatedFiles(read: (path: string) => string = (path) => readFileSync(join(repoRoot, path), 'utf8')): GeneratedFile[] {
   return [
     { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
-    { path: 'README.md', content: withOptionsTable(replaceSection(read('README.md'), 'error-codes', errorCodeTable())) },
+    {
+      path: 'README.md',
+      content: replaceSection(replaceSection(read('README.md'), 'error-codes', errorCodeTable()), OPTIONS_SECTION, optionsTable()),
+    },
     { path: 'protocol/README.md', content: replaceSection(read('protocol/README.md'), 'error-codes', errorCodeTable()) },
   ];
 }

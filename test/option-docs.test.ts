@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { README_TABLE_END, README_TABLE_START } from '../scripts/option-docs.js';
+import { OPTIONS_SECTION } from '../scripts/option-docs.js';
 import { BUILTIN_FLAGS, envSetting, OPTION_ENTRIES } from '../lib/config/option-table.js';
 import { SITE_ENV } from '../lib/config/sites-env.js';
 import { repoRoot } from './support/cli.js';
@@ -10,8 +10,8 @@ const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
 /** The cells of the rows of the README's table of options, read from the README itself. */
 function readmeRows(): string[][] {
-  const start = readme.indexOf(README_TABLE_START);
-  const end = readme.indexOf(README_TABLE_END, start);
+  const start = readme.indexOf(`<!-- generated:${OPTIONS_SECTION}`);
+  const end = readme.indexOf(`<!-- /generated:${OPTIONS_SECTION} -->`, start);
   expect(start, 'the start marker of the table of options in README.md').to.be.at.least(0);
   expect(end, 'the end marker of the table of options in README.md').to.be.above(start);
   return readme

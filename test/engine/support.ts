@@ -23,12 +23,7 @@ export function captureLog(): { log: Logger; lines: Record<string, unknown>[] } 
   return { log, lines };
 }
 
-/** The server-side socket of a client on `ns`, by id. */
-export function serverSocket(io: Server, ns: string, id: string | undefined): Socket {
-  const socket = id === undefined ? undefined : io.of(ns).sockets.get(id);
-  if (!socket) throw new Error(`no socket ${String(id)} on ${ns} at the server`);
-  return socket;
-}
+export { serverSocket } from '../support/server.js';
 
 /** The TCP socket under a WebSocket connection (`ws` keeps it as `_socket`), to watch corking. */
 export function tcpOf(socket: Socket): NetSocket {
