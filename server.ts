@@ -116,6 +116,11 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     throw new OptionError('--database (REDIS_DB) needs --redis (REDIS_URL)');
   }
   if (flags.redisPrefix.trim() === '') throw new OptionError('--redis-prefix must not be empty');
+  if (flags.maxOutbound < flags.maxPayload) {
+    throw new OptionError(
+      `--max-outbound (${flags.maxOutbound}) must be at least --max-payload (${flags.maxPayload}): one message must fit`,
+    );
+  }
   return {
     port: flags.port,
     host: flags.host,
@@ -132,9 +137,19 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     corsOrigin: flags.corsOrigin,
     maxRoomsPerSocket: flags.maxRooms,
     maxIdLength: flags.maxIdLength,
+    maxEventNameLength: flags.maxEventName,
+    maxLobbyMembers: flags.maxLobbyMembers,
     access,
     redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
     fastPath: flags.fastPath,
+    maxOutbound: flags.maxOutbound,
+    attachmentTimeout: flags.attachmentTimeout,
+    eventRate: flags.eventRate,
+    eventBurst: flags.eventBurst,
+    maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+    connectRate: flags.connectRate,
+    maxAuthFailures: flags.maxAuthFailures,
+    trustProxy: flags.trustProxy,
   };
 }
 

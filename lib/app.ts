@@ -20,7 +20,8 @@ import { withLog, type ServiceContext } from './core/context.js';
 import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
-import { logConnections } from './runtime/connection-logs.js';
+import { logConnections, logLimits } from './runtime/connection-logs.js';
+import { trustFunction } from './limits/address.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 
@@ -80,6 +81,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const log = deps.log ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
   const tls = config.tls ? await loadTls(config.tls, log) : undefined;
 
+  const trust = trustFunction(config.trustProxy);
   const httpLog: FastifyBaseLogger = log.child({ component: 'http' });
   const http = Fastify({
     loggerInstance: httpLog,
@@ -87,9 +89,12 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     frameworkErrors: sendFrameworkError,
     bodyLimit: config.maxPayload,
     forceCloseConnections: true,
+    // The same trust as the sockets' (lib/limits/address.ts): one client address for routes and sockets alike.
+    trustProxy: trust,
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
 
+  const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
   const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
   // The patches of lib/engine/ (or none, with fastPath off) are installed here, for this server only.
   const io: Server = createSocketServer(
@@ -106,11 +111,11 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
   );
 
-  const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
   const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
+  logLimits(hooks, log.child({ component: 'limits' }));
   cluster.attach(hooks, (members) => hooks.lost(members));
 
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];

@@ -37,7 +37,38 @@ export interface ServiceOptions extends ServiceLimits {
    * Off runs everything on the libraries' own code paths: slower, with the same behaviour.
    */
   readonly fastPath: boolean;
+  /**
+   * Most bytes a connection may have written but not yet taken by its client (queued in Engine.IO, in the
+   * long-polling buffer, or in its socket). Past it the connection is closed: one stalled reader costs at
+   * most this much, whatever is sent to it.
+   */
+  readonly maxOutbound: number;
+  /** How long, in ms, a binary packet's attachments may take to arrive after its header; then the connection is closed. */
+  readonly attachmentTimeout: number;
+  /** Events per second one connection may send on average (its token bucket's refill); 0 turns the limit off. */
+  readonly eventRate: number;
+  /** Events one connection may send at once, above the rate (its token bucket's size). */
+  readonly eventBurst: number;
+  /** Connections one client address may hold at once on this node; 0 turns the limit off. */
+  readonly maxConnectionsPerAddress: number;
+  /** New connections one client address may open per second (bursts up to that many); 0 turns the limit off. */
+  readonly connectRate: number;
+  /**
+   * Failed authentications (handshakes, push API keys) one client address may have per minute, across the
+   * cluster; past it the next attempt is refused with `RATE_LIMITED` before any password hash or backend
+   * call. 0 turns the limit off.
+   */
+  readonly maxAuthFailures: number;
+  /**
+   * Which peers are proxies whose `X-Forwarded-For` is believed: a hop count, or addresses and CIDR ranges
+   * (`loopback`, `linklocal`, `uniquelocal` name the usual ones). Undefined believes none: the client's
+   * address is the peer's.
+   */
+  readonly trustProxy: TrustProxy | undefined;
 }
+
+/** {@link ServiceOptions.trustProxy}: how many proxies to believe, or which. */
+export type TrustProxy = number | readonly string[];
 
 /** How the service reaches Redis in cluster mode (`--redis`). */
 export interface RedisOptions {
@@ -66,7 +97,17 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   corsOrigin: '*',
   maxRoomsPerSocket: 1000,
   maxIdLength: DEFAULT_MAX_ID_LENGTH,
+  maxEventNameLength: 128,
+  maxLobbyMembers: 1000,
   access: { sites: [], builtins: {} },
   redis: undefined,
   fastPath: true,
+  maxOutbound: 4_000_000,
+  attachmentTimeout: 10_000,
+  eventRate: 100,
+  eventBurst: 200,
+  maxConnectionsPerAddress: 1000,
+  connectRate: 50,
+  maxAuthFailures: 30,
+  trustProxy: undefined,
 };

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { OptionError } from './errors.js';
-import { LOG_LEVELS, type LogLevel } from './options.js';
+import { isIP } from 'node:net';
+import { LOG_LEVELS, type LogLevel, type TrustProxy } from './options.js';
 
 /** Parses a TCP port: an integer from 0 (any free port) to 65535. */
 export function parsePort(value: string): number {
@@ -80,6 +81,44 @@ export function parseWorkers(value: string): number {
   const n = parseInteger(value);
   if (n === undefined || n < 1) throw new OptionError(`workers must be an integer of 1 or more, or 'auto', got '${value}'`);
   return n;
+}
+
+/** Parses a limit that 0 turns off: an integer of 0 or more. */
+export function parseLimit(value: string, what: string): number {
+  const n = parseInteger(value);
+  if (n === undefined) throw new OptionError(`${what} must be an integer of 0 or more (0 turns it off), got '${value}'`);
+  return n;
+}
+
+/** The names proxy-addr gives ranges of addresses, accepted in `--trust-proxy` beside addresses and CIDRs. */
+const ADDRESS_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Parses `--trust-proxy`: a hop count (`1`: believe the nearest proxy), or a comma-separated list of
+ * addresses, CIDR ranges and the names `loopback`, `linklocal`, `uniquelocal`.
+ */
+export function parseTrustProxy(value: string): TrustProxy {
+  const hops = parseInteger(value);
+  if (hops !== undefined) {
+    if (hops < 1) throw new OptionError(`trust proxy hop count must be 1 or more, got '${value}'`);
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw new OptionError(`trust proxy must be a hop count or a list of addresses, got '${value}'`);
+  for (const entry of entries) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!ADDRESS_RANGE_NAMES.includes(entry) && (family === 0 || !validBits || rest.length > 0)) {
+      throw new OptionError(
+        `trust proxy entries must be addresses, CIDR ranges (10.0.0.0/8) or ${ADDRESS_RANGE_NAMES.join(', ')}, got '${entry}'`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** Parses a boolean environment variable: 1/true/yes/on or 0/false/no/off (any case). */

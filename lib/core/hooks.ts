@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import type { HookEvents, HookScope, InboundMiddleware, LostMember, ServiceHooks } from './types.js';
+import type { HookEvents, HookScope, InboundMiddleware, LimitHit, LostMember, ServiceHooks } from './types.js';
 
 type Subscriber<E extends keyof HookEvents> = { readonly listener: HookEvents[E]; readonly namespace: string | undefined };
 type Subscribers = { [E in keyof HookEvents]: Subscriber<E>[] };
@@ -18,7 +18,7 @@ function onDisconnect(this: Socket, reason: string): void {
  * for a hook nobody listens to.
  */
 export class HookDispatcher implements ServiceHooks {
-  readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [] };
+  readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [], limited: [] };
   readonly #inbound: InboundMiddleware[] = [];
   readonly #log: Logger;
 
@@ -84,6 +84,16 @@ export class HookDispatcher implements ServiceHooks {
   /** Called by the cluster backend for the members of a dead node that this node took over. */
   lost(members: readonly LostMember[]): void {
     for (const subscriber of this.#subscribers.lostMembers) this.#guard('lostMembers', subscriber.listener, members);
+  }
+
+  /**
+   * Called wherever a limit is hit. A subscriber scoped to a namespace gets only the hits of that
+   * namespace's sockets; connection-level hits (no namespace) go to unscoped subscribers only.
+   */
+  limited(hit: LimitHit): void {
+    for (const subscriber of this.#subscribers.limited) {
+      if (subscriber.namespace === undefined || subscriber.namespace === hit.namespace) this.#guard('limited', subscriber.listener, hit);
+    }
   }
 
   /** Whether a subscriber of `event` covers `namespace`. */

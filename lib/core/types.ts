@@ -14,6 +14,52 @@ export interface ServiceLimits extends ProtocolLimits {
   readonly maxIdLength: number;
   /** How many rooms one socket may be in at once (its own id room not counted). */
   readonly maxRoomsPerSocket: number;
+  /** Longest event name a client may send; a longer one is refused with `BAD_REQUEST` before anything else. */
+  readonly maxEventNameLength: number;
+  /** How many sockets one lobby may hold (cluster-wide); a JOIN past it fails with `LIMIT`. */
+  readonly maxLobbyMembers: number;
+}
+
+/**
+ * The limits that bound what one client may cost the service, each reported through the `limited` hook
+ * when it is hit (for the log line and the metric):
+ *
+ * - `outbound`: a connection's unsent outbound bytes passed the bound (a reader that stalls);
+ * - `liveness`: a connection answered no ping in time (pongs it sent unasked do not count);
+ * - `event-rate`: a connection sent events faster than its token bucket allows;
+ * - `connections-per-address`: an address holds as many connections as it may;
+ * - `connect-rate`: an address opened connections faster than it may;
+ * - `auth-failures`: an address failed authentication (handshake or push API key) too often;
+ * - `attachments`: a binary packet's attachments were too large or did not all arrive in time;
+ * - `event-name`: an event name longer than allowed;
+ * - `lobby-members`: a lobby is full;
+ * - `namespace-name`: a dynamic namespace name longer than allowed.
+ */
+export type LimitName =
+  | 'outbound'
+  | 'liveness'
+  | 'event-rate'
+  | 'connections-per-address'
+  | 'connect-rate'
+  | 'auth-failures'
+  | 'attachments'
+  | 'event-name'
+  | 'lobby-members'
+  | 'namespace-name';
+
+/** What the service did about a client that hit a limit. */
+export type LimitAction = 'refused' | 'disconnected' | 'dropped';
+
+/** One hit of a limit: which, by whom, and what was done about it. */
+export interface LimitHit {
+  readonly limit: LimitName;
+  readonly action: LimitAction;
+  /** The client's address: the peer's, or the one the trusted proxies forwarded (`--trust-proxy`). */
+  readonly address: string;
+  /** The namespace, when the hit is a namespace socket's. */
+  readonly namespace?: string;
+  /** The Socket.IO socket id, or the Engine.IO session id for a connection-level limit. */
+  readonly socketId?: string;
 }
 
 /** A member of a room on a node that went away without saying so (killed, lost): its peers must be told. */
@@ -45,6 +91,8 @@ export interface HookEvents {
   disconnect: (socket: Socket, reason: string) => void;
   /** Members of another node that died without shutting down (cluster mode); one surviving node gets each. */
   lostMembers: (members: readonly LostMember[]) => void;
+  /** A client hit a limit (every namespace's, and the connection-level ones that have no namespace). */
+  limited: (hit: LimitHit) => void;
 }
 
 /** Which sockets a subscription is for. */

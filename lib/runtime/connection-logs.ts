@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ServiceHooks } from '../core/types.js';
+import type { LimitHit, ServiceHooks } from '../core/types.js';
 
 /**
  * One debug line per connect and disconnect, on every namespace. Subscribed only when debug is on: a
@@ -11,4 +11,16 @@ export function logConnections(hooks: ServiceHooks, log: Logger): void {
     log.debug({ nsp: socket.nsp.name, socketId: socket.id, transport: socket.conn.transport.name }, 'connected'),
   );
   hooks.on('disconnect', (socket, reason) => log.debug({ nsp: socket.nsp.name, socketId: socket.id, reason }, 'disconnected'));
+}
+
+/**
+ * One line per limit hit: `info` when a client was cut off (an operator wants to know who and why),
+ * `debug` for a refused or dropped message, which a flood repeats thousands of times a second.
+ */
+export function logLimits(hooks: ServiceHooks, log: Logger): void {
+  const debug = log.isLevelEnabled('debug');
+  hooks.on('limited', (hit: LimitHit) => {
+    if (hit.action === 'disconnected') log.info(hit, `disconnected: ${hit.limit} limit`);
+    else if (debug) log.debug(hit, `${hit.action}: ${hit.limit} limit`);
+  });
 }

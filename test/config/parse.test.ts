@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { OptionError } from '../../lib/config/errors.js';
-import { parseBoolean, parseByteSize, parseCorsOrigin, parseLogLevel, parsePort, parsePositiveInteger } from '../../lib/config/parse.js';
+import {
+  parseBoolean,
+  parseByteSize,
+  parseCorsOrigin,
+  parseLimit,
+  parseLogLevel,
+  parsePort,
+  parsePositiveInteger,
+  parseTrustProxy,
+} from '../../lib/config/parse.js';
 import { packageRoot, packageVersion } from '../../lib/runtime/package.js';
 
 describe('option parsers', () => {
@@ -19,6 +28,23 @@ describe('option parsers', () => {
     expect(parsePositiveInteger('1000', 'max rooms')).to.equal(1000);
     for (const bad of ['0', '-3', '2.5', 'ten']) {
       expect(() => parsePositiveInteger(bad, 'max rooms'), bad).to.throw(OptionError, /^max rooms must be a positive integer/);
+    }
+  });
+
+  it('parseLimit takes 0 (off) and positive integers, naming the option', () => {
+    expect(parseLimit('0', 'event rate')).to.equal(0);
+    expect(parseLimit('250', 'event rate')).to.equal(250);
+    for (const bad of ['-1', '2.5', 'lots', '']) {
+      expect(() => parseLimit(bad, 'event rate'), bad).to.throw(OptionError, /^event rate must be an integer of 0 or more/);
+    }
+  });
+
+  it('parseTrustProxy takes a hop count or a list of addresses, CIDR ranges and range names', () => {
+    expect(parseTrustProxy('2')).to.equal(2);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8,::1, fd00::/8')).to.deep.equal(['loopback', '10.0.0.0/8', '::1', 'fd00::/8']);
+    expect(() => parseTrustProxy('0')).to.throw(OptionError, /hop count must be 1 or more/);
+    for (const bad of ['proxy.example.com', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', 'true', ',']) {
+      expect(() => parseTrustProxy(bad), bad).to.throw(OptionError, /trust proxy/);
     }
   });
 
