@@ -22,6 +22,7 @@ import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
 import { trustFunction } from './limits/address.js';
+import { createMetrics } from './metrics/registry.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 
@@ -116,6 +117,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
   logLimits(hooks, log.child({ component: 'limits' }));
+  const metrics = createMetrics(hooks);
   cluster.attach(hooks, (members) => hooks.lost(members));
 
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
@@ -127,7 +129,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 
-  await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady() });
+  await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady(), metrics });
   await registerPushRoutes(http, { sites, limits: context.limits });
 
   let closing: Promise<void> | undefined;

@@ -19,6 +19,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'lib/http': 3,
   'lib/runtime': 3,
   'lib/limits': 3,
+  'lib/metrics': 3,
   'lib/namespaces': 4,
   'lib/sites': 4,
   lib: 5,

@@ -4,6 +4,7 @@ import { RequestError } from '../core/errors.js';
 import type { RoomPublisher } from '../core/rooms.js';
 import type { ServiceLimits } from '../core/types.js';
 import { compileValidator } from '../core/validate.js';
+import type { MetricsSource } from '../metrics/types.js';
 import { BODY_REQUIRED, registerErrorHandlers, sendError } from './errors.js';
 
 /** Sender name of bus messages published over HTTP. */
@@ -16,10 +17,12 @@ export interface HttpRoutesConfig {
   readonly limits: ServiceLimits;
   /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
   readonly isReady?: () => boolean;
+  /** The metrics `GET /metrics` serves; without it the route does not exist. */
+  readonly metrics?: MetricsSource;
 }
 
 /**
- * Registers the HTTP side of the service: `GET /healthcheck`, `GET /readyz`, `POST /bus-message/:room`, and
+ * Registers the HTTP side of the service: `GET /healthcheck`, `GET /readyz`, `GET /metrics`, `POST /bus-message/:room`, and
  * the JSON error bodies of lib/http/errors.ts.
  */
 export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoutesConfig): Promise<void> {
@@ -36,6 +39,9 @@ export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoute
       ? reply.type('text/plain').send('READY')
       : sendError(reply, { code: 'INTERNAL', message: 'not ready: the cluster adapter is not connected to Redis' }, 503),
   );
+
+  const metrics = config.metrics;
+  if (metrics) app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   // Publishers of the original service posted JSON with whatever content type their HTTP client chose
   // (curl -d sends form-urlencoded), so on this route every body is parsed as JSON, whatever its type.
