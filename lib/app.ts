@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { createCluster, type Cluster } from './cluster/index.js';
+import { createCluster, RedisAuthFailureBudget, type Cluster } from './cluster/index.js';
 import { sendFrameworkError } from './http/errors.js';
 import { DebugRequestLogs } from './http/request-logs.js';
 import { registerHttpRoutes } from './http/routes.js';
@@ -23,6 +23,9 @@ import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
 import { trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
+import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
+import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
+import type { AuthFailureBudget } from './limits/types.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 
@@ -112,7 +115,18 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
   );
 
-  const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
+  const authFailures = new AuthFailureGate(authFailureBudget(config, log.child({ component: 'limits' })), trust, (hit) =>
+    hooks.limited(hit),
+  );
+  const releases: (() => Promise<void>)[] = [];
+  const context: ServiceContext = {
+    limits: limitsOf(config),
+    log: log.child({ component: 'socket' }),
+    cluster,
+    hooks,
+    authFailures,
+    onClose: (release) => releases.push(release),
+  };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
@@ -130,7 +144,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 
   await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady(), metrics });
-  await registerPushRoutes(http, { sites, limits: context.limits });
+  await registerPushRoutes(http, { sites, limits: context.limits, authFailures });
 
   let closing: Promise<void> | undefined;
   return {
@@ -162,10 +176,22 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       // Socket.IO disconnects its clients and closes the engine; fastify destroys the remaining HTTP
       // connections so that the port is released without waiting for keep-alive timeouts.
       // The Redis connections go last: closing the namespaces' adapters still talks to Redis.
-      closing ??= Promise.all([io.close(), http.close()]).then(() => cluster.close());
+      closing ??= Promise.all([io.close(), http.close()])
+        .then(() => Promise.all([cluster.close(), authFailures.close(), ...releases.map((release) => release())]))
+        .then(() => undefined);
       return closing;
     },
   };
+}
+
+/**
+ * The one place that chooses the failed-auth budget's store: none for 0, Redis in cluster mode (so that the
+ * budget holds across nodes), this process's memory otherwise.
+ */
+function authFailureBudget(config: ServiceOptions, log: Logger): AuthFailureBudget {
+  if (config.maxAuthFailures === 0) return UNLIMITED_AUTH_FAILURES;
+  if (config.redis) return new RedisAuthFailureBudget(config.maxAuthFailures, AUTH_FAILURE_WINDOW_S, config.redis, log);
+  return new MemoryAuthFailureBudget(config.maxAuthFailures);
 }
 
 /** fastify logs each bound address; worded so that it reads as the detail of the service's own start line. */

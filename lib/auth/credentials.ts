@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { verifySecret, type Secret } from '../config/secrets.js';
+import { dummySecret, verifyAgainst } from '../config/secrets.js';
 import type { AuthConfig } from '../config/access.js';
 import { RequestError } from '../core/errors.js';
 import { authError } from './handshake.js';
@@ -9,19 +9,14 @@ import type { AuthMiddleware } from './types.js';
 type CredentialsAuth = Extract<AuthConfig, { mode: 'credentials' }>;
 
 /**
- * Compared against when the user name is unknown, so that an unknown user costs the same scrypt work as a
- * wrong password and user names cannot be probed by timing. Its clear text is never accepted: a digest
- * is compared against the SHA-256 of the candidate, and no string hashes to all zeros.
- */
-const NOBODY: Secret = { kind: 'digest', digest: Buffer.alloc(32) };
-
-/**
  * Mode credentials: `auth: { username, password }` in the handshake, checked against the configured users
  * (passwords kept only as hashes, compared in constant time). Refusals are `UNAUTHORIZED` without saying
  * whether the user or the password was wrong. Only the handshake's `auth` is read, never the query: a
  * password in a URL ends up in proxies' logs.
  */
 export function credentialsAuth(auth: CredentialsAuth, log: Logger): AuthMiddleware {
+  // An unknown user costs the same hash as a wrong password: user names cannot be probed by timing.
+  const nobody = dummySecret(auth.users.values());
   return (socket: Socket, next) => {
     const { username, password } = credentialsOf(socket);
     if (username === undefined || password === undefined) {
@@ -29,9 +24,9 @@ export function credentialsAuth(auth: CredentialsAuth, log: Logger): AuthMiddlew
       return;
     }
     const secret = auth.users.get(username);
-    verifySecret(secret ?? NOBODY, password).then(
+    verifyAgainst(secret, password, nobody).then(
       (valid) => {
-        if (valid && secret) {
+        if (valid) {
           log.debug({ socketId: socket.id, user: username }, 'credentials accepted');
           next();
           return;

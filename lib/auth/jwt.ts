@@ -43,7 +43,7 @@ interface Session {
  * runs first, and the ack or `ERROR` is the same as for every other request.
  */
 export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms, leave: LeaveRooms, refreshable: boolean): AuthMiddleware {
-  const { limits, log } = context;
+  const { limits, log, authFailures } = context;
   const checkRooms = Compile(grantedRoomsSchema(limits));
   const checkRefresh = Compile(AuthRefreshSchema);
   const options = { algorithms: [...auth.algorithms], issuer: auth.issuer, audience: auth.audience };
@@ -92,8 +92,18 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
     const body = idOrObjectPayload(payload, 'token');
     // One message for every malformed AUTH: the client needs to learn the form, not which check failed.
     if (!checkRefresh.Check(body)) throw new RequestError('BAD_REQUEST', 'token is required: AUTH { token }');
-    const grant = await verify(body.token);
+    // A refresh verifies a token like a handshake does: behind the same failed-auth budget.
+    const refusal = await authFailures.admitSocket(socket);
+    if (refusal) throw new RequestError(refusal.code, refusal.message);
+    let grant: Grant;
+    try {
+      grant = await verify(body.token);
+    } catch (err) {
+      if (!(err instanceof RequestError && err.code === 'UNAUTHORIZED')) authFailures.refundSocket(socket);
+      throw err;
+    }
     if (grant.user !== session.grant.user) throw new RequestError('UNAUTHORIZED', 'the token is for another user');
+    authFailures.refundSocket(socket);
     leave(
       socket,
       session.grant.rooms.filter((room) => !grant.rooms.includes(room)),

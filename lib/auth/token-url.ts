@@ -1,31 +1,32 @@
-import type { Logger } from 'pino';
 import { Compile } from 'typebox/compile';
 import { grantedRoomsSchema } from '../../protocol/index.js';
 import type { AuthConfig } from '../config/access.js';
+import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { setIdentity } from './identity.js';
 import { authError, handshakeToken } from './handshake.js';
+import { TokenBackend } from './token-backend.js';
 import type { AuthLimits, AuthMiddleware, JoinRooms } from './types.js';
 
 /**
  * Mode token-url: the service asks the site's `url` with `Authorization: <scheme> <token>` and joins the JSON
  * array of room names it answers. The request has a deadline, so a slow backend fails the handshake with
- * `AUTH_UNAVAILABLE` instead of holding the connection open; a 401/403 is `UNAUTHORIZED`.
+ * `AUTH_UNAVAILABLE` instead of holding the connection open; a 401/403 is `UNAUTHORIZED`. The backend is
+ * called through a keep-alive pool with a cap on connections, its redirects are refused and its answer's
+ * size is capped (lib/auth/token-backend.ts).
  */
-export function tokenUrlAuth(
-  auth: Extract<AuthConfig, { mode: 'token-url' }>,
-  limits: AuthLimits,
-  join: JoinRooms,
-  log: Logger,
-): AuthMiddleware {
+export function tokenUrlAuth(auth: Extract<AuthConfig, { mode: 'token-url' }>, context: ServiceContext, join: JoinRooms): AuthMiddleware {
+  const { limits, log } = context;
   const checkRooms = Compile(grantedRoomsSchema(limits));
+  const backend = new TokenBackend(auth);
+  context.onClose(() => backend.close());
   return (socket, next) => {
     const token = handshakeToken(socket);
     if (token === undefined) {
       next(authError(new RequestError('UNAUTHORIZED', 'a token is required: connect with ?token=… or auth: { token }')));
       return;
     }
-    fetchRooms(auth, token, checkRooms.Check.bind(checkRooms), limits).then(
+    fetchRooms(backend, token, checkRooms.Check.bind(checkRooms), limits).then(
       (rooms) => {
         join(socket, rooms);
         setIdentity(socket, { user: undefined, rooms, authorization: `${auth.scheme} ${token}` });
@@ -44,28 +45,16 @@ export function tokenUrlAuth(
 }
 
 async function fetchRooms(
-  auth: Extract<AuthConfig, { mode: 'token-url' }>,
+  backend: TokenBackend,
   token: string,
   isRoomList: (value: unknown) => value is string[],
   limits: AuthLimits,
 ): Promise<string[]> {
-  let body: string;
-  let status: number;
-  try {
-    // One deadline for the headers and the body: a backend that trickles its answer fails too.
-    const response = await fetch(auth.url, {
-      headers: { authorization: `${auth.scheme} ${token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(auth.timeoutMs),
-    });
-    status = response.status;
-    body = await response.text();
-  } catch (err) {
-    if (err instanceof Error && err.name === 'TimeoutError') {
-      throw new RequestError('AUTH_UNAVAILABLE', `the auth backend did not answer within ${auth.timeoutMs} ms`);
-    }
-    throw new RequestError('AUTH_UNAVAILABLE', 'cannot reach the auth backend');
-  }
+  const { status, body } = await backend.ask(token);
   if (status === 401 || status === 403) throw new RequestError('UNAUTHORIZED', `the site rejected the token (HTTP ${status})`);
+  if (status >= 300 && status <= 399) {
+    throw new RequestError('AUTH_UNAVAILABLE', `the auth backend answered HTTP ${status}: redirects are not followed`);
+  }
   if (status < 200 || status > 299) throw new RequestError('AUTH_UNAVAILABLE', `the auth backend answered HTTP ${status}`);
   let rooms: unknown;
   try {

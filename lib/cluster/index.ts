@@ -6,6 +6,7 @@ import type { Cluster } from './types.js';
 import { createWorkersCluster } from './workers.js';
 
 export type * from './types.js';
+export { RedisAuthFailureBudget } from './auth-failures-redis.js';
 
 /** Which backend {@link createCluster} builds. */
 export type ClusterChoice =

@@ -4,6 +4,10 @@ import type { Secret } from './secrets.js';
 
 /** How long a token-url or updateUserUrl request may take unless the file says otherwise. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5000;
+/** Connections a token-url site's backend is called over at most, unless the file says otherwise. */
+export const DEFAULT_AUTH_MAX_CONNECTIONS = 16;
+/** Largest answer a token-url backend may give, in bytes, unless the file says otherwise. */
+export const DEFAULT_AUTH_MAX_RESPONSE_BYTES = 64 * 1024;
 /** Attempts per updateUserUrl notification unless the file says otherwise. */
 export const DEFAULT_UPDATE_USER_ATTEMPTS = 3;
 
@@ -20,7 +24,12 @@ export type AuthConfig =
       /** Called with `Authorization: <scheme> <token>`; answers a JSON array of room names. */
       readonly url: string;
       readonly scheme: string;
+      /** Deadline of one check, from the handshake's arrival: waiting for a free connection, headers and body. */
       readonly timeoutMs: number;
+      /** Keep-alive connections to the backend at most; handshakes beyond wait for one (a bounded queue). */
+      readonly maxConnections: number;
+      /** Largest answer accepted, in bytes; a larger one fails the handshake with `AUTH_UNAVAILABLE`. */
+      readonly maxResponseBytes: number;
     }
   | {
       readonly mode: 'jwt';

@@ -1,12 +1,19 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** scrypt off the event loop's thread (the libuv pool): a key check never blocks other clients. */
-function scrypt(secret: string, salt: Buffer, keylen: number): Promise<Buffer> {
+/**
+ * Derives the key of `secret` with scrypt at node's default cost (N = 16384, r = 8, p = 1), the cost of
+ * every hash {@link hashSecret} writes, off the event loop's thread (the libuv pool): a key check never
+ * blocks other clients.
+ */
+export type DeriveKey = (secret: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+/** The {@link DeriveKey} every check uses. */
+export const scrypt: DeriveKey = (secret, salt, keylen) => {
   return new Promise((resolve, reject) => {
     scryptCallback(secret, salt, keylen, (err, key) => (err ? reject(err) : resolve(key)));
   });
-}
+};
 
 /** Length of the scrypt hashes this module writes and reads, in bytes. */
 const SCRYPT_KEYLEN = 32;
@@ -88,10 +95,37 @@ export async function hashSecret(secret: string): Promise<string> {
  * True when `candidate` is the secret. Constant-time: both sides are hashed to buffers of equal length
  * and compared with `timingSafeEqual`, so neither the length nor a common prefix of the secret leaks.
  */
-export async function verifySecret(secret: Secret, candidate: string): Promise<boolean> {
+export async function verifySecret(secret: Secret, candidate: string, derive: DeriveKey = scrypt): Promise<boolean> {
   if (secret.kind === 'digest') return timingSafeEqual(secret.digest, sha256(candidate));
-  const hash = await scrypt(candidate, secret.salt, SCRYPT_KEYLEN);
+  const hash = await derive(candidate, secret.salt, SCRYPT_KEYLEN);
   return timingSafeEqual(secret.hash, hash);
+}
+
+/**
+ * A secret that stands in for one that does not exist (an unknown user name), of the same kind and cost as
+ * `like`: a scrypt hash when any of them is one (same salt length, key length and scrypt cost as
+ * {@link hashSecret}'s), a digest otherwise. Random, and never accepted by {@link verifyAgainst}.
+ */
+export function dummySecret(like: Iterable<Secret>): Secret {
+  for (const secret of like) {
+    if (secret.kind === 'scrypt') return { kind: 'scrypt', salt: randomBytes(secret.salt.length), hash: randomBytes(SCRYPT_KEYLEN) };
+  }
+  return { kind: 'digest', digest: randomBytes(32) };
+}
+
+/**
+ * {@link verifySecret} for a secret that may not exist: an undefined `secret` is checked against `dummy`
+ * (see {@link dummySecret}) with the same work as a real one, and refused whatever the candidate, so that
+ * the time of a refusal does not tell an unknown name from a wrong secret.
+ */
+export async function verifyAgainst(
+  secret: Secret | undefined,
+  candidate: string,
+  dummy: Secret,
+  derive: DeriveKey = scrypt,
+): Promise<boolean> {
+  const valid = await verifySecret(secret ?? dummy, candidate, derive);
+  return valid && secret !== undefined;
 }
 
 function sha256(text: string): Buffer {

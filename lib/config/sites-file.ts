@@ -5,6 +5,8 @@ import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import {
   BUILTIN_NAMES,
+  DEFAULT_AUTH_MAX_CONNECTIONS,
+  DEFAULT_AUTH_MAX_RESPONSE_BYTES,
   DEFAULT_AUTH_TIMEOUT_MS,
   DEFAULT_UPDATE_USER_ATTEMPTS,
   JWT_ALGORITHMS,
@@ -23,6 +25,8 @@ const AuthSchema = Type.Object(
     url: Type.Optional(Type.String({ minLength: 1 })),
     scheme: Type.Optional(Type.String({ minLength: 1, pattern: '^[!-~]+$' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+    maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    maxResponseBytes: Type.Optional(Type.Integer({ minimum: 2, maximum: 16 * 1024 * 1024 })),
     algorithms: Type.Optional(Type.Array(Type.Enum([...JWT_ALGORITHMS]), { minItems: 1, uniqueItems: true })),
     secret: Type.Optional(Type.String({ minLength: 1 })),
     publicKey: Type.Optional(Type.String({ minLength: 1 })),
@@ -162,7 +166,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
 /** The fields each mode takes besides `mode`; any other is an error, so a field never silently does nothing. */
 const MODE_FIELDS: Record<RawAuth['mode'], readonly (keyof RawAuth)[]> = {
   none: [],
-  'token-url': ['url', 'scheme', 'timeoutMs'],
+  'token-url': ['url', 'scheme', 'timeoutMs', 'maxConnections', 'maxResponseBytes'],
   jwt: ['algorithms', 'secret', 'publicKey', 'roomsClaim', 'userClaim', 'issuer', 'audience'],
   credentials: ['users'],
 };
@@ -180,7 +184,14 @@ function resolveAuth(auth: RawAuth, field: string, fail: Fail, env: NodeJS.Proce
     case 'token-url':
       if (auth.url === undefined) return fail(`${field}.url`, 'is required for mode token-url');
       assertHttpUrl(auth.url, `${field}.url`, fail);
-      return { mode: 'token-url', url: auth.url, scheme: auth.scheme ?? 'Bearer', timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS };
+      return {
+        mode: 'token-url',
+        url: auth.url,
+        scheme: auth.scheme ?? 'Bearer',
+        timeoutMs: auth.timeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+        maxConnections: auth.maxConnections ?? DEFAULT_AUTH_MAX_CONNECTIONS,
+        maxResponseBytes: auth.maxResponseBytes ?? DEFAULT_AUTH_MAX_RESPONSE_BYTES,
+      };
     case 'jwt':
       return resolveJwt(auth, field, fail, env);
     case 'credentials':

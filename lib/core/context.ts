@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/types.js';
+import type { AuthFailureGuard } from '../limits/types.js';
 import type { HookDispatcher } from './hooks.js';
 import type { ServiceLimits } from './types.js';
 
@@ -15,6 +16,10 @@ export interface ServiceContext {
   readonly cluster: Cluster;
   /** Where features subscribe and where the mounts report connections, joins, leaves and inbound events. */
   readonly hooks: HookDispatcher;
+  /** The failed-auth budget every auth mode and the push API take an attempt from before checking anything. */
+  readonly authFailures: AuthFailureGuard;
+  /** Registers what the service must release when it closes (an auth backend's connection pool). */
+  readonly onClose: (release: () => Promise<void>) => void;
 }
 
 /** The same context with a narrower logger (a namespace's, a site's). */

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { TrustProxy } from '../config/options.js';
 
@@ -24,4 +24,29 @@ export function trustFunction(trust: TrustProxy | undefined): TrustFunction {
 export function clientAddress(request: IncomingMessage, trust: TrustFunction): string {
   if (request.headers['x-forwarded-for'] === undefined) return request.socket.remoteAddress ?? 'unknown';
   return proxyAddr(request, trust) || 'unknown';
+}
+
+/**
+ * The client address of a Socket.IO handshake: its peer address (`handshake.address`) or the one the trusted
+ * proxies forwarded in its `X-Forwarded-For`, as {@link clientAddress} finds it. For namespace middlewares,
+ * which cannot use the request: lib/engine/ trims a connection's request to the fields Socket.IO reads, its
+ * TCP socket gone. proxy-addr's walk: from the peer back along the forwarded hops, the first hop not trusted.
+ */
+export function handshakeAddress(handshake: { address: string; headers: IncomingHttpHeaders }, trust: TrustFunction): string {
+  const peer = handshake.address || 'unknown';
+  const forwarded = handshake.headers['x-forwarded-for'];
+  if (forwarded === undefined) return peer;
+  const list = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  const hops = [
+    peer,
+    ...list
+      .split(',')
+      .map((hop) => hop.trim())
+      .reverse(),
+  ];
+  for (let hop = 0; hop < hops.length - 1; hop++) {
+    const address = hops[hop];
+    if (address === undefined || !trust(address, hop)) return address || 'unknown';
+  }
+  return hops[hops.length - 1] || 'unknown';
 }

@@ -5,6 +5,7 @@ import { reservedEventReason } from '../core/reserved-events.js';
 import { roomKey } from '../core/rooms.js';
 import type { ServiceLimits } from '../core/types.js';
 import { verifySecret } from '../config/secrets.js';
+import type { AuthFailureGuard } from '../limits/types.js';
 import type { MountedSite } from './mount.js';
 import { compileValidator } from '../core/validate.js';
 
@@ -12,6 +13,8 @@ import { compileValidator } from '../core/validate.js';
 export interface PushRoutesConfig {
   readonly sites: ReadonlyMap<string, MountedSite>;
   readonly limits: ServiceLimits;
+  /** The failed-auth budget a wrong API key counts against. */
+  readonly authFailures: AuthFailureGuard;
 }
 
 declare module 'fastify' {
@@ -24,7 +27,8 @@ declare module 'fastify' {
 /**
  * Registers `POST /send?site=<site>`: a site's backend pushes `event` with `args` to every socket of the
  * site in any of `rooms`, and learns how many sockets that reached. The API key is checked before the
- * body is read, so an unauthenticated caller cannot make the service parse a large body.
+ * body is read, so an unauthenticated caller cannot make the service parse a large body, and behind the
+ * failed-auth budget, so that guessing keys is refused (`RATE_LIMITED`, 429) before it costs a hash each.
  */
 export async function registerPushRoutes(app: FastifyInstance, config: PushRoutesConfig): Promise<void> {
   const validateBody = compileValidator(pushRequestSchema(config.limits));
@@ -52,10 +56,14 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
       if (site.config.apiKey === undefined) {
         throw new RequestError('UNAUTHORIZED', `site '${name}' has no apiKey configured: pushing to it is disabled`);
       }
+      // Before the key's hash: a caller guessing keys is refused without costing an scrypt each.
+      const refusal = await config.authFailures.admit(request.raw);
+      if (refusal) throw new RequestError(refusal.code, refusal.message);
       if (key === undefined || !(await verifySecret(site.config.apiKey, key))) {
         request.log.info({ site: name }, 'push rejected: bad API key');
         throw new RequestError('UNAUTHORIZED', 'a valid API key is required: Authorization: Bearer <key>');
       }
+      config.authFailures.refund(request.raw);
       request.pushSite = site;
     });
     scope.post('/send', async (request): Promise<PushResult> => {

@@ -39,12 +39,26 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
     );
     const [shop] = access.sites;
     expect(shop?.namespace).to.equal('/shop');
-    expect(shop?.auth).to.deep.equal({ mode: 'token-url', url: 'https://shop.example.com/rooms', scheme: 'Bearer', timeoutMs: 5000 });
+    expect(shop?.auth).to.deep.equal({
+      mode: 'token-url',
+      url: 'https://shop.example.com/rooms',
+      scheme: 'Bearer',
+      timeoutMs: 5000,
+      maxConnections: 16,
+      maxResponseBytes: 65536,
+    });
     expect(shop?.userRoomPrefix).to.equal('user_');
     expect(shop?.apiKey && (await verifySecret(shop.apiKey, 'k'))).to.equal(true);
     expect(access.builtins).to.deep.equal({
       lobby: { mode: 'none' },
-      layout: { mode: 'token-url', url: 'http://auth.local/r', scheme: 'Token', timeoutMs: 100 },
+      layout: {
+        mode: 'token-url',
+        url: 'http://auth.local/r',
+        scheme: 'Token',
+        timeoutMs: 100,
+        maxConnections: 16,
+        maxResponseBytes: 65536,
+      },
     });
     expect(parseSitesFile({}, SOURCE, {})).to.deep.equal({ sites: [], builtins: {}, forwarding: [] });
     const forwarding = parseSitesFile(
@@ -213,7 +227,14 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
       USER_ROOM_PREFIX: 'user_',
     });
     const site = access?.sites[0];
-    expect(site?.auth).to.deep.equal({ mode: 'token-url', url: 'https://api.example.com/rooms', scheme: 'Token', timeoutMs: 250 });
+    expect(site?.auth).to.deep.equal({
+      mode: 'token-url',
+      url: 'https://api.example.com/rooms',
+      scheme: 'Token',
+      timeoutMs: 250,
+      maxConnections: 16,
+      maxResponseBytes: 65536,
+    });
     expect(site?.apiKey && (await verifySecret(site.apiKey, 'k'))).to.equal(true);
     expect(sitesFromEnv({ SITE_NAME: 'open' })?.sites[0]?.auth).to.deep.equal({ mode: 'none' });
     expect(sitesFromEnv({})).to.equal(undefined);

@@ -16,6 +16,8 @@ export interface Backend {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly requests: readonly RecordedRequest[];
+  /** TCP connections the service opened to this backend so far. */
+  readonly connections: number;
   /** Resolves with the `n`th request (1-based) once it has arrived; rejects after a deadline. */
   nth(n: number): Promise<RecordedRequest>;
 }
@@ -38,6 +40,8 @@ export async function startBackend(handle: (request: RecordedRequest, res: Serve
       handle(recorded, res);
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await withDeadline(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 'the backend to listen');
   onTeardown(
     () =>
@@ -58,7 +62,14 @@ export async function startBackend(handle: (request: RecordedRequest, res: Serve
     });
     return withDeadline(arrived, `request #${n} to the backend`);
   };
-  return { url, requests, nth };
+  return {
+    url,
+    requests,
+    get connections() {
+      return connections;
+    },
+    nth,
+  };
 }
 
 /** Answers `status` with `body` as JSON (or as given when it is a string). */

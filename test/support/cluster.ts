@@ -1,16 +1,22 @@
 import { READY_DEADLINE_MS } from './deadlines.js';
+import type { ServiceOptions } from '../../lib/config/options.js';
 import { startServer, type TestServer } from './server.js';
 import { randomPrefix, type TestRedis } from './redis.js';
 import { withDeadline } from './wait.js';
 
 /**
  * Starts `count` nodes of one cluster in this process, each with its own Redis clients, sharing a random key
- * prefix on `redis`; resolves once every node is ready. They are closed after the current test.
+ * prefix on `redis` and `options`; resolves once every node is ready. They are closed after the current test.
  */
-export async function startNodes(redis: TestRedis, count = 2, prefix = randomPrefix()): Promise<TestServer[]> {
+export async function startNodes(
+  redis: TestRedis,
+  count = 2,
+  prefix = randomPrefix(),
+  options: Partial<ServiceOptions> = {},
+): Promise<TestServer[]> {
   const nodes: TestServer[] = [];
   for (let i = 0; i < count; i++) {
-    const node = await startServer({ redis: redis.options(prefix) });
+    const node = await startServer({ ...options, redis: redis.options(prefix) });
     await withDeadline(node.app.untilReady(), `node ${i} to be ready`, READY_DEADLINE_MS);
     nodes.push(node);
   }
