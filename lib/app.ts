@@ -24,6 +24,7 @@ import { logConnections, logLimits } from './runtime/connection-logs.js';
 import { trustFunction } from './limits/address.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
+import { limitEventRate } from './limits/event-rate.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -111,11 +112,15 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
   );
 
+  const limitsLog = log.child({ component: 'limits' });
+  // Before any namespace is served: a connection is given its event budget first.
+  limitEventRate(io, hooks, config, trust);
+
   const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
-  logLimits(hooks, log.child({ component: 'limits' }));
+  logLimits(hooks, limitsLog);
   cluster.attach(hooks, (members) => hooks.lost(members));
 
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
