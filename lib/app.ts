@@ -24,6 +24,7 @@ import { logConnections, logLimits } from './runtime/connection-logs.js';
 import { trustFunction } from './limits/address.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
+import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
@@ -113,7 +114,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   );
 
   const limitsLog = log.child({ component: 'limits' });
-  // Before any namespace is served: a connection is given its event budget first.
+  // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
+  limitConnections(io, hooks, config, limitsLog);
   limitEventRate(io, hooks, config, trust);
 
   const context: ServiceContext = { limits: limitsOf(config), log: log.child({ component: 'socket' }), cluster, hooks };
