@@ -148,12 +148,22 @@ export function limitConnections(io: Server, hooks: HookDispatcher, options: Con
     }
   };
 
+  /** The address each open connection's slot is counted under. */
+  const counted = new WeakMap<Connection, string>();
+  // One listener for every connection (Engine.IO calls it with the connection as `this`, and only once):
+  // no closure or `once` wrapper per connection, which an idle connection would keep for its whole life.
+  function onConnectionClose(this: Connection): void {
+    const address = counted.get(this);
+    if (address !== undefined) open.remove(address);
+  }
+
   io.engine.use(admitHandshakes);
   // Prepended: the handshake request must still be the one the middleware saw (lib/engine/ trims it later).
   io.engine.prependListener('connection', (conn: Connection) => {
     const address = pending.get(conn.request);
     if (address === undefined || !pending.delete(conn.request)) return;
-    conn.once('close', () => open.remove(address));
+    counted.set(conn, address);
+    conn.on('close', onConnectionClose);
   });
 }
 
