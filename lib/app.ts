@@ -28,6 +28,8 @@ import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
 import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
+import { limitConnections } from './limits/connections.js';
+import { limitEventRate } from './limits/event-rate.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -115,9 +117,12 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
   );
 
-  const authFailures = new AuthFailureGate(authFailureBudget(config, log.child({ component: 'limits' })), trust, (hit) =>
-    hooks.limited(hit),
-  );
+  const limitsLog = log.child({ component: 'limits' });
+  // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
+  limitConnections(io, hooks, config, limitsLog);
+  limitEventRate(io, hooks, config, trust);
+  const authFailures = new AuthFailureGate(authFailureBudget(config, limitsLog), trust, (hit) => hooks.limited(hit));
+
   const releases: (() => Promise<void>)[] = [];
   const context: ServiceContext = {
     limits: limitsOf(config),
@@ -130,7 +135,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
-  logLimits(hooks, log.child({ component: 'limits' }));
+  logLimits(hooks, limitsLog);
   const metrics = createMetrics(hooks);
   cluster.attach(hooks, (members) => hooks.lost(members));
 

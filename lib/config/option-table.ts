@@ -210,7 +210,7 @@ export const OPTION_TABLE = {
     env: 'EVENT_RATE',
     help: 'events per second one connection may send on average (0 = no limit)',
     readme:
-      'events per second one connection may send on average; an event over it is answered `RATE_LIMITED`, and a connection that keeps on is disconnected; `0` turns it off',
+      'events per second one connection may send on average, all its namespaces together; an event over it is answered `RATE_LIMITED`, and a connection that has `--event-burst` events refused without pausing until its bucket is full again is disconnected; `0` turns it off',
     parse: (value: string) => parseLimit(value, 'event rate'),
     default: DEFAULT_OPTIONS.eventRate,
   },
@@ -229,7 +229,7 @@ export const OPTION_TABLE = {
     env: 'MAX_CONNECTIONS_PER_ADDRESS',
     help: 'connections one client address may hold on this node (0 = no limit)',
     readme:
-      'connections one client address may hold on this node; a connection over it is refused (HTTP `429`); `0` turns it off. Behind a proxy, set `--trust-proxy`',
+      'connections one client address may hold on this node (each `--workers` process counts its own); a connection over it is refused (HTTP `429`, on WebSocket upgrades too); `0` turns it off. Behind a proxy, set `--trust-proxy`',
     parse: (value: string) => parseLimit(value, 'max connections per address'),
     default: DEFAULT_OPTIONS.maxConnectionsPerAddress,
   },
@@ -239,7 +239,7 @@ export const OPTION_TABLE = {
     env: 'CONNECT_RATE',
     help: 'new connections one client address may open per second (0 = no limit)',
     readme:
-      'new connections one client address may open per second (bursts up to as many); more are refused (HTTP `429`); `0` turns it off',
+      'new connections one client address may open per second on this node (bursts up to as many); more are refused (HTTP `429` with `Retry-After`); `0` turns it off',
     parse: (value: string) => parseLimit(value, 'connect rate'),
     default: DEFAULT_OPTIONS.connectRate,
   },

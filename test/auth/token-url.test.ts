@@ -178,7 +178,8 @@ describe('auth mode token-url', () => {
     const HANDSHAKES = 200;
     const CAP = 4;
     const backend = await tokenBackend({ t: ['r'] }, 'Token');
-    const srv = await shopServer(`${backend.url}/rooms`, DEADLINE_MS * 4, { maxConnections: CAP });
+    // All at once from one address: without the connect rate, which would refuse most before they reach auth.
+    const srv = await shopServer(`${backend.url}/rooms`, DEADLINE_MS * 4, { maxConnections: CAP }, { connectRate: 0 });
     await Promise.all(Array.from({ length: HANDSHAKES }, () => srv.connect('/shop', { auth: { token: 't' }, transports: ['websocket'] })));
     expect(backend.requests).to.have.lengthOf(HANDSHAKES);
     expect(backend.connections).to.be.within(1, CAP);
@@ -187,8 +188,8 @@ describe('auth mode token-url', () => {
   it('fails handshakes past the queue bound at once with AUTH_UNAVAILABLE while the backend stalls', async () => {
     const EXTRA = 5;
     const backend = await startBackend(() => undefined);
-    // Without the failed-auth budget, which counts attempts in flight too and would refuse these first.
-    const srv = await shopServer(`${backend.url}/rooms`, 60_000, { maxConnections: 1 }, { maxAuthFailures: 0 });
+    // Without the failed-auth budget, which counts attempts in flight too, and the connect rate: either would refuse these first.
+    const srv = await shopServer(`${backend.url}/rooms`, 60_000, { maxConnections: 1 }, { maxAuthFailures: 0, connectRate: 0 });
     const waiting = 1 + QUEUED_PER_CONNECTION;
     const attempts = Array.from({ length: waiting + EXTRA }, () =>
       srv.refused('/shop', { auth: { token: 't' }, transports: ['websocket'] }),

@@ -348,7 +348,8 @@ for (const ns of ['/layout', '/bus']) {
 
     describe('room cap', () => {
       it('lets a socket JOIN 1000 rooms, refuses the 1001st with LIMIT until it leaves one; others unaffected', async () => {
-        const srv = await startServer();
+        // The 1000 JOINs go at once, past the default event rate: the room cap is under test here.
+        const srv = await startServer({ eventRate: 0 });
         const [a, b] = await Promise.all([srv.connect(ns), srv.connect(ns)]);
         const rooms = Array.from({ length: 1000 }, (_, i) => `room-${i}`);
         const joined = await Promise.all(rooms.map((room) => ack(a, 'JOIN', { room, name: 'A' })));
@@ -722,7 +723,8 @@ describe('/trigger bad input', () => {
 
   describe('room cap', () => {
     it('lets a socket JOIN 1000 rooms, refuses the 1001st with LIMIT until it leaves one; others unaffected', async () => {
-      const srv = await startServer();
+      // The 1000 JOINs go at once, past the default event rate: the room cap is under test here.
+      const srv = await startServer({ eventRate: 0 });
       const [a, b] = await Promise.all([srv.connect('/trigger'), srv.connect('/trigger')]);
       const rooms = Array.from({ length: 1000 }, (_, i) => `room-${i}`);
       const joined = await Promise.all(rooms.map((room) => ack(a, 'JOIN', room)));

@@ -117,3 +117,17 @@ export async function silent(socket: EventSocket, event: string, action?: () => 
   socket.off(event);
   if (seen.length > 0) throw new Error(`expected no ${event}, got ${JSON.stringify(seen)}`);
 }
+
+/** Resolves with the payloads of the next `count` `event`s on `socket`; rejects naming how many came after a deadline. */
+export function received<T = unknown>(socket: EventSocket, event: string, count: number, ms = DEADLINE_MS): Promise<T[]> {
+  const seen: T[] = [];
+  let listener: ((value: T) => void) | undefined;
+  const all = new Promise<T[]>((resolve) => {
+    listener = (value: T) => {
+      seen.push(value);
+      if (seen.length === count) resolve(seen);
+    };
+    socket.on(event, listener);
+  });
+  return withDeadline(all, `${count} × event ${event}`, ms).finally(() => socket.off(event, listener));
+}
