@@ -1,9 +1,10 @@
 /**
- * The flood scenario's attacker, in a process of its own (the parent starts it niced, so that on the
- * generator's core it only takes what the measured clients leave): one raw WebSocket connection to
+ * The flood scenario's attacker, in a process of its own (the parent starts it slightly niced on the
+ * generator's core, so that the measured clients come first there): one raw WebSocket connection to
  * `/layout` that sends NOTIFY, CLIENTS or JOIN/LEAVE packets as fast as the connection takes them, every
  * other one with an ack, and reads every answer. When the server cuts it off it reconnects at once and
- * goes on, as a real attacker would. Driven over the IPC channel: `start` a kind, `stop` to get counts.
+ * goes on, as a real attacker would. Driven over the IPC channel: `connect` (answered `ready` once the
+ * first connection is up), then `start` a kind and `stop` to get its counts, kind after kind.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -31,7 +32,7 @@ export interface FlooderStats {
   disconnects: number;
   /** Connection attempts that never reached the namespace (refused handshake, connect error, closed). */
   refusedConnects: number;
-  /** Connections that reached the namespace (the first one included). */
+  /** Connections the flood went through: the one carried over from the previous kind, and every reconnect. */
   connects: number;
   /**
    * From the end of the flood until the server had answered every acked packet still queued on the
@@ -43,7 +44,8 @@ export interface FlooderStats {
 }
 
 /** Messages the parent sends. */
-export type FlooderCommand = { type: 'start'; kind: FloodKind; port: number; address: string; room: string } | { type: 'stop' };
+export type FlooderCommand =
+  { type: 'connect'; port: number; address: string } | { type: 'start'; kind: FloodKind; room: string } | { type: 'stop' };
 
 /** How long `stop` waits for the server to work through the flood already written, ms. */
 const DRAIN_MS = 60_000;
@@ -54,7 +56,11 @@ const BATCH = 64;
 
 let ws: WebSocket | undefined;
 let connected = false;
-let flooding: { kind: FloodKind; port: number; address: string; room: string; started: number } | undefined;
+/** Where to connect; set once by `connect`. The connection is kept (and re-made) between floods too. */
+let target: { port: number; address: string } | undefined;
+/** Whether the parent has been told the first connection is up. */
+let announced = false;
+let flooding: { kind: FloodKind; room: string; started: number } | undefined;
 let stats: FlooderStats = emptyStats('notify');
 let pumping = false;
 let nextAck = 1;
@@ -130,7 +136,6 @@ function step(socket: WebSocket): void {
 }
 
 function connect(): void {
-  const target = flooding;
   if (!target) return;
   connected = false;
   pumping = false;
@@ -150,7 +155,7 @@ function connect(): void {
     pendingAcks = 0;
     ws = undefined;
     // At once, like an attacker; through setImmediate so that a refusing server does not recurse.
-    if (flooding) setImmediate(connect);
+    setImmediate(connect);
   });
   socket.on('message', (data: Buffer) => {
     const packet = parseFrame(data.toString());
@@ -164,6 +169,10 @@ function connect(): void {
       case 'connect':
         connected = true;
         stats.connects++;
+        if (!announced) {
+          announced = true;
+          process.send?.({ type: 'ready' });
+        }
         pump(socket);
         break;
       case 'ack':
@@ -184,11 +193,18 @@ function connect(): void {
 }
 
 process.on('message', (command: FlooderCommand) => {
+  if (command.type === 'connect') {
+    target = { port: command.port, address: command.address };
+    connect();
+    return;
+  }
   if (command.type === 'start') {
     stats = emptyStats(command.kind);
     flooding = { ...command, started: performance.now() };
-    if (ws && connected) pump(ws);
-    else if (!ws) connect();
+    if (ws && connected) {
+      stats.connects = 1;
+      pump(ws);
+    }
     return;
   }
   if (flooding) stats.durationMs = performance.now() - flooding.started;
@@ -204,6 +220,5 @@ async function drain(): Promise<void> {
   stats.drained = pendingAcks <= 0 || !ws;
 }
 
-process.send?.({ type: 'ready' });
 // The parent's end is this process's end.
 process.on('disconnect', () => process.exit(0));

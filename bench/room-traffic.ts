@@ -125,6 +125,11 @@ export class RoomTraffic {
     return new Map(this.phases.map((phase) => [phase.name, this.statsOf(phase)]));
   }
 
+  /** Failed acks and disconnects so far (missing EVENTs and acks are only known after {@link stop}). */
+  errors(): number {
+    return this.phases.reduce((sum, phase) => sum + phase.acksFailed + phase.disconnects, 0);
+  }
+
   /** Every measured phase's NOTIFY→EVENT times together. */
   histogram(): Histogram {
     const all = new Histogram();

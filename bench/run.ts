@@ -275,13 +275,13 @@ const FLOOD_LABELS: Record<string, string> = { notify: 'NOTIFY flood', clients: 
 
 /** The flood scenario: one column for the quiet phase, one per flood phase. */
 export function floodTable(result: FloodResult): string {
-  const { sizes, quiet, floods } = result;
+  const { sizes, quiet, quietAfter, floods } = result;
   const head = `flood: ${sizes.clients} clients in rooms of ${sizes.roomSize}, ${sizes.notifiesPerSecond} NOTIFYs/s in all; one flooder`;
-  const header = [head, 'quiet', ...floods.map((f) => FLOOD_LABELS[f.kind] ?? f.kind)];
+  const header = [head, 'quiet', ...floods.map((f) => FLOOD_LABELS[f.kind] ?? f.kind), 'quiet after'];
   const traffic = (label: string, pick: (p: PhaseStats) => string): string =>
-    `| ${[label, pick(quiet), ...floods.map((f) => pick(f.traffic))].join(' | ')} |`;
+    `| ${[label, pick(quiet), ...floods.map((f) => pick(f.traffic)), pick(quietAfter)].join(' | ')} |`;
   const flooder = (label: string, pick: (f: FloodResult['floods'][number]) => string): string =>
-    `| ${[label, '—', ...floods.map(pick)].join(' | ')} |`;
+    `| ${[label, '—', ...floods.map(pick), '—'].join(' | ')} |`;
   return [
     `| ${header.join(' | ')} |`,
     `|---|${header
@@ -290,20 +290,22 @@ export function floodTable(result: FloodResult): string {
       .join('|')}|`,
     traffic('NOTIFY→EVENT p50 ms', (p) => num(p.p50)),
     traffic('NOTIFY→EVENT p99 ms', (p) => num(p.p99)),
-    `| ${['p99 ÷ quiet p99 (bar: ≤ 2×)', '1.00×', ...floods.map((f) => `${num(f.p99Ratio)}×`)].join(' | ')} |`,
+    `| ${['p99 ÷ quiet p99 (bar: ≤ 2×)', '1.00×', ...floods.map((f) => `${num(f.p99Ratio)}×`), `${num(quietAfter.p99 / quiet.p99)}×`].join(' | ')} |`,
     traffic('worst client p99 ms', (p) => num(p.worstClientP99)),
     traffic('max ms', (p) => num(p.max)),
     traffic('deliveries measured', (p) => String(p.deliveries)),
     traffic('lost EVENTs / failed acks / disconnects', (p) => `${p.lost} / ${p.failedAcks} / ${p.disconnects}`),
     traffic('load generator event-loop lag p99 ms', (p) => num(p.generatorLagP99)),
     flooder('flooder: events sent/s', (f) => num((f.flooder.sent * 1000) / f.flooder.durationMs, 0)),
-    flooder('flooder: events answered', (f) => String(f.flooder.answered)),
     flooder(
-      'flooder: answered `RATE_LIMITED`',
-      (f) => `${f.flooder.rateLimited} (${num((100 * f.flooder.rateLimited) / Math.max(1, f.flooder.answered), 1)} %)`,
+      'flooder: answered `RATE_LIMITED` (of events sent)',
+      (f) => `${f.flooder.rateLimited} (${num((100 * f.flooder.rateLimited) / Math.max(1, f.flooder.sent), 1)} %)`,
     ),
-    flooder('flooder: other errors', (f) => String(f.flooder.otherErrors)),
-    flooder('flooder: cut off / refused reconnects', (f) => `${f.flooder.disconnects} / ${f.flooder.refusedConnects}`),
+    flooder('flooder: other answers, ok / errors', (f) => `${f.flooder.ok} / ${f.flooder.otherErrors}`),
+    flooder(
+      'flooder: connections / cut off / refused reconnects',
+      (f) => `${f.flooder.connects} / ${f.flooder.disconnects} / ${f.flooder.refusedConnects}`,
+    ),
     flooder(
       'server behind after the flood stopped, ms',
       (f) => `${num(f.flooder.backlogMs, 0)}${f.flooder.drained ? '' : ' (not drained)'}`,
@@ -329,6 +331,8 @@ export function soakTable(result: SoakResult): string {
     `| NOTIFY→EVENT p50 / p99 / max ms | ${num(result.p50)} / ${num(result.p99)} / ${num(result.max)} |`,
     `| server CPU µs/delivery | ${num(result.cpuMicros)} |`,
     `| failed acks / disconnects / lost EVENTs | ${result.failedAcks}${errors ? ` (${errors})` : ''} / ${result.disconnects} / ${result.lost} |`,
+    `| first interval with an error ended at | ${Number.isFinite(result.firstErrorAtMs) ? `${num(result.firstErrorAtMs / 1000, 0)} s` : '—'} |`,
+    `| load generator event-loop lag, worst interval p99 ms | ${num(result.worstGeneratorLagP99)} |`,
     `| memory samples | ${result.samples.length}, every ${num(sizes.sampleMs / 1000, 0)} s |`,
     `| result | ${result.passed ? 'pass' : 'FAIL'} |`,
   ].join('\n');

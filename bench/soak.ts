@@ -58,6 +58,10 @@ export interface SoakSample {
   heapUsed: number;
   deliveries: number;
   p99: number;
+  /** Errors of the interval's NOTIFYs: failed or missing acks, EVENTs that never came, clients cut off. */
+  errors: number;
+  /** The load generator's event-loop delay p99 in the interval, ms: high means the generator, not the server, fell behind. */
+  generatorLagP99: number;
 }
 
 /** What the soak measured and whether it passed. */
@@ -84,6 +88,10 @@ export interface SoakResult {
   failures: Record<string, number>;
   disconnects: number;
   lost: number;
+  /** When the first interval with an error closed, ms since the start; NaN when there was none. */
+  firstErrorAtMs: number;
+  /** The highest per-interval p99 of the load generator's event-loop delay, ms. */
+  worstGeneratorLagP99: number;
   passed: boolean;
 }
 
@@ -130,11 +138,16 @@ export async function soak(server: RunningServer, sizes: SoakSizes, log: (line: 
   const cpu1 = server.cpuNs();
   const phases = await traffic.stop();
   const windows = [...phases.values()];
-  const samples: SoakSample[] = memory.map((m, i) => ({
-    ...m,
-    deliveries: windows[i]?.deliveries ?? 0,
-    p99: windows[i]?.p99 ?? Number.NaN,
-  }));
+  const samples: SoakSample[] = memory.map((m, i) => {
+    const w = windows[i];
+    return {
+      ...m,
+      deliveries: w?.deliveries ?? 0,
+      p99: w?.p99 ?? Number.NaN,
+      errors: w ? w.failedAcks + w.lost + w.disconnects : 0,
+      generatorLagP99: w?.generatorLagP99 ?? Number.NaN,
+    };
+  });
   const afterWarmup = samples.filter((s) => s.atMs >= sizes.warmupFraction * sizes.durationMs);
   const rss = thirds(afterWarmup, (s) => s.rss);
   const heap = thirds(afterWarmup, (s) => s.heapUsed);
@@ -163,6 +176,8 @@ export async function soak(server: RunningServer, sizes: SoakSizes, log: (line: 
     failures: Object.fromEntries(traffic.failures),
     disconnects,
     lost,
+    firstErrorAtMs: samples.find((sample) => sample.errors > 0)?.atMs ?? Number.NaN,
+    worstGeneratorLagP99: Math.max(...samples.map((sample) => sample.generatorLagP99).filter(Number.isFinite)),
     passed: Number.isFinite(rssGrowth) && rssGrowth <= sizes.rssMargin && failedAcks === 0 && disconnects === 0 && lost === 0,
   };
 }
