@@ -5,8 +5,7 @@
  * off. Measures the steady clients' NOTIFY→EVENT times in each phase and what the flooder got back. The
  * service runs with its default limits: the point is that the defaults protect.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +46,8 @@ export interface FloodPhase {
   flooder: FlooderStats;
   /** This phase's p99 over the quiet phase's. */
   p99Ratio: number;
+  /** This phase's p50 over the quiet phase's: steadier than the p99 on a busy machine. */
+  p50Ratio: number;
 }
 
 /** What the flood scenario measured. */
@@ -134,9 +135,11 @@ class Flooder {
 export async function flood(server: RunningServer, sizes: FloodSizes, log: (line: string) => void = () => undefined): Promise<FloodResult> {
   const shape = { clients: sizes.clients, roomSize: sizes.roomSize, notifiesPerSecond: sizes.notifiesPerSecond, perClient: true };
   const traffic = await RoomTraffic.start(server, shape, 'flood');
-  const flooder = await Flooder.start(server.port);
   const flooderStats: FlooderStats[] = [];
+  let flooder: Flooder | undefined;
+  let phases: Map<string, PhaseStats>;
   try {
+    flooder = await Flooder.start(server.port);
     await delay(sizes.warmupMs);
     log('flood: quiet phase');
     traffic.begin('quiet');
@@ -162,9 +165,9 @@ export async function flood(server: RunningServer, sizes: FloodSizes, log: (line
     await delay(sizes.measureMs);
     traffic.end();
   } finally {
-    await flooder.stop();
+    await flooder?.stop();
+    phases = await traffic.stop();
   }
-  const phases = await traffic.stop();
   const quiet = phases.get('quiet');
   const quietAfter = phases.get('quiet-after');
   if (!quiet || !quietAfter) throw new Error('a quiet phase was not measured');
@@ -172,7 +175,7 @@ export async function flood(server: RunningServer, sizes: FloodSizes, log: (line
     const stats = phases.get(kind);
     const flooderPhase = flooderStats[i];
     if (!stats || !flooderPhase) throw new Error(`the ${kind} phase was not measured`);
-    return { kind, traffic: stats, flooder: flooderPhase, p99Ratio: stats.p99 / quiet.p99 };
+    return { kind, traffic: stats, flooder: flooderPhase, p99Ratio: stats.p99 / quiet.p99, p50Ratio: stats.p50 / quiet.p50 };
   });
   return { sizes, quiet, quietAfter, floods, worstP99Ratio: Math.max(...floods.map((f) => f.p99Ratio)) };
 }

@@ -1,20 +1,27 @@
 /**
- * The soak scenario: the many-rooms shape (rooms of ten) at half the service's measured many-rooms
- * capacity for a long time, sampling the server's memory at a fixed interval and counting every error
+ * The soak scenario: the many-rooms shape (rooms of ten) at half the service's many-rooms capacity,
+ * measured first on the same server in the same run (a shared machine's capacity moves with the load of
+ * others, as the latency scenario's rates are fractions of a maximum of the same run), for a long time, sampling the server's memory at a fixed interval and counting every error
  * a client would see. It passes when RSS is flat after the warm-up and nothing failed. Not part of the
  * default run (it takes ten minutes): `npm run bench -- --scenario soak [--duration <s>]`.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RoomTraffic } from './room-traffic.js';
+import { manyRooms, type BenchSizes } from './scenarios.js';
 import type { RunningServer } from './systems.js';
 
 /** Sizes and durations of a soak run. */
 export interface SoakSizes {
   readonly clients: number;
   readonly roomSize: number;
-  /** Deliveries per second over all clients (each NOTIFY is delivered to `roomSize - 1` others). */
-  readonly deliveriesPerSecond: number;
+  /**
+   * The fraction of the many-rooms scenario's maximum deliveries/s (measured just before, on the same
+   * server, with the same connections and rooms) to soak at.
+   */
+  readonly load: number;
+  /** A fixed rate of deliveries per second instead of {@link load}'s (`--rate`). */
+  readonly deliveriesPerSecond?: number;
   readonly durationMs: number;
   /** How often the server's memory is sampled (each sample forces two GCs in the server, as the memory scenario does). */
   readonly sampleMs: number;
@@ -25,14 +32,14 @@ export interface SoakSizes {
 }
 
 /**
- * 10,000 connections in 1,000 rooms of ten (the memory and many-rooms scenarios' connections) at 20,000
- * deliveries/s: half of the service's many-rooms maximum in BENCHMARKS.md (40,959 deliveries/s), i.e.
+ * 10,000 connections in 1,000 rooms of ten (the memory and many-rooms scenarios' connections) at half the
+ * many-rooms maximum: on a quiet machine (40,959 deliveries/s in BENCHMARKS.md) about 20,000 deliveries/s,
  * 2,222 NOTIFYs/s, each client one NOTIFY every 4.5 s. Ten minutes, a sample every 10 s.
  */
 export const SOAK_FULL: SoakSizes = {
   clients: 10_000,
   roomSize: 10,
-  deliveriesPerSecond: 20_000,
+  load: 0.5,
   durationMs: 600_000,
   sampleMs: 10_000,
   warmupFraction: 0.1,
@@ -43,6 +50,8 @@ export const SOAK_FULL: SoakSizes = {
 export const SOAK_QUICK: SoakSizes = {
   clients: 20,
   roomSize: 5,
+  load: 0.5,
+  // A fixed small rate: the maximum of five rooms means nothing.
   deliveriesPerSecond: 80,
   durationMs: 3000,
   sampleMs: 500,
@@ -67,6 +76,10 @@ export interface SoakSample {
 /** What the soak measured and whether it passed. */
 export interface SoakResult {
   sizes: SoakSizes;
+  /** The many-rooms maximum measured before the soak (NaN with a fixed rate). */
+  capacityPerSecond: number;
+  /** The rate soaked at: `load × capacityPerSecond`, or the fixed rate. */
+  targetPerSecond: number;
   samples: SoakSample[];
   /** Median RSS of the first and the last third of the samples after the warm-up, bytes. */
   rssFirstThird: number;
@@ -95,6 +108,17 @@ export interface SoakResult {
   passed: boolean;
 }
 
+/** The many-rooms phase that measures the capacity: the full run's warm-up and measuring time. */
+const PROBE: BenchSizes = {
+  fanoutReceivers: 0,
+  rooms: 0,
+  membersPerRoom: 0,
+  lobbyPairs: 0,
+  warmupMs: 1000,
+  measureMs: 5000,
+  latencyLoads: [],
+};
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
@@ -110,7 +134,15 @@ function thirds(samples: readonly SoakSample[], pick: (s: SoakSample) => number)
 
 /** Runs the soak against `server`. */
 export async function soak(server: RunningServer, sizes: SoakSizes, log: (line: string) => void = () => undefined): Promise<SoakResult> {
-  const notifiesPerSecond = sizes.deliveriesPerSecond / (sizes.roomSize - 1);
+  let capacityPerSecond = Number.NaN;
+  if (sizes.deliveriesPerSecond === undefined) {
+    log('soak: measuring the many-rooms maximum first');
+    const probe = await manyRooms(server, { ...PROBE, rooms: Math.ceil(sizes.clients / sizes.roomSize), membersPerRoom: sizes.roomSize });
+    capacityPerSecond = probe.throughput.perSecond;
+  }
+  const targetPerSecond = sizes.deliveriesPerSecond ?? sizes.load * capacityPerSecond;
+  log(`soak: ${targetPerSecond.toFixed(0)} deliveries/s`);
+  const notifiesPerSecond = targetPerSecond / (sizes.roomSize - 1);
   const traffic = await RoomTraffic.start(
     server,
     { clients: sizes.clients, roomSize: sizes.roomSize, notifiesPerSecond, perClient: false },
@@ -159,6 +191,8 @@ export async function soak(server: RunningServer, sizes: SoakSizes, log: (line: 
   const all = traffic.histogram();
   return {
     sizes,
+    capacityPerSecond,
+    targetPerSecond,
     samples,
     rssFirstThird: rss.first,
     rssLastThird: rss.last,
