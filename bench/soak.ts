@@ -162,7 +162,7 @@ export async function soak(server: RunningServer, sizes: SoakSizes, log: (line: 
     const last = memory[memory.length - 1];
     if (last)
       log(
-        `soak: ${(last.atMs / 1000).toFixed(0)} s, RSS ${(last.rss / 2 ** 20).toFixed(1)} MB, heap ${(last.heapUsed / 2 ** 20).toFixed(1)} MB`,
+        `soak: ${(last.atMs / 1000).toFixed(0)} s, RSS ${(last.rss / 2 ** 20).toFixed(1)} MB, heap ${(last.heapUsed / 2 ** 20).toFixed(1)} MB, ${traffic.errors()} failed acks and disconnects so far`,
       );
   }
   traffic.end();
