@@ -12,11 +12,22 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** Called with the raw JSON array text of each event, e.g. `["EVENT",{...}]`. */
 export type EventHandler = (body: string) => void;
 
+/** How a client connects. */
+export interface ConnectOptions {
+  /** The source address (see addresses.ts); the system's default when absent. */
+  readonly localAddress?: string;
+  /** Appended to the handshake URL, e.g. `&token=…`. */
+  readonly query?: string;
+}
+
 /** One connected namespace socket. */
 export class BenchClient {
   /** The socket id the server assigned (from the namespace connect packet). */
   id = '';
   onEvent: EventHandler | undefined;
+  /** Called when the server (or the network) ends a connected client; never for {@link close}. */
+  onClose: ((code: number) => void) | undefined;
+  private closing = false;
   private nextAckId = 1;
   private readonly acks = new Map<number, (body: string) => void>();
 
@@ -26,10 +37,11 @@ export class BenchClient {
   ) {}
 
   /** Opens a WebSocket-only Engine.IO connection to `port` and connects to namespace `nsp`. */
-  static connect(port: number, nsp: string, query = ''): Promise<BenchClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket${query}`, {
+  static connect(port: number, nsp: string, options: ConnectOptions = {}): Promise<BenchClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket${options.query ?? ''}`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
     const client = new BenchClient(ws, nsp);
     return new Promise((resolve, reject) => {
@@ -72,6 +84,9 @@ export class BenchClient {
             client.id = match?.[1] ?? '';
             clearTimeout(timer);
             ws.off('close', onClose);
+            ws.once('close', (code: number) => {
+              if (!client.closing) client.onClose?.(code);
+            });
             resolve(client);
             break;
           }
@@ -103,6 +118,7 @@ export class BenchClient {
 
   /** Resolves when the connection is closed. */
   close(): Promise<void> {
+    this.closing = true;
     if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
       this.ws.once('close', () => resolve());

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { clientAddress } from './addresses.js';
 import { BenchClient, connectMany } from './client.js';
 import { perUnit, readHeapSnapshot } from './heap-snapshot.js';
 import { SYSTEMS, startSystem } from './systems.js';
@@ -33,7 +34,7 @@ const server = await startSystem(spec);
 try {
   await server.heapSnapshot(join(dir, 'empty.heapsnapshot'));
   const clients = await connectMany(options.connections, 200, async (i) => {
-    const client = await BenchClient.connect(server.port, '/layout');
+    const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
     await client.request('JOIN', { room: `room-${Math.floor(i / 10)}`, name: `m${i}` });
     return client;
   });

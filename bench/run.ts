@@ -1,15 +1,21 @@
 /**
  * `npm run bench`: every scenario against this service and the baselines, in one run on this machine,
- * through the same load generator. Prints a table, writes bench/results.json and the results section of
- * BENCHMARKS.md. `--quick` is a smoke test of the harness (tiny sizes, short phases): its figures mean nothing.
+ * through the same load generator, then the flood scenario against the service. Prints a table, writes
+ * bench/results.json and the results section of BENCHMARKS.md. `--quick` is a smoke test of the harness
+ * (tiny sizes, short phases): its figures mean nothing. `--scenario` picks scenarios: `compare` (the
+ * scenarios against the baselines), `flood`, `soak` (ten minutes, so only when asked for; `--duration`
+ * shortens it); a run of anything but the default `compare,flood` prints its results without writing them.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { flood, FLOOD_FULL, FLOOD_QUICK, type FloodResult, type FloodSizes } from './flood.js';
+import type { PhaseStats } from './room-traffic.js';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
+import { soak, SOAK_FULL, SOAK_QUICK, type SoakResult, type SoakSizes } from './soak.js';
 import { canPin, hasRedis, startCluster, startSystem, startWorkers, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +41,23 @@ export const QUICK: BenchSizes = {
   latencyLoads: [0.5],
 };
 
+/** The scenario groups `--scenario` selects from. */
+export type Scenario = 'compare' | 'flood' | 'soak';
+
+/** What `npm run bench` runs without `--scenario`: everything but the ten-minute soak. */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['compare', 'flood'];
+
+const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'soak'];
+
+/** What to run besides the sizes of the comparison scenarios. */
+export interface RunOptions {
+  readonly scenarios?: readonly Scenario[];
+  readonly flood?: FloodSizes;
+  readonly soak?: SoakSizes;
+  /** The command line recorded in the report. */
+  readonly command?: string;
+}
+
 /** Everything measured for one system. */
 export interface SystemResult {
   fanout: Throughput;
@@ -57,6 +80,10 @@ export interface BenchReport {
   multiNode?: { nodes: number; fanout: Throughput; singleNode: Throughput };
   /** Fan-out through `--workers`: one worker against two, behind the same primary. */
   workers?: { one: Throughput; two: Throughput };
+  /** The flood scenario, against the service with its default limits. */
+  flood?: FloodResult;
+  /** The soak scenario, against the service with its default limits. */
+  soak?: SoakResult;
 }
 
 async function withServer<T>(
@@ -78,10 +105,12 @@ export async function runBench(
   systems: readonly SystemSpec[],
   quick: boolean,
   log: (line: string) => void,
+  options: RunOptions = {},
 ): Promise<BenchReport> {
+  const scenarios = options.scenarios ?? DEFAULT_SCENARIOS;
   const report: BenchReport = {
     date: new Date().toISOString(),
-    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    command: options.command ?? (quick ? 'npm run bench -- --quick' : 'npm run bench'),
     quick,
     machine: {
       cpus: cpus().length,
@@ -94,6 +123,36 @@ export async function runBench(
     referenceMessagesPerSecond: 0,
     systems: {},
   };
+  const service = systems.find((spec) => spec.name === 'service');
+  if (scenarios.includes('compare')) await compare(report, sizes, systems, log);
+  if (service && scenarios.includes('flood')) {
+    log('service: flood');
+    report.flood = await withServer(service, (server) => flood(server, options.flood ?? (quick ? FLOOD_QUICK : FLOOD_FULL), log));
+  }
+  if (service && scenarios.includes('soak')) {
+    log('service: soak');
+    report.soak = await withServer(service, (server) => soak(server, options.soak ?? (quick ? SOAK_QUICK : SOAK_FULL), log));
+  }
+  return report;
+}
+
+/**
+ * The service as the comparison scenarios run it: without the per-connection event rate. Their
+ * publishers send far above one user's budget on purpose (they measure delivery, not abuse) and the
+ * baselines have no such limit; the flood and soak scenarios run the service with every default.
+ */
+function unthrottled(spec: SystemSpec): SystemSpec {
+  return spec.name === 'service' ? { ...spec, args: [...spec.args, '--event-rate', '0'] } : spec;
+}
+
+/** The scenarios against every system, then the service's multi-node and `--workers` fan-out. */
+async function compare(
+  report: BenchReport,
+  sizes: BenchSizes,
+  measured: readonly SystemSpec[],
+  log: (line: string) => void,
+): Promise<void> {
+  const systems = measured.map(unthrottled);
   for (const spec of systems) {
     log(`${spec.name}: fan-out`);
     const fan = await withServer(spec, (server) => fanout(server, sizes));
@@ -137,7 +196,6 @@ export async function runBench(
     );
     report.workers = { one, two };
   }
-  return report;
 }
 
 /** `a ÷ b` as a table cell. */
@@ -183,8 +241,8 @@ export function markdownTable(report: BenchReport): string {
   const baselines = names.filter((name) => name !== 'service');
   const hasService = names.includes('service');
   const header = ['metric', ...names, ...(hasService ? baselines.map((b) => `service ÷ ${b}`) : [])];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const [label, pick, digits] of rows(report)) {
+  const lines = names.length ? [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`] : [];
+  for (const [label, pick, digits] of names.length ? rows(report) : []) {
     const values = names.map((name) => pick((report.systems[name] as { result: SystemResult }).result));
     const cells = values.map((v) => (Number.isFinite(v) ? v.toFixed(digits) : '—'));
     const service = hasService ? pick((report.systems.service as { result: SystemResult }).result) : Number.NaN;
@@ -218,14 +276,93 @@ export function markdownTable(report: BenchReport): string {
       `| lost messages | ${workers.one.lost} | ${workers.two.lost} | |`,
     );
   }
+  if (report.flood) lines.push(...(lines.length ? [''] : []), floodTable(report.flood));
+  if (report.soak) lines.push(...(lines.length ? [''] : []), soakTable(report.soak));
   return lines.join('\n');
+}
+
+/** `value` with `digits` decimals, or a dash. */
+function num(value: number, digits = 2): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+const FLOOD_LABELS: Record<string, string> = { notify: 'NOTIFY flood', clients: 'CLIENTS flood', 'join-leave': 'JOIN/LEAVE flood' };
+
+/** The flood scenario: one column for the quiet phase, one per flood phase. */
+export function floodTable(result: FloodResult): string {
+  const { sizes, quiet, quietAfter, floods } = result;
+  const head = `flood: ${sizes.clients} clients in rooms of ${sizes.roomSize}, ${sizes.notifiesPerSecond} NOTIFYs/s in all; one flooder`;
+  const header = [head, 'quiet', ...floods.map((f) => FLOOD_LABELS[f.kind] ?? f.kind), 'quiet after'];
+  const traffic = (label: string, pick: (p: PhaseStats) => string): string =>
+    `| ${[label, pick(quiet), ...floods.map((f) => pick(f.traffic)), pick(quietAfter)].join(' | ')} |`;
+  const flooder = (label: string, pick: (f: FloodResult['floods'][number]) => string): string =>
+    `| ${[label, '—', ...floods.map(pick), '—'].join(' | ')} |`;
+  return [
+    `| ${header.join(' | ')} |`,
+    `|---|${header
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+    traffic('NOTIFY→EVENT p50 ms', (p) => num(p.p50)),
+    `| ${['p50 ÷ quiet p50', '1.00×', ...floods.map((f) => `${num(f.p50Ratio)}×`), `${num(quietAfter.p50 / quiet.p50)}×`].join(' | ')} |`,
+    traffic('NOTIFY→EVENT p99 ms', (p) => num(p.p99)),
+    `| ${['p99 ÷ quiet p99 (bar: ≤ 2×)', '1.00×', ...floods.map((f) => `${num(f.p99Ratio)}×`), `${num(quietAfter.p99 / quiet.p99)}×`].join(' | ')} |`,
+    traffic('worst client p99 ms', (p) => num(p.worstClientP99)),
+    traffic('max ms', (p) => num(p.max)),
+    traffic('deliveries measured', (p) => String(p.deliveries)),
+    traffic('lost EVENTs / failed acks / disconnects', (p) => `${p.lost} / ${p.failedAcks} / ${p.disconnects}`),
+    traffic('load generator event-loop lag p99 ms', (p) => num(p.generatorLagP99)),
+    flooder('flooder: events sent/s', (f) => num((f.flooder.sent * 1000) / f.flooder.durationMs, 0)),
+    flooder(
+      'flooder: answered `RATE_LIMITED` (of events sent)',
+      (f) => `${f.flooder.rateLimited} (${num((100 * f.flooder.rateLimited) / Math.max(1, f.flooder.sent), 1)} %)`,
+    ),
+    flooder('flooder: other answers, ok / errors', (f) => `${f.flooder.ok} / ${f.flooder.otherErrors}`),
+    flooder(
+      'flooder: connections / cut off / refused reconnects',
+      (f) => `${f.flooder.connects} / ${f.flooder.disconnects} / ${f.flooder.refusedConnects}`,
+    ),
+    flooder(
+      'server behind after the flood stopped, ms',
+      (f) => `${num(f.flooder.backlogMs, 0)}${f.flooder.drained ? '' : ' (not drained)'}`,
+    ),
+  ].join('\n');
+}
+
+const MB = 2 ** 20;
+
+/** The soak scenario: its figures and its verdict. */
+export function soakTable(result: SoakResult): string {
+  const { sizes } = result;
+  const minutes = num(sizes.durationMs / 60_000, 1);
+  const errors = Object.entries(result.failures)
+    .map(([code, count]) => `${code} × ${count}`)
+    .join(', ');
+  return [
+    `| soak: ${sizes.clients} connections in rooms of ${sizes.roomSize}, ${minutes} min | |`,
+    '|---|---:|',
+    `| deliveries/s soaked at | ${num(result.targetPerSecond, 0)}${Number.isFinite(result.capacityPerSecond) ? ` (${num(sizes.load * 100, 0)} % of the many-rooms maximum just measured, ${num(result.capacityPerSecond, 0)})` : ' (fixed)'} |`,
+    `| RSS median, first → last third after ${num(sizes.warmupFraction * 100, 0)} % warm-up | ${num(result.rssFirstThird / MB, 1)} → ${num(result.rssLastThird / MB, 1)} MB (${num(result.rssGrowth * 100, 1)} %, margin ${num(sizes.rssMargin * 100, 0)} %) |`,
+    `| heap median, first → last third | ${num(result.heapFirstThird / MB, 1)} → ${num(result.heapLastThird / MB, 1)} MB (${num(result.heapGrowth * 100, 1)} %) |`,
+    `| deliveries/s achieved | ${num(result.deliveriesPerSecond, 0)} |`,
+    `| NOTIFY→EVENT p50 / p99 / max ms | ${num(result.p50)} / ${num(result.p99)} / ${num(result.max)} |`,
+    `| server CPU µs/delivery | ${num(result.cpuMicros)} |`,
+    `| failed acks / disconnects / lost EVENTs | ${result.failedAcks}${errors ? ` (${errors})` : ''} / ${result.disconnects} / ${result.lost} |`,
+    `| first interval with an error ended at | ${Number.isFinite(result.firstErrorAtMs) ? `${num(result.firstErrorAtMs / 1000, 0)} s` : '—'} |`,
+    `| load generator event-loop lag, worst interval p99 ms | ${num(result.worstGeneratorLagP99)} |`,
+    `| memory samples | ${result.samples.length}, every ${num(sizes.sampleMs / 1000, 0)} s |`,
+    `| result | ${result.passed ? 'pass' : 'FAIL'} |`,
+  ].join('\n');
 }
 
 function describeRun(report: BenchReport): string {
   const m = report.machine;
-  return [
+  const machine =
     `Run ${report.date} with \`${report.command}\` on ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}; ` +
-      (m.pinned ? 'servers pinned to CPU 0, load generator to CPU 1.' : 'not pinned (no taskset).'),
+    (m.pinned ? 'servers pinned to CPU 0, load generator to CPU 1.' : 'not pinned (no taskset).');
+  if (Object.keys(report.systems).length === 0) return machine;
+  return [
+    machine,
     `Sizes: fan-out ${report.sizes.fanoutReceivers} receivers; many rooms ${report.sizes.rooms} × ${report.sizes.membersPerRoom}; ` +
       `lobby ${report.sizes.lobbyPairs} pairs; ${report.sizes.measureMs} ms measured after ${report.sizes.warmupMs} ms warm-up. ` +
       `Latency rates are fractions of the plain Socket.IO baseline's maximum, ${report.referenceMessagesPerSecond.toFixed(0)} messages/s.`,
@@ -242,6 +379,20 @@ function updateBenchmarksMd(report: BenchReport): void {
   const end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`BENCHMARKS.md lacks the ${START} … ${END} markers`);
   writeFileSync(file, `${text.slice(0, start + START.length)}\n${describeRun(report)}\n\n${markdownTable(report)}\n${text.slice(end)}`);
+}
+
+function parseScenarios(value: string): Scenario[] {
+  const names = value.split(',');
+  const known = (name: string): name is Scenario => (SCENARIOS as readonly string[]).includes(name);
+  const unknown = names.filter((name) => !known(name));
+  if (unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIOS.join(', ')}`);
+  return names.filter(known);
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
 }
 
 /**
@@ -265,15 +416,43 @@ async function main(): Promise<void> {
     .option('--systems <names>', `comma-separated subset of ${SYSTEMS.map((s) => s.name).join(', ')}`)
     .option('--receivers <n>', 'fan-out receivers', (v) => Number(v))
     .option('--no-write', 'do not write bench/results.json and BENCHMARKS.md')
+    .option(
+      '--scenario <names>',
+      `comma-separated subset of ${SCENARIOS.join(', ')} (default ${DEFAULT_SCENARIOS.join(',')})`,
+      parseScenarios,
+    )
+    .option('--duration <seconds>', 'how long the soak runs (default 600)', parsePositive)
+    .option('--rate <deliveries>', 'soak at this many deliveries/s instead of half the many-rooms maximum', parsePositive)
     .parse();
-  const opts = program.opts<{ quick?: boolean; systems?: string; receivers?: number; write: boolean }>();
+  const opts = program.opts<{
+    quick?: boolean;
+    systems?: string;
+    receivers?: number;
+    write: boolean;
+    scenario?: Scenario[];
+    duration?: number;
+    rate?: number;
+  }>();
   const quick = opts.quick === true;
   const sizes: BenchSizes = { ...(quick ? QUICK : FULL), ...(opts.receivers ? { fanoutReceivers: opts.receivers } : {}) };
   const wanted = opts.systems?.split(',');
   const systems = wanted ? SYSTEMS.filter((s) => wanted.includes(s.name)) : SYSTEMS;
-  const report = await runBench(sizes, systems, quick, (line) => process.stderr.write(`… ${line}\n`));
+  const scenarios = opts.scenario ?? DEFAULT_SCENARIOS;
+  const soakBase = quick ? SOAK_QUICK : SOAK_FULL;
+  const args = process.argv.slice(2);
+  const report = await runBench(sizes, systems, quick, (line) => process.stderr.write(`… ${line}\n`), {
+    scenarios,
+    soak: {
+      ...soakBase,
+      ...(opts.duration ? { durationMs: opts.duration * 1000 } : {}),
+      ...(opts.rate ? { deliveriesPerSecond: opts.rate } : {}),
+    },
+    command: args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench',
+  });
   process.stdout.write(`\n${describeRun(report)}\n\n${markdownTable(report)}\n`);
-  if (opts.write && !quick) {
+  const partial = scenarios.join(',') !== DEFAULT_SCENARIOS.join(',');
+  if (partial && opts.write && !quick) process.stderr.write('… not written: a run of chosen scenarios only prints its results\n');
+  if (opts.write && !quick && !partial) {
     writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(report, null, 2)}\n`);
     updateBenchmarksMd(report);
   }

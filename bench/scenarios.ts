@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { clientAddress } from './addresses.js';
 import { BenchClient, connectMany, readStamp, stamp } from './client.js';
 import type { MemorySample, RunningServer } from './systems.js';
 
@@ -19,10 +20,13 @@ export interface BenchSizes {
   readonly latencyLoads: readonly number[];
 }
 
-const MESSAGE_SIZE = 100;
-const CONNECT_CONCURRENCY = 200;
+/** Characters of every NOTIFY's message. */
+export const MESSAGE_SIZE = 100;
+/** Handshakes in flight at once while a scenario connects its clients. */
+export const CONNECT_CONCURRENCY = 200;
 const FANOUT_WINDOW = 4;
-const DRAIN_MS = 5000;
+/** How long a scenario waits for messages still in flight before it counts them lost. */
+export const DRAIN_MS = 5000;
 
 /** Throughput of a closed-loop phase. */
 export interface Throughput {
@@ -58,7 +62,7 @@ async function closeAll(clients: readonly BenchClient[]): Promise<void> {
 }
 
 /** Waits until `done()` or `ms` passed; polling is fine here, this is the harness, not a test. */
-async function until(done: () => boolean, ms: number): Promise<void> {
+export async function until(done: () => boolean, ms: number): Promise<void> {
   const deadline = performance.now() + ms;
   while (!done() && performance.now() < deadline) await delay(5);
 }
@@ -83,11 +87,13 @@ async function joinedRoom(
 ): Promise<{ receivers: BenchClient[]; publisher: BenchClient }> {
   const clients = await connectMany(receivers, CONNECT_CONCURRENCY, async (i) => {
     // Spread over the nodes of a cluster (a single server has one port).
-    const client = await BenchClient.connect(server.ports[i % server.ports.length] ?? server.port, '/layout');
+    const client = await BenchClient.connect(server.ports[i % server.ports.length] ?? server.port, '/layout', {
+      localAddress: clientAddress(i),
+    });
     await client.request('JOIN', { room, name: `r${i}` });
     return client;
   });
-  const publisher = await BenchClient.connect(server.port, '/layout');
+  const publisher = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(receivers) });
   await publisher.request('JOIN', { room: `${room}-publisher`, name: 'publisher' });
   return { receivers: clients, publisher };
 }
@@ -183,7 +189,7 @@ export async function manyRooms(server: RunningServer, sizes: BenchSizes): Promi
   const before: MemorySample = await server.memory();
   const t0 = performance.now();
   const clients = await connectMany(total, CONNECT_CONCURRENCY, async (i) => {
-    const client = await BenchClient.connect(server.port, '/layout');
+    const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
     await client.request('JOIN', { room: `room-${Math.floor(i / m)}`, name: `m${i}` });
     return client;
   });
@@ -234,7 +240,7 @@ export async function manyRooms(server: RunningServer, sizes: BenchSizes): Promi
 export async function lobbySignalling(server: RunningServer, sizes: BenchSizes): Promise<Throughput> {
   const pairs = sizes.lobbyPairs;
   const clients = await connectMany(pairs * 2, CONNECT_CONCURRENCY, async (i) => {
-    const client = await BenchClient.connect(server.port, '/lobby');
+    const client = await BenchClient.connect(server.port, '/lobby', { localAddress: clientAddress(i) });
     await client.request('JOIN', `lobby-${Math.floor(i / 2)}`);
     return client;
   });

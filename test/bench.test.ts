@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { markdownTable, QUICK, runBench } from '../bench/run.js';
-import { hasRedis, SYSTEMS } from '../bench/systems.js';
+import { flood, FLOOD_KINDS, FLOOD_QUICK } from '../bench/flood.js';
+import type { PhaseStats } from '../bench/room-traffic.js';
+import { floodTable, markdownTable, QUICK, runBench, soakTable } from '../bench/run.js';
+import { soak, SOAK_QUICK } from '../bench/soak.js';
+import { hasRedis, startSystem, SYSTEMS, type RunningServer } from '../bench/systems.js';
 import { scaled } from './support/deadlines.js';
+import { onTeardown } from './support/teardown.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -15,7 +19,7 @@ describe('benchmark harness (quick mode)', function () {
 
   it('runs every scenario against the service and every baseline, losing nothing', async () => {
     if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');
-    const report = await runBench(QUICK, SYSTEMS, true, () => undefined);
+    const report = await runBench(QUICK, SYSTEMS, true, () => undefined, { scenarios: ['compare'] });
     expect(Object.keys(report.systems)).to.deep.equal(['socketio', 'raw-ws', 'raw-ws-coalesced', 'service']);
     for (const [name, { result }] of Object.entries(report.systems)) {
       for (const phase of [result.fanout, result.manyRooms, result.lobby]) {
@@ -47,5 +51,70 @@ describe('benchmark harness (quick mode)', function () {
     expect(table).to.include('| fan-out: deliveries/s |');
     expect(table).to.include('service ÷ raw-ws-coalesced');
     expect(table).to.include('through `--workers`');
+  });
+});
+
+/** The service as the bench starts it (built, default limits), stopped after the test. */
+async function startService(): Promise<RunningServer> {
+  if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');
+  const spec = SYSTEMS.find((s) => s.name === 'service');
+  if (!spec) throw new Error('no service system');
+  const server = await startSystem(spec);
+  onTeardown(() => server.stop());
+  return server;
+}
+
+/** A phase in which every steady client was served: every EVENT arrived, every ack was ok, no one was cut off. */
+function expectServed(phase: PhaseStats, label: string): void {
+  expect(phase.deliveries, `${label} deliveries`).to.be.greaterThan(0);
+  expect(phase.lost, `${label} lost EVENTs`).to.equal(0);
+  expect(phase.failedAcks, `${label} failed acks`).to.equal(0);
+  expect(phase.disconnects, `${label} disconnects`).to.equal(0);
+  expect(phase.p50, `${label} p50`).to.be.at.most(phase.p99);
+  expect(phase.p99, `${label} p99`).to.be.at.most(phase.max);
+}
+
+// The flood and soak scenarios at tiny sizes: the harness drives them to the end and reports what it
+// saw. They assert what the clients experienced, never a timing.
+describe('benchmark flood scenario (quick)', function () {
+  this.timeout(scaled(120_000));
+
+  it('serves the steady clients quiet and under every kind of flood, and counts what the flooder sent and got back', async () => {
+    const server = await startService();
+    const result = await flood(server, FLOOD_QUICK);
+    expectServed(result.quiet, 'quiet');
+    expectServed(result.quietAfter, 'quiet after');
+    expect(result.floods.map((f) => f.kind)).to.deep.equal(FLOOD_KINDS);
+    for (const { kind, traffic, flooder } of result.floods) {
+      expectServed(traffic, kind);
+      expect(flooder.kind).to.equal(kind);
+      expect(flooder.connects, `${kind}: the flooder connected`).to.be.at.least(1);
+      expect(flooder.sent, `${kind}: the flooder sent`).to.be.greaterThan(0);
+      expect(flooder.answered, `${kind}: the flooder was answered`).to.be.greaterThan(0);
+      expect(flooder.ok + flooder.rateLimited + flooder.otherErrors, `${kind}: every answer classified`).to.equal(flooder.answered);
+    }
+    const table = floodTable(result);
+    expect(table).to.include('| NOTIFY→EVENT p99 ms |');
+    expect(table).to.include('RATE_LIMITED');
+  });
+});
+
+describe('benchmark soak scenario (quick)', function () {
+  this.timeout(scaled(120_000));
+
+  it('samples the server memory through the run and passes only when RSS is flat and no client saw an error', async () => {
+    const server = await startService();
+    const result = await soak(server, SOAK_QUICK);
+    expect(result.samples).to.have.length(SOAK_QUICK.durationMs / SOAK_QUICK.sampleMs);
+    for (const sample of result.samples) {
+      expect(sample.rss, 'RSS sampled').to.be.greaterThan(0);
+      expect(sample.heapUsed, 'heap sampled').to.be.greaterThan(0);
+    }
+    expect(result.deliveries).to.be.greaterThan(0);
+    expect(result.failedAcks, 'failed acks').to.equal(0);
+    expect(result.disconnects, 'disconnects').to.equal(0);
+    expect(result.lost, 'lost EVENTs').to.equal(0);
+    expect(result.passed, 'the verdict follows the RSS margin').to.equal(result.rssGrowth <= SOAK_QUICK.rssMargin);
+    expect(soakTable(result)).to.include(result.passed ? '| result | pass |' : '| result | FAIL |');
   });
 });
