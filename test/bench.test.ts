@@ -92,6 +92,8 @@ describe('benchmark flood scenario (quick)', function () {
       expect(flooder.sent, `${kind}: the flooder sent`).to.be.greaterThan(0);
       expect(flooder.answered, `${kind}: the flooder was answered`).to.be.greaterThan(0);
       expect(flooder.ok + flooder.rateLimited + flooder.otherErrors, `${kind}: every answer classified`).to.equal(flooder.answered);
+      // The service runs with its default limits here: a flooder is held to its event rate.
+      expect(flooder.rateLimited, `${kind}: the flooder was answered RATE_LIMITED`).to.be.greaterThan(0);
     }
     const table = floodTable(result);
     expect(table).to.include('| NOTIFY→EVENT p99 ms |');
