@@ -2,6 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
+import type { LimitHit } from '../../lib/core/types.js';
+import type { ConnectionBounds } from '../../lib/engine/index.js';
 import { onTeardown } from '../support/teardown.js';
 import { withDeadline } from '../support/wait.js';
 
@@ -60,4 +62,15 @@ export function packetsCreatedDuring(sockets: readonly Socket[], action: () => v
 export function serverUpgraded(socket: Socket): Promise<void> {
   if (socket.conn.transport.name === 'websocket') return Promise.resolve();
   return withDeadline(new Promise<void>((resolve) => socket.conn.once('upgrade', () => resolve())), `the upgrade of ${socket.id}`);
+}
+
+/** Bounds for a server built outside createApp: `maxOutbound` (default 4 MB), hits recorded into `hits`. */
+export function testBounds(maxOutbound = 4_000_000): { bounds: ConnectionBounds; hits: LimitHit[] } {
+  const hits: LimitHit[] = [];
+  const bounds: ConnectionBounds = {
+    maxOutbound,
+    limited: (hit) => void hits.push(hit),
+    addressOf: (req) => req.socket.remoteAddress ?? 'unknown',
+  };
+  return { bounds, hits };
 }
