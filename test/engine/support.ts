@@ -64,13 +64,30 @@ export function serverUpgraded(socket: Socket): Promise<void> {
   return withDeadline(new Promise<void>((resolve) => socket.conn.once('upgrade', () => resolve())), `the upgrade of ${socket.id}`);
 }
 
-/** Bounds for a server built outside createApp: `maxOutbound` (default 4 MB), hits recorded into `hits`. */
-export function testBounds(maxOutbound = 4_000_000): { bounds: ConnectionBounds; hits: LimitHit[] } {
+/** Bounds for a server built outside createApp, and the hits they report. */
+export interface TestBounds {
+  readonly bounds: ConnectionBounds;
+  /** Every hit so far, in order. */
+  readonly hits: LimitHit[];
+  /** Resolves with the next hit; rejects after a deadline. */
+  nextHit(): Promise<LimitHit>;
+}
+
+/** Bounds with `maxOutbound` (default 4 MB) and the peer's address, recording their hits. */
+export function testBounds(maxOutbound = 4_000_000): TestBounds {
   const hits: LimitHit[] = [];
+  const waiting: ((hit: LimitHit) => void)[] = [];
   const bounds: ConnectionBounds = {
     maxOutbound,
-    limited: (hit) => void hits.push(hit),
+    limited: (hit) => {
+      hits.push(hit);
+      for (const resolve of waiting.splice(0)) resolve(hit);
+    },
     addressOf: (req) => req.socket.remoteAddress ?? 'unknown',
   };
-  return { bounds, hits };
+  return {
+    bounds,
+    hits,
+    nextHit: () => withDeadline(new Promise<LimitHit>((resolve) => waiting.push(resolve)), 'a limit hit'),
+  };
 }

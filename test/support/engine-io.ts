@@ -99,14 +99,16 @@ export async function pollingSession(url: string, eio: Eio, room: string): Promi
   return { sid, heartbeat: () => post([eio === 4 ? '3' : '2']) };
 }
 
-/** Opens a WebSocket session on `url` (`http://host:port`) and joins `/layout` room `room`. */
-export async function webSocketSession(url: string, eio: Eio, room: string): Promise<RawWebSocketSession> {
+/**
+ * Opens a raw Engine.IO WebSocket connection on `url` (`http://host:port`) and waits for its `open` packet;
+ * it is terminated after the test.
+ */
+export async function engineWebSocket(url: string, eio: Eio): Promise<RawWebSocketSession> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${ENGINE_PATH}?EIO=${eio}&transport=websocket`);
   onTeardown(() => ws.terminate());
   const waiting = new Set<{ wanted: (text: string) => boolean; resolve: (text: string) => void }>();
-  // Frames nobody waits for are kept until the session is joined, not after: a stalled reader's are never looked at.
+  // Frames nobody waits for are kept until the first wait for a later one: the handshake's come in a burst.
   const seen: string[] = [];
-  let keep = true;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) return;
     const text = data.toString();
@@ -116,24 +118,18 @@ export async function webSocketSession(url: string, eio: Eio, room: string): Pro
       waiter.resolve(text);
       return;
     }
-    if (keep) seen.push(text);
+    if (seen.length < 16) seen.push(text);
   });
   const frame = (wanted: (text: string) => boolean, what: string): Promise<string> => {
     const index = seen.findIndex(wanted);
-    if (index >= 0) return Promise.resolve(seen.splice(index, 1)[0] as string);
+    if (index >= 0) return Promise.resolve(seen.splice(0, index + 1)[index] as string);
+    seen.length = 0;
     return withDeadline(new Promise<string>((resolve) => waiting.add({ wanted, resolve })), what);
   };
-  const sid = sidOf(await frame((text) => text.startsWith('0{'), 'the Engine.IO open packet'));
-  const [connect, join] = joinPackets(room);
-  ws.send(connect);
-  await frame((text) => text.startsWith('40/layout'), 'the /layout CONNECT');
-  ws.send(join);
-  await frame((text) => text.startsWith(JOIN_ACK), 'the JOIN ack');
-  keep = false;
-  seen.length = 0;
   const send = (packet: string): void => {
     if (ws.readyState === WebSocket.OPEN) ws.send(packet);
   };
+  const sid = sidOf(await frame((text) => text.startsWith('0{'), 'the Engine.IO open packet'));
   return {
     sid,
     heartbeat: () => {
@@ -144,4 +140,15 @@ export async function webSocketSession(url: string, eio: Eio, room: string): Pro
     frame,
     send,
   };
+}
+
+/** Opens a WebSocket session on `url` (`http://host:port`) and joins `/layout` room `room`. */
+export async function webSocketSession(url: string, eio: Eio, room: string): Promise<RawWebSocketSession> {
+  const session = await engineWebSocket(url, eio);
+  const [connect, join] = joinPackets(room);
+  session.send(connect);
+  await session.frame((text) => text.startsWith('40/layout'), 'the /layout CONNECT');
+  session.send(join);
+  await session.frame((text) => text.startsWith(JOIN_ACK), 'the JOIN ack');
+  return session;
 }
