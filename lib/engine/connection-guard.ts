@@ -70,6 +70,39 @@ function onPollingHeaders(this: CarryingTransport, _headers: unknown, req: Incom
   if (req.method === 'GET' && req.socket instanceof NetSocket) this[CARRIER] = req.socket;
 }
 
+/**
+ * Destroys the TCP socket under `transport` so that what is queued in it is released at once: always for a
+ * WebSocket (the socket is the connection's own), for long-polling only while it holds unsent bytes (an
+ * idle keep-alive socket may carry the client's other requests next).
+ */
+function releaseSocket(transport: Transport): void {
+  const socket = carrierOf(transport);
+  if (socket && (transport.name === 'websocket' || socket.writableLength > 0)) socket.destroy();
+}
+
+/** The guard of the connection a listener runs for (Node calls listeners with the emitter as `this`). */
+function guardOf(conn: unknown): ConnectionGuard | undefined {
+  return (conn as Guarded)[GUARD];
+}
+
+// Shared listeners, one set for all connections: a guard costs its fields, not closures.
+function onPacketCreate(this: GuardedConnection, packet: Packet): void {
+  guardOf(this)?.created(packet);
+}
+function onFlush(this: GuardedConnection, packets: Packet[]): void {
+  guardOf(this)?.flushed(packets);
+}
+function onHanded(this: GuardedConnection): void {
+  guardOf(this)?.heartbeat.handed();
+}
+function onUpgrade(this: GuardedConnection, transport: Transport): void {
+  const guard = guardOf(this);
+  if (guard) ownTransport(transport, guard.heartbeat);
+}
+function onClose(this: GuardedConnection, reason: string): void {
+  guardOf(this)?.closed(reason);
+}
+
 /** The bounds of one Engine.IO connection. */
 class ConnectionGuard {
   /** Bytes of the packets in Engine.IO's write buffer. */
@@ -82,47 +115,44 @@ class ConnectionGuard {
     private readonly bounds: ConnectionBounds,
     private readonly address: string,
   ) {
-    this.heartbeat = new Heartbeat(conn.protocol, () => carrierOf(this.conn.transport));
+    this.heartbeat = new Heartbeat(conn.protocol, conn, carrierOf);
     ownTransport(conn.transport, this.heartbeat);
-    conn.on('packetCreate', this.onPacketCreate);
-    conn.on('flush', this.onFlush);
-    conn.on('upgrade', this.onUpgrade);
-    conn.once('close', this.onClose);
+    conn.on('packetCreate', onPacketCreate);
+    conn.on('flush', onFlush);
+    conn.on('upgrade', onUpgrade);
+    conn.once('close', onClose);
   }
 
-  private readonly onPacketCreate = (packet: Packet): void => {
+  /** Engine.IO queued `packet` (`packetCreate`, before it is in the write buffer). */
+  created(packet: Packet): void {
     this.heartbeat.created(packet.type);
     this.queued += sizeOf(packet.data);
     if (this.queued + (carrierOf(this.conn.transport)?.writableLength ?? 0) > this.bounds.maxOutbound) this.disconnect('outbound');
-  };
+  }
 
-  private readonly onFlush = (packets: Packet[]): void => {
+  /** Engine.IO hands its whole write buffer to the transport (`flush`): those bytes are the socket's now. */
+  flushed(packets: readonly Packet[]): void {
     this.queued = 0;
-    if (this.heartbeat.flushing(packets)) this.conn.once('drain', this.onHanded);
-  };
+    if (this.heartbeat.flushing(packets)) this.conn.once('drain', onHanded);
+  }
 
-  private readonly onHanded = (): void => this.heartbeat.handed();
+  closed(reason: string): void {
+    if (reason !== 'ping timeout') return;
+    // Engine.IO's close leaves a WebSocket's TCP socket to the close handshake, which a client that reads
+    // nothing never completes: what is queued in it would stay until ws's own timeout.
+    releaseSocket(this.conn.transport);
+    if (this.heartbeat.ignored && !this.cut) this.report('liveness');
+  }
 
-  private readonly onUpgrade = (transport: Transport): void => ownTransport(transport, this.heartbeat);
-
-  private readonly onClose = (reason: string): void => {
-    if (reason === 'ping timeout') {
-      // Engine.IO's close leaves the TCP socket to the WebSocket close handshake, which a client that
-      // reads nothing never completes: destroy it so that what is queued in it goes now.
-      carrierOf(this.conn.transport)?.destroy();
-      if (this.heartbeat.ignored && !this.cut) this.report('liveness');
-    }
-  };
-
-  /** Reports the hit, closes the connection and destroys its socket (once). */
+  /** Reports the hit, closes the connection and releases its socket (once). */
   disconnect(limit: LimitName): void {
     if (this.cut) return;
     this.cut = true;
     this.report(limit);
-    const socket = carrierOf(this.conn.transport);
+    const transport = this.conn.transport;
     // Discarding: Engine.IO closes at once instead of waiting for its buffer to drain.
     this.conn.close(true);
-    socket?.destroy();
+    releaseSocket(transport);
   }
 
   private report(limit: LimitName): void {

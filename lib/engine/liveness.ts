@@ -43,11 +43,13 @@ export class Heartbeat {
 
   /**
    * @param protocol - the connection's Engine.IO protocol revision (3 or 4)
-   * @param carrier - the TCP socket that currently carries the connection's packets, if known
+   * @param conn - the Engine.IO connection (its current `transport` is read when a heartbeat is handed over)
+   * @param carrierOf - the TCP socket that carries a transport's packets, if known
    */
   constructor(
     protocol: number,
-    private readonly carrier: () => NetSocket | undefined,
+    private readonly conn: { readonly transport: unknown },
+    private readonly carrierOf: (transport: unknown) => NetSocket | undefined,
   ) {
     this.serverBeat = protocol === 3 ? 'pong' : 'ping';
     this.clientBeat = protocol === 3 ? 'ping' : 'pong';
@@ -69,7 +71,7 @@ export class Heartbeat {
 
   /** The transport took the heartbeat: it has left once the socket wrote everything it holds now. */
   handed(): void {
-    const socket = this.carrier();
+    const socket = this.carrierOf(this.conn.transport);
     this.pending = { socket, mark: socket ? socket.bytesWritten : 0 };
   }
 
