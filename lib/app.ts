@@ -21,7 +21,7 @@ import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
-import { trustFunction } from './limits/address.js';
+import { clientAddress, trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
 import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
@@ -114,7 +114,15 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
       cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
     },
-    { fastPath: config.fastPath, log: log.child({ component: 'engine' }) },
+    {
+      fastPath: config.fastPath,
+      log: log.child({ component: 'engine' }),
+      bounds: {
+        maxOutbound: config.maxOutbound,
+        limited: (hit) => hooks.limited(hit),
+        addressOf: (req) => clientAddress(req, trust),
+      },
+    },
   );
 
   const limitsLog = log.child({ component: 'limits' });

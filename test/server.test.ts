@@ -166,6 +166,17 @@ describe('CLI (server.ts)', () => {
       { name: 'a payload size with an unknown unit', args: ['--max-payload', '12zb'], gist: /size must be a number of bytes.*got '12zb'/ },
       { name: 'a payload size of 0', args: ['--max-payload', '0'], gist: /size must be at least 1 byte/ },
       {
+        name: 'an outbound bound below the largest message',
+        args: ['-p', '0', '--max-payload', '2mb', '--max-outbound', '1mb'],
+        gist: /--max-outbound \(1000000\) must be at least --max-payload \(2000000\): one message must fit/,
+      },
+      {
+        name: 'MAX_OUTBOUND below MAX_PAYLOAD in the environment',
+        args: ['-p', '0'],
+        env: { MAX_PAYLOAD: '64kb', MAX_OUTBOUND: '32kb' },
+        gist: /--max-outbound \(\d+\) must be at least --max-payload \(\d+\)/,
+      },
+      {
         name: 'a CORS origin that is not a URL',
         args: ['--cors-origin', 'ftp://example.com'],
         gist: /cors origin must look like https:\/\/host/,

@@ -1,5 +1,5 @@
 import { Socket as NetSocket } from 'node:net';
-import { Server as EngineServer, transports } from 'engine.io';
+import { Server as EngineServer, Socket as EngineSocket, transports } from 'engine.io';
 import { Server as SocketIoServer, Socket as SocketIoSocket } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
 
@@ -153,5 +153,54 @@ export function footprintProblems(conn: unknown): string[] {
   if (!isObject(field(conn, '_events'))) problems.push('conn._events');
   if (!isObject(field(transport, '_events'))) problems.push('conn.transport._events');
   problems.push(...missingMethods('conn', conn, ['once']));
+  return problems;
+}
+
+/** Whether `fn` is a function whose source contains each of `snippets` (what it must still call or emit). */
+function callsAll(fn: unknown, snippets: readonly string[]): boolean {
+  if (typeof fn !== 'function') return false;
+  const source = String(fn);
+  return snippets.every((snippet) => source.includes(snippet));
+}
+
+/**
+ * The prototype of Engine.IO's long-polling transport: `transports.polling` is a factory (it picks JSONP or
+ * XHR polling per request), so one transport is built, for a request that is never served, to reach it.
+ */
+function pollingPrototype(): unknown {
+  const factory: unknown = transports.polling;
+  if (typeof factory !== 'function') return undefined;
+  try {
+    const probe: unknown = (factory as (req: unknown) => unknown)({ _query: { EIO: '4' } });
+    return isObject(probe) ? Object.getPrototypeOf(probe) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the connection bounds (lib/engine/connection-guard.ts, lib/engine/liveness.ts) rely on in Engine.IO,
+ * on whatever path: the engine's `createTransport` (wrapped per engine), each transport decoding into
+ * `this.onPacket` (the heartbeat filter shadows it), the polling transport's `headers` event (the socket
+ * of each response), and the Engine.IO socket emitting `packetCreate` for each packet it queues and
+ * `flush`, the transport's `send`, `drain` in that order as it hands them over. Not behind the fast-path
+ * switch: a missing member makes createSocketServer throw, never run unbounded.
+ */
+export function connectionGuardProblems(): string[] {
+  const problems = missingMethods('engine.io Server.prototype', EngineServer.prototype, ['createTransport']);
+  const pollingProto = pollingPrototype();
+  for (const [name, proto] of Object.entries({ polling: pollingProto, websocket: field(transports.websocket, 'prototype') })) {
+    if (!callsAll(field(proto, 'onData'), ['this.onPacket(']))
+      problems.push(`engine.io transports.${name}.prototype.onData calling this.onPacket`);
+    problems.push(...missingMethods(`engine.io transports.${name}.prototype`, proto, ['onPacket']));
+  }
+  if (!callsAll(field(pollingProto, 'headers'), ['this.emit("headers"']))
+    problems.push('engine.io transports.polling.prototype.headers emitting "headers"');
+  const socket = EngineSocket.prototype as unknown;
+  if (!callsAll(field(socket, 'sendPacket'), ['this.emit("packetCreate"', 'this.writeBuffer.push(']))
+    problems.push('engine.io Socket.prototype.sendPacket emitting "packetCreate"');
+  if (!callsAll(field(socket, 'flush'), ['this.emit("flush"', 'this.transport.send(', 'this.emit("drain"']))
+    problems.push('engine.io Socket.prototype.flush emitting "flush" and "drain" around transport.send');
+  problems.push(...missingMethods('engine.io Socket.prototype', socket, ['close']));
   return problems;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Server, type Namespace, type ServerOptions } from 'socket.io';
 import {
   adapterProblems,
+  connectionGuardProblems,
   connectionProblems,
   engineProblems,
   footprintProblems,
@@ -15,11 +16,13 @@ import {
   socketPrototypeProblems,
 } from './checks.js';
 import { installConnectionFootprint } from './connection-footprint.js';
+import { installConnectionGuard, type ConnectionBounds } from './connection-guard.js';
 import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from './fast-broadcast.js';
 import { attachState, EngineState, PATCHES, stateOf, type PatchName } from './state.js';
 import { CoalescingEngine } from './websocket-transport.js';
 
 export type { PatchName } from './state.js';
+export type { ConnectionBounds } from './connection-guard.js';
 
 /** How {@link createSocketServer} builds the server. */
 export interface EngineSwitch {
@@ -30,6 +33,11 @@ export interface EngineSwitch {
   readonly fastPath: boolean;
   /** Where the one warn goes if a patch cannot engage. */
   readonly log: Logger;
+  /**
+   * What one connection may cost (its outbound bytes, its life without reading) and where its hits go.
+   * Not behind the switch: the bounds hold with the fast path off too (lib/engine/connection-guard.ts).
+   */
+  readonly bounds: ConnectionBounds;
 }
 
 /** Whether one patch is on for a server, and if not, why. */
@@ -58,6 +66,9 @@ const NOT_OURS = 'this Socket.IO server was not built by lib/engine/ (createSock
  * - the fast broadcast, for the adapters of this server's namespaces (it needs the transport);
  * - the connection-footprint trimming of this server's connections and sockets.
  *
+ * Every connection is bounded whether the fast path is on or not (`bounds`: lib/engine/connection-guard.ts);
+ * what the bounds rely on is checked here, and a missing member throws: the server never runs unbounded.
+ *
  * What each patch relies on is checked once: prototypes and the namespaces' adapters here and as
  * namespaces are created, per-connection shapes on the first connection, before a patch touches one. A
  * missing member turns that patch (and what needs it) off with one `warn` naming it; the server then runs
@@ -67,17 +78,27 @@ const NOT_OURS = 'this Socket.IO server was not built by lib/engine/ (createSock
  *
  * @example
  * ```ts
- * const io = createSocketServer(httpServer, { allowEIO3: true }, { fastPath: true, log });
+ * const io = createSocketServer(httpServer, { allowEIO3: true }, { fastPath: true, log, bounds: { maxOutbound: 4_000_000, limited, addressOf } });
  * enginePatches(io).fastBroadcast.active; // true unless a check failed
  * ```
  */
-export function createSocketServer(httpServer: HttpServer, options: Partial<ServerOptions>, { fastPath, log }: EngineSwitch): Server {
+export function createSocketServer(
+  httpServer: HttpServer,
+  options: Partial<ServerOptions>,
+  { fastPath, log, bounds }: EngineSwitch,
+): Server {
+  const guardProblems = connectionGuardProblems();
+  if (guardProblems.length > 0)
+    throw new Error(
+      `the installed engine.io lacks what the connection bounds rely on: ${guardProblems.join(', ')} (see lib/engine/README.md)`,
+    );
   const io = new Server(options);
   const state = new EngineState(log);
   attachState(io, state);
   if (!fastPath) {
     state.set(PATCHES, false, SWITCHED_OFF);
     io.attach(httpServer);
+    installConnectionGuard(io.engine, bounds);
     return io;
   }
   state.set(PATCHES, true);
@@ -90,13 +111,15 @@ export function createSocketServer(httpServer: HttpServer, options: Partial<Serv
   );
 
   if (state.websocketTransport) {
-    const engine = new CoalescingEngine(options, state);
+    const engine = new CoalescingEngine(options, state, bounds.maxOutbound);
+    installConnectionGuard(engine, bounds);
     // Before Socket.IO's own listener: a connection is checked before anything can be sent to it.
     engine.once('connection', (conn: unknown) => checkFirstConnection(conn, state));
     bindEngine(io, engine, httpServer, options);
     if (io.engine !== engine) state.disable(new Map([['websocketTransport', ['socket.io Server.bind setting io.engine']]]), 'at start');
   } else {
     io.attach(httpServer);
+    installConnectionGuard(io.engine, bounds);
     io.engine.once('connection', (conn: unknown) => checkFirstConnection(conn, state));
   }
   if (state.fastBroadcast) {

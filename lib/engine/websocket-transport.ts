@@ -3,6 +3,7 @@ import { Socket as NetSocket } from 'node:net';
 import { Server as EngineServer, transports, type ServerOptions, type Transport } from 'engine.io';
 import type { Packet } from 'engine.io-parser';
 import { transportProblems, webSocketProblems } from './checks.js';
+import { outboundRoom } from './connection-guard.js';
 import type { EngineState } from './state.js';
 
 /**
@@ -122,7 +123,14 @@ class CoalescingWebSocket extends WebSocketTransport {
   /** `ws` frames and writes a packet that was not pre-encoded (acks, single emits, pings). */
   private readonly sendEncoded = (data: unknown): void => (this as unknown as TransportInternals).socket.send(data);
 
-  constructor(req: EngineRequest) {
+  /**
+   * @param maxOutbound - the connection's outbound bound (lib/engine/connection-guard.ts), checked before
+   *   each direct frame write as well: no speed-up may bypass it
+   */
+  constructor(
+    req: EngineRequest,
+    private readonly maxOutbound: number,
+  ) {
     super(req);
     const raw: unknown = req.websocket?._socket;
     this.tcp = raw instanceof NetSocket ? raw : undefined;
@@ -157,11 +165,12 @@ class CoalescingWebSocket extends WebSocketTransport {
 
   /**
    * Queues a complete WebSocket frame in this turn's write, or returns false if this connection cannot take
-   * frames directly (closed, or per-message deflate on): then it must go through Engine.IO.
+   * frames directly (closed, or per-message deflate on): then it must go through Engine.IO. A frame that
+   * would take `conn` past its outbound bound cuts it off instead (false: Engine.IO drops it then).
    */
-  writeFrame(frame: Buffer): boolean {
+  writeFrame(frame: Buffer, conn: unknown): boolean {
     const tcp = this.usableSocket();
-    if (!tcp) return false;
+    if (!tcp || !outboundRoom(conn, tcp, frame.length, this.maxOutbound)) return false;
     corkForTurn(tcp);
     tcp.write(frame);
     return true;
@@ -205,7 +214,7 @@ export function writeToConnection(connection: unknown, frame: Buffer): boolean {
     conn.transport instanceof CoalescingWebSocket &&
     conn.readyState === 'open' &&
     conn.writeBuffer.length === 0 &&
-    conn.transport.writeFrame(frame)
+    conn.transport.writeFrame(frame, conn)
   );
 }
 
@@ -223,20 +232,21 @@ export class CoalescingEngine extends EngineServer {
   constructor(
     options: ServerOptions,
     private readonly state: EngineState,
+    private readonly maxOutbound: number,
   ) {
     super(options);
   }
 
   protected override createTransport(transportName: Parameters<EngineServer['handshake']>[0], req: IncomingMessage): Transport {
     if (transportName !== 'websocket' || !this.state.websocketTransport) return super.createTransport(transportName, req);
-    if (this.checked) return new CoalescingWebSocket(req as EngineRequest);
+    if (this.checked) return new CoalescingWebSocket(req as EngineRequest, this.maxOutbound);
     this.checked = true;
     const wsProblems = webSocketProblems(req);
     if (wsProblems.length > 0) {
       this.state.disable(new Map([['websocketTransport', wsProblems]]), 'on the first WebSocket connection');
       return super.createTransport(transportName, req);
     }
-    const transport = new CoalescingWebSocket(req as EngineRequest);
+    const transport = new CoalescingWebSocket(req as EngineRequest, this.maxOutbound);
     const problems = transportProblems(transport);
     if (problems.length === 0) return transport;
     this.state.disable(new Map([['websocketTransport', problems]]), 'on the first WebSocket connection');

@@ -1,9 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { expect } from 'chai';
-import { Server as EngineServer } from 'engine.io';
+import { createServer } from 'node:http';
+import { Server as EngineServer, Socket as EngineSocket, transports } from 'engine.io';
+import { pino } from 'pino';
 import { Server, Socket } from 'socket.io';
 import {
   adapterProblems,
+  connectionGuardProblems,
   connectionProblems,
   engineProblems,
   footprintProblems,
@@ -13,7 +16,8 @@ import {
   webSocketProblems,
 } from '../../lib/engine/checks.js';
 import { connectV4, FAST_PATH, startServer } from '../support/server.js';
-import { listenWith, serverSocket } from './support.js';
+import { createSocketServer } from '../../lib/engine/index.js';
+import { listenWith, serverSocket, testBounds } from './support.js';
 
 // Each check run on real objects of the libraries: nothing missing as installed, and the member named once
 // it is gone. A member is removed from that one object for the duration of one synchronous check (an own
@@ -46,6 +50,32 @@ async function plainConnection() {
 }
 
 describe('lib/engine shape checks', () => {
+  it('connectionGuardProblems: the transport factory, the heartbeat filter’s seam, and the events the byte count follows', () => {
+    expect(connectionGuardProblems()).to.deep.equal([]);
+    expect(without(EngineServer.prototype, 'createTransport', connectionGuardProblems)).to.deep.equal([
+      'engine.io Server.prototype.createTransport',
+    ]);
+    const webSocket = transports.websocket.prototype;
+    expect(without(webSocket, 'onPacket', connectionGuardProblems)).to.deep.equal(['engine.io transports.websocket.prototype.onPacket']);
+    expect(without(webSocket, 'onData', connectionGuardProblems)).to.deep.equal([
+      'engine.io transports.websocket.prototype.onData calling this.onPacket',
+    ]);
+    expect(without(EngineSocket.prototype, 'sendPacket', connectionGuardProblems)).to.deep.equal([
+      'engine.io Socket.prototype.sendPacket emitting "packetCreate"',
+    ]);
+    expect(without(EngineSocket.prototype, 'flush', connectionGuardProblems)).to.deep.equal([
+      'engine.io Socket.prototype.flush emitting "flush" and "drain" around transport.send',
+    ]);
+  });
+
+  it(`createSocketServer throws rather than run unbounded when the bounds lack a member${FAST_PATH ? '' : ', fast path off too'}`, () => {
+    const build = (): unknown =>
+      createSocketServer(createServer(), {}, { fastPath: FAST_PATH, log: pino({ level: 'silent' }), bounds: testBounds().bounds });
+    expect(() => without(EngineSocket.prototype, 'sendPacket', build)).to.throw(
+      /the installed engine\.io lacks what the connection bounds rely on: engine\.io Socket\.prototype\.sendPacket/,
+    );
+  });
+
   it('engineProblems: the createTransport seam, the WebSocket transport, and attachServe when the bundle is served', () => {
     expect(engineProblems(true)).to.deep.equal([]);
     expect(without(EngineServer.prototype, 'createTransport', () => engineProblems(true))).to.deep.equal([

@@ -10,7 +10,7 @@ import { isCoalescing } from '../../lib/engine/websocket-transport.js';
 import { request } from '../support/http.js';
 import { connectV4, FAST_PATH, startServer } from '../support/server.js';
 import { ack, next } from '../support/wait.js';
-import { captureLog, listenWith, packetsCreatedDuring, serverSocket, tcpOf } from './support.js';
+import { captureLog, listenWith, packetsCreatedDuring, serverSocket, tcpOf, testBounds } from './support.js';
 
 /**
  * A second copy of socket.io-adapter, as a nested install after an upgrade would give: the same files,
@@ -120,7 +120,7 @@ describe('lib/engine: one install, per server, one switch', () => {
       createSocketServer(
         httpServer,
         { path: '/rt', allowEIO3: true, maxHttpBufferSize: 100, cors: { origin: 'https://app.example.com' } },
-        { fastPath: FAST_PATH, log },
+        { fastPath: FAST_PATH, log, bounds: testBounds().bounds },
       ),
     );
     expect(enginePatches(srv.io).websocketTransport.active).to.equal(FAST_PATH);
@@ -143,7 +143,9 @@ describe('lib/engine: one install, per server, one switch', () => {
   it(`${FAST_PATH ? 'warns once naming' : 'checks nothing with the fast path off, even for'} a second copy of socket.io-adapter, and keeps serving`, async () => {
     const { log, lines } = captureLog();
     const SecondAdapter = secondAdapterCopy();
-    const srv = await listenWith((httpServer) => createSocketServer(httpServer, { adapter: SecondAdapter }, { fastPath: FAST_PATH, log }));
+    const srv = await listenWith((httpServer) =>
+      createSocketServer(httpServer, { adapter: SecondAdapter }, { fastPath: FAST_PATH, log, bounds: testBounds().bounds }),
+    );
     const nsp = srv.io.of('/x');
     srv.io.of('/y');
     expect(nsp.adapter).to.be.an.instanceOf(SecondAdapter).and.not.an.instanceOf(Adapter);

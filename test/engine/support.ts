@@ -2,6 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
+import type { LimitHit } from '../../lib/core/types.js';
+import type { ConnectionBounds } from '../../lib/engine/index.js';
 import { onTeardown } from '../support/teardown.js';
 import { withDeadline } from '../support/wait.js';
 
@@ -60,4 +62,32 @@ export function packetsCreatedDuring(sockets: readonly Socket[], action: () => v
 export function serverUpgraded(socket: Socket): Promise<void> {
   if (socket.conn.transport.name === 'websocket') return Promise.resolve();
   return withDeadline(new Promise<void>((resolve) => socket.conn.once('upgrade', () => resolve())), `the upgrade of ${socket.id}`);
+}
+
+/** Bounds for a server built outside createApp, and the hits they report. */
+export interface TestBounds {
+  readonly bounds: ConnectionBounds;
+  /** Every hit so far, in order. */
+  readonly hits: LimitHit[];
+  /** Resolves with the next hit; rejects after a deadline. */
+  nextHit(): Promise<LimitHit>;
+}
+
+/** Bounds with `maxOutbound` (default 4 MB) and the peer's address, recording their hits. */
+export function testBounds(maxOutbound = 4_000_000): TestBounds {
+  const hits: LimitHit[] = [];
+  const waiting: ((hit: LimitHit) => void)[] = [];
+  const bounds: ConnectionBounds = {
+    maxOutbound,
+    limited: (hit) => {
+      hits.push(hit);
+      for (const resolve of waiting.splice(0)) resolve(hit);
+    },
+    addressOf: (req) => req.socket.remoteAddress ?? 'unknown',
+  };
+  return {
+    bounds,
+    hits,
+    nextHit: () => withDeadline(new Promise<LimitHit>((resolve) => waiting.push(resolve)), 'a limit hit'),
+  };
 }
