@@ -9,6 +9,18 @@ import { ack, barrier, recordAll, withDeadline } from '../support/wait.js';
 // WebSocket. Whatever a connection sends, the server either answers it or closes that connection, never
 // crashes, and everyone else is served as before and hears nothing of it.
 
+/** How many one-byte fragments of one message the hostile fragmenter sends (bounded from millions to stay quick). */
+const HOSTILE_FRAGMENTS = 200_000;
+/** What the server may still hold once it has closed the fragmenter: noise, not the fragments. */
+const FRAGMENT_HEAP_BOUND = 8_000_000;
+
+/** A NOTIFY with ack id 5 to a room nobody is in, exactly `length` characters of JSON text. */
+function notify(length: number): string {
+  const head = '42/layout,5["NOTIFY",{"room":"elsewhere","message":"';
+  const tail = '"}]';
+  return head + 'x'.repeat(length - head.length - tail.length) + tail;
+}
+
 /** `n` arrays inside each other, as JSON text. */
 const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
 
@@ -234,6 +246,49 @@ describe('malformed input on a raw Engine.IO connection', () => {
       expect(grown, `heap growth after 60 bombs: ${grown} bytes`).to.be.below(5_000_000);
       expect(srv.app.io.of('/layout').sockets.size).to.equal(1);
       expect(await ack(bystander, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['B'] });
+    });
+  });
+
+  // ws (engine.io's own copy, 8.21) keeps the fragments of a message until its last one: at most 16,384 (maxFragments,
+  // then close 1008), and at most the payload limit in all (then close 1009).
+  describe('WebSocket fragments', () => {
+    /** Sends `text` in fragments of `size` characters (ASCII: one byte each), the last one with fin, while the connection is open. */
+    function sendFragmented(client: RawClient, text: string, size: number): void {
+      for (let at = 0; at < text.length && client.ws.readyState === client.ws.OPEN; at += size) {
+        client.ws.send(text.slice(at, at + size), { fin: at + size >= text.length });
+      }
+    }
+
+    it(`closes a connection that sends one message in ${HOSTILE_FRAGMENTS.toLocaleString('en')} one-byte fragments (1008), holding little meanwhile; others are served`, async () => {
+      const { srv, bystander, heard } = await withBystander();
+      const attacker = await rawClient(srv.url);
+      const before = heapAfterGc();
+      sendFragmented(attacker, notify(HOSTILE_FRAGMENTS), 1);
+      expect(await withDeadline(attacker.closed, 'the close of the attacker')).to.equal(1008);
+      const held = heapAfterGc() - before;
+      expect(held, `heap after the fragments: ${held} bytes more`).to.be.below(FRAGMENT_HEAP_BOUND);
+      await barrier(bystander);
+      expect(heard()).to.deep.equal([]);
+      expect(await ack(bystander, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['B'] });
+      expect(srv.app.io.of('/layout').sockets.size).to.equal(1);
+    });
+
+    it('answers a message in 16,000 one-byte fragments (under the fragment cap) like any other', async () => {
+      const { srv } = await withBystander();
+      const attacker = await rawClient(srv.url);
+      sendFragmented(attacker, notify(16_000), 1);
+      expect(await attacker.next((f) => f.startsWith('43/layout,5['), 'the ack of the fragmented NOTIFY')).to.equal(
+        '43/layout,5[{"ok":true}]',
+      );
+    });
+
+    it('closes a connection whose fragments add up to more than the payload limit (1009)', async () => {
+      const srv = await startServer({ maxPayload: 20_000 });
+      const bystander = await srv.connect('/layout', { transports: ['websocket'] });
+      const attacker = await rawClient(srv.url);
+      sendFragmented(attacker, notify(30_000), 100);
+      expect(await withDeadline(attacker.closed, 'the close of the attacker')).to.equal(1009);
+      expect(await ack(bystander, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: [] });
     });
   });
 
