@@ -29,7 +29,7 @@ export function engineUrl(url: string): string {
  */
 export async function rawClient(url: string, ns: string | undefined = '/layout'): Promise<RawClient> {
   const ws = new WebSocket(engineUrl(url));
-  onTeardown(() => ws.terminate());
+  onTeardown(terminateLater(ws));
   const received: string[] = [];
   const watchers = new Set<() => void>();
   let open = true;
@@ -72,6 +72,16 @@ export async function rawClient(url: string, ns: string | undefined = '/layout')
     await next((frame) => frame.startsWith(`40${ns},{`), `the CONNECT of ${ns}`);
   }
   return client;
+}
+
+/**
+ * A disposer that holds `ws` weakly: a test that opens and closes thousands of connections must not keep
+ * them all alive until it ends (an open one is kept alive by its socket anyway). Made here, not inline,
+ * because a closure holds every variable its enclosing function shares with its other closures.
+ */
+function terminateLater(ws: WebSocket): () => void {
+  const ref = new WeakRef(ws);
+  return () => ref.deref()?.terminate();
 }
 
 /**
