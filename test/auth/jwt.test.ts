@@ -88,6 +88,61 @@ describe('auth mode jwt', () => {
     }
   });
 
+  it('refuses an unsigned token (alg none), whatever its claims, at the handshake and in AUTH', async () => {
+    const srv = await jwtServer();
+    const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = part({ sub: 'u', rooms: ['admin'] });
+    for (const token of [
+      `${part({ alg: 'none' })}.${claims}.`,
+      `${part({ alg: 'none', typ: 'JWT' })}.${claims}.`,
+      `${part({ alg: 'NONE' })}.${claims}.`,
+    ]) {
+      const err = await refused(srv, token);
+      expect(err.data?.code, token).to.equal('UNAUTHORIZED');
+      expect(err.message).to.match(/^invalid token \(/);
+    }
+    const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', rooms: ['a'] }) } });
+    const res = await ack(socket, 'AUTH', { token: `${part({ alg: 'none' })}.${claims}.` });
+    expect(res).to.have.nested.property('error.code', 'UNAUTHORIZED');
+    expect(srv.roomsOf('/app', socket.id)).to.deep.equal(['room:a']);
+  });
+
+  it('refuses an HS256 token signed with the site’s RS256 public key as the HMAC secret (algorithm confusion)', async () => {
+    const { publicKey } = await generateKeyPair('RS256');
+    const pem = await exportSPKI(publicKey);
+    const srv = await jwtServer({ mode: 'jwt', algorithms: ['RS256'], publicKey: pem });
+    const err = await refused(srv, await sign({ sub: 'u', rooms: ['admin'] }, new TextEncoder().encode(pem)));
+    expect(err.data?.code).to.equal('UNAUTHORIZED');
+    expect(err.message).to.match(/^invalid token \(ERR_JOSE_ALG_NOT_ALLOWED\)/);
+  });
+
+  it('refuses a token of another site: signed with its secret, or with a shared secret but the other audience', async () => {
+    const other = 'the-other-site-hmac-secret-of-32-bytes';
+    const access = parseSitesFile(
+      {
+        sites: {
+          app: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: HMAC, audience: 'app' } },
+          shop: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: other } },
+          blog: { auth: { mode: 'jwt', algorithms: ['HS256'], secret: HMAC, audience: 'blog' } },
+        },
+      },
+      'test',
+      {},
+    );
+    const srv = await startServer({ access });
+    const forShop = await sign({ sub: 'u', rooms: ['a'] }, new TextEncoder().encode(other));
+    const forBlog = await sign({ sub: 'u', rooms: ['a'], aud: 'blog' });
+    expect((await refused(srv, forShop)).message).to.match(/ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    expect((await refused(srv, forBlog)).message).to.match(/ERR_JWT_CLAIM_VALIDATION_FAILED/);
+    expect((await refused(srv, await sign({ sub: 'u', rooms: ['a'] }))).message, 'no audience at all').to.match(
+      /ERR_JWT_CLAIM_VALIDATION_FAILED/,
+    );
+    // Each is good where it belongs.
+    await srv.connect('/shop', { auth: { token: forShop } });
+    await srv.connect('/blog', { auth: { token: forBlog } });
+    await srv.connect('/app', { auth: { token: await sign({ sub: 'u', aud: 'app' }) } });
+  });
+
   it('disconnects the socket with a clear reason when its token expires', async () => {
     const srv = await jwtServer();
     const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });

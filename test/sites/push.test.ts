@@ -113,6 +113,18 @@ describe('POST /send (HTTP push API)', () => {
     expectErrorBody(await send(srv, '', body), 400, 'BAD_REQUEST', /site is required/);
   });
 
+  it('answers 401 to keys that share all but one character with the key, and delivers nothing', async () => {
+    const srv = await pushServer();
+    const a = await user(srv, 'shop', 'alice');
+    const body = { rooms: ['staff'], event: 'e', args: ['x'] };
+    await silent(a, 'e', async () => {
+      for (const key of [KEY.slice(0, -1), `${KEY}x`, `${KEY.slice(0, -1)}Y`, KEY.toUpperCase()]) {
+        expectErrorBody(await send(srv, 'site=shop', body, { authorization: `Bearer ${key}` }), 401, 'UNAUTHORIZED', /valid API key/);
+        expectErrorBody(await send(srv, `site=shop&apiKey=${encodeURIComponent(key)}`, body, {}), 401, 'UNAUTHORIZED');
+      }
+    });
+  });
+
   it('answers 400 naming the field for a bad body, and refuses reserved event names', async () => {
     const srv = await pushServer();
     const bad: [unknown, RegExp][] = [

@@ -7,6 +7,8 @@ declare module 'socket.io-client-v2' {
     off(event: string, listener?: (...args: never[]) => void): LegacySocket;
     emit(event: string, ...args: unknown[]): LegacySocket;
     close(): LegacySocket;
+    /** The socket's manager; it emits every decoded packet of every namespace as 'packet'. */
+    readonly io: { on(event: 'packet', listener: (packet: { type: number; nsp: string }) => void): unknown };
   }
   export interface LegacyOptions {
     forceNew?: boolean;
