@@ -673,7 +673,9 @@ async function propertyServer(): Promise<TestServer> {
     'test',
     {},
   );
-  return startServer({ access, maxIdLength: MAX_ID, maxPayload: MAX_PAYLOAD });
+  // Two fresh clients per run, runs back to back, and wrong tokens on purpose: the per-address limits (connect
+  // rate, failed-auth budget) have their own tests in test/limits/, and here would only end the runs early.
+  return startServer({ access, maxIdLength: MAX_ID, maxPayload: MAX_PAYLOAD, connectRate: 0, maxAuthFailures: 0 });
 }
 
 /** The counterexample as text; fast-check's printer recurses once per level and overflows on the deep values. */
