@@ -30,6 +30,7 @@ import { loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
+import { boundedParser } from './limits/arguments.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -111,6 +112,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
       allowEIO3: true,
       maxHttpBufferSize: config.maxPayload,
+      parser: boundedParser,
       // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
       cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
     },
