@@ -28,25 +28,11 @@ export function clientAddress(request: IncomingMessage, trust: TrustFunction): s
 
 /**
  * The client address of a Socket.IO handshake: its peer address (`handshake.address`) or the one the trusted
- * proxies forwarded in its `X-Forwarded-For`, as {@link clientAddress} finds it. For namespace middlewares,
- * which cannot use the request: lib/engine/ trims a connection's request to the fields Socket.IO reads, its
- * TCP socket gone. proxy-addr's walk: from the peer back along the forwarded hops, the first hop not trusted.
+ * proxies forwarded in its `X-Forwarded-For`, found by the same proxy-addr walk as {@link clientAddress}.
+ * For namespace middlewares, which cannot use the request: lib/engine/ trims a connection's request to the
+ * fields Socket.IO reads, its TCP socket gone. proxy-addr reads only these two fields of a request.
  */
 export function handshakeAddress(handshake: { address: string; headers: IncomingHttpHeaders }, trust: TrustFunction): string {
-  const peer = handshake.address || 'unknown';
-  const forwarded = handshake.headers['x-forwarded-for'];
-  if (forwarded === undefined) return peer;
-  const list = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
-  const hops = [
-    peer,
-    ...list
-      .split(',')
-      .map((hop) => hop.trim())
-      .reverse(),
-  ];
-  for (let hop = 0; hop < hops.length - 1; hop++) {
-    const address = hops[hop];
-    if (address === undefined || !trust(address, hop)) return address || 'unknown';
-  }
-  return hops[hops.length - 1] || 'unknown';
+  const request = { headers: handshake.headers, socket: { remoteAddress: handshake.address || 'unknown' } };
+  return clientAddress(request as unknown as IncomingMessage, trust);
 }
