@@ -66,8 +66,8 @@ export const SiteEvents = {
 
 /**
  * Schema of the `POST /send?site=<site>` body: emit `event` with `args` to every socket of the site in any of
- * `rooms`. The event is checked further by the server: `ERROR`, names starting with `_` and Socket.IO's own
- * are refused.
+ * `rooms`. The event is checked further by the server: `ERROR`, names starting with `_`, Socket.IO's own and
+ * those socket.io-client 1.x/2.x handle themselves (`error`, `reconnect`, `ping`, …) are refused.
  */
 export function pushRequestSchema(limits: RoomListLimits) {
   return Type.Object({

@@ -53,14 +53,14 @@ describe('POST /send (HTTP push API)', () => {
     const srv = await pushServer();
     const alice = await user(srv, 'shop', 'alice');
     const bob = await user(srv, 'shop', 'bob');
-    const seen = collect(alice, 'ping');
-    const res = await send(srv, 'site=shop', { rooms: ['user_alice', 'staff'], event: 'ping' });
+    const seen = collect(alice, 'notice');
+    const res = await send(srv, 'site=shop', { rooms: ['user_alice', 'staff'], event: 'notice' });
     expect(res.body).to.deep.equal({ ok: true, delivered: 2 });
     const delivered = next(alice, 'private');
     await silent(bob, 'private', () => send(srv, 'site=shop', { rooms: ['user_alice'], event: 'private' }));
     await delivered;
     expect(seen).to.have.lengthOf(1);
-    expect((await send(srv, 'site=shop', { rooms: ['nobody'], event: 'ping' })).body).to.deep.equal({ ok: true, delivered: 0 });
+    expect((await send(srv, 'site=shop', { rooms: ['nobody'], event: 'notice' })).body).to.deep.equal({ ok: true, delivered: 0 });
   });
 
   it('never reaches the sockets of another site, even in a room of the same name', async () => {
@@ -137,6 +137,11 @@ describe('POST /send (HTTP push API)', () => {
       [{ rooms: ['r'], event: '_batch' }, /'_batch' is reserved/],
       [{ rooms: ['r'], event: '__count__' }, /'__count__' is reserved/],
       [{ rooms: ['r'], event: 'disconnect' }, /reserved by Socket\.IO/],
+      [{ rooms: ['r'], event: 'error' }, /'error' is reserved by socket\.io-client 1\.x\/2\.x/],
+      [{ rooms: ['r'], event: 'reconnect' }, /'reconnect' is reserved by socket\.io-client 1\.x\/2\.x/],
+      [{ rooms: ['r'], event: 'connect_timeout' }, /'connect_timeout' is reserved by socket\.io-client 1\.x\/2\.x/],
+      [{ rooms: ['r'], event: 'ping' }, /'ping' is reserved by socket\.io-client 1\.x\/2\.x/],
+      [{ rooms: ['r'], event: 'pong' }, /'pong' is reserved by socket\.io-client 1\.x\/2\.x/],
       ['{"rooms": [', /not valid JSON|JSON/],
     ];
     for (const [body, message] of bad) expectErrorBody(await send(srv, 'site=shop', body), 400, 'BAD_REQUEST', message);
