@@ -2,12 +2,15 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { ErrorBody, ErrorEvent } from '../../protocol/index.js';
 import { RequestError } from './errors.js';
+import { eventNameProblem, shownEventName } from './event-name.js';
 import type { HookDispatcher } from './hooks.js';
+import type { ServiceLimits } from './types.js';
 
-/** What the reply path needs of the service: where it logs, and the inbound chain it runs first. */
+/** What the reply path needs of the service: where it logs, the inbound chain it runs first, and the event-name bound. */
 export interface ReplyContext {
   readonly log: Logger;
   readonly hooks: HookDispatcher;
+  readonly limits: Pick<ServiceLimits, 'maxEventNameLength'>;
 }
 
 /** What a request handler returns on success: extra ack fields, or nothing for a bare `{ ok: true }`. */
@@ -74,18 +77,21 @@ function answer<S extends ReplyTarget>(
   context: ReplyContext,
 ): void {
   const ack = takeAck(args);
+  const { maxEventNameLength } = context.limits;
   let result: HandlerResult | Promise<HandlerResult>;
   try {
     if (context.hooks.hasInbound) context.hooks.inbound(socket, String(event), args);
+    const problem = eventNameProblem(event, maxEventNameLength);
+    if (problem !== undefined) throw new RequestError('BAD_REQUEST', problem);
     result = handler(socket, args, event);
   } catch (err) {
-    replyFailure(socket, String(event), ack, err, context.log);
+    replyFailure(socket, shownEventName(event, maxEventNameLength), ack, err, context.log);
     return;
   }
   if (result instanceof Promise) {
     result.then(
       (value) => replySuccess(ack, value),
-      (err: unknown) => replyFailure(socket, String(event), ack, err, context.log),
+      (err: unknown) => replyFailure(socket, shownEventName(event, maxEventNameLength), ack, err, context.log),
     );
   } else {
     replySuccess(ack, result);
@@ -103,18 +109,20 @@ export function unknownEventListener<S extends ReplyTarget>(
   context: ReplyContext,
 ): (this: S, event: unknown, ...args: unknown[]) => void {
   const { log, hooks } = context;
+  const { maxEventNameLength } = context.limits;
   return function listener(this: S, event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
     const ack = takeAck(args);
-    const name = String(event);
+    const name = shownEventName(event, maxEventNameLength);
     try {
-      if (hooks.hasInbound) hooks.inbound(this, name, args);
+      if (hooks.hasInbound) hooks.inbound(this, String(event), args);
     } catch (err) {
       replyFailure(this, name, ack, err, log);
       return;
     }
-    log.debug({ socketId: this.id, event }, 'unknown event ignored');
-    if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(event)}` } });
+    log.debug({ socketId: this.id, event: name }, 'unknown event ignored');
+    const message = eventNameProblem(event, maxEventNameLength) ?? `unknown event ${JSON.stringify(name)}`;
+    if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message } });
   };
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import type { ErrorCode } from '../../protocol/index.js';
-import type { ServiceOptions } from '../../lib/config/options.js';
+import { DEFAULT_OPTIONS, type ServiceOptions } from '../../lib/config/options.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { ack, barrier, next, recordAll, settle, silent, type Recording } from '../support/wait.js';
 
@@ -147,6 +147,22 @@ function ignoresUnknownEvents(start: () => Promise<Fixture>, spoofed: readonly {
       await fx.stillWorks(fx.member);
     });
   }
+  it(`an unknown event name over --max-event-name (${DEFAULT_OPTIONS.maxEventNameLength}): acked with the bound, not echoed; ignored without an ack`, async () => {
+    const fx = await start();
+    const event = 'N'.repeat(100_000);
+    const all = [fx.member, fx.bystander, fx.outsider];
+    await nothingAt(all, async () =>
+      expect(await ack(fx.member, event, { room: 'r' })).to.deep.equal({
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: `event names are at most ${DEFAULT_OPTIONS.maxEventNameLength} characters, got 100000` },
+      }),
+    );
+    await nothingAt(all, async () => {
+      fx.member.emit(event, { room: 'r' });
+      await barrier(fx.member);
+    });
+    await fx.stillWorks(fx.member);
+  });
 }
 
 /** Asserts that `value` is a plain object whose own `__proto__` key holds `{ polluted: true }` as data. */

@@ -51,6 +51,43 @@ describe('forwarding namespaces', () => {
     expect(forwarded).to.deep.equal([]);
   });
 
+  it('refuses the names socket.io-client 1.x/2.x handle themselves, so a legacy peer never sees them fired', async () => {
+    const srv = await forwardingServer();
+    const sender = await srv.connect('/sharedsocket');
+    const legacy = await srv.connectLegacy('/sharedsocket');
+    for (const event of ['error', 'reconnect', 'reconnect_attempt', 'connect_timeout', 'connecting', 'ping', 'pong']) {
+      await silent(legacy, event, async () => {
+        expect(await ack(sender, event, 'imitation')).to.deep.equal({
+          ok: false,
+          error: { code: 'BAD_REQUEST', message: `event '${event}' is reserved by socket.io-client 1.x/2.x, which handles it itself` },
+        });
+      });
+    }
+  });
+
+  it('refuses an event name over --max-event-name without echoing it whole', async () => {
+    const srv = await startServer({
+      access: parseSitesFile({ forwarding: [{ namespace: '/sharedsocket' }] }, 'test', {}),
+      maxEventNameLength: 16,
+    });
+    const a = await srv.connect('/sharedsocket');
+    const b = await srv.connect('/sharedsocket');
+    const long = 'n'.repeat(5000);
+    await silent(b, long, async () => {
+      const reply = await ack<{ ok: boolean; error: { code: string; message: string } }>(a, long, 1);
+      expect(reply.ok).to.equal(false);
+      expect(reply.error.code).to.equal('BAD_REQUEST');
+      expect(reply.error.message).to.match(/event names are at most 16 characters/);
+      expect(reply.error.message.length).to.be.below(200);
+      const error = next<{ event: string; code: string }>(a, 'ERROR');
+      a.emit(long, 'no ack');
+      const event = await error;
+      expect(event.code).to.equal('BAD_REQUEST');
+      expect(event.event.length).to.be.at.most(16 + 1);
+    });
+    expect(await ack(a, 'n'.repeat(16), 1)).to.deep.equal({ ok: true });
+  });
+
   it('disconnects a sender over the payload limit and forwards nothing', async () => {
     const srv = await forwardingServer(1000);
     const a = await srv.connect('/sharedsocket');
