@@ -47,23 +47,39 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
       throw new RequestError('ALREADY_IN_LOBBY', `already in lobby ${JSON.stringify(socket.data.lobby)}; LEAVE it first`);
     }
     const key = roomKey(lobby);
-    // Taken before the lookup, so that a second JOIN while a cluster lookup is pending is ALREADY_IN_LOBBY.
+    // Taken before the lookup, so that a second JOIN while a cluster lookup is pending is ALREADY_IN_LOBBY;
+    // given back if the JOIN fails before the socket is in the lobby, so that it is not stuck "in" it.
     socket.data.lobby = lobby;
-    return andThen(directory.memberIds(nsp, key), (found) => {
-      // A cluster lookup resolves later: the socket may have gone (or LEAVEd) meanwhile.
-      if (!socket.connected || socket.data.lobby !== lobby)
-        throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
-      const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
-      // The newcomer's own JOINED goes straight to it, not through the room broadcast: a cluster adapter
-      // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind
-      // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
-      socket.to(key).emit('JOINED', socket.id);
-      joinRoom(hooks, socket, lobby);
-      directory.trackMember(nsp.name, socket.id, lobby);
-      socket.emit('JOINED', socket.id);
-      socket.emit('PEERS', peers);
-      return { lobby, peers };
-    });
+    const release = (err: unknown): never => {
+      if (socket.data.lobby === lobby && !socket.rooms.has(key)) socket.data.lobby = undefined;
+      throw err;
+    };
+    try {
+      const joined = andThen(directory.memberIds(nsp, key), (found) => admit(socket, lobby, key, found));
+      return joined instanceof Promise ? joined.catch(release) : joined;
+    } catch (err) {
+      return release(err);
+    }
+  }
+
+  /** Puts `socket` into `lobby`, whose members (on every node) are `found`, unless it is full. */
+  function admit(socket: LobbySocket, lobby: string, key: string, found: string[]) {
+    // A cluster lookup resolves later: the socket may have gone (or LEAVEd) meanwhile.
+    if (!socket.connected || socket.data.lobby !== lobby)
+      throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
+    const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
+    if (peers.length >= limits.maxLobbyMembers) {
+      throw new RequestError('LIMIT', `lobby ${JSON.stringify(lobby)} is full: it holds at most ${limits.maxLobbyMembers} members`);
+    }
+    // The newcomer's own JOINED goes straight to it, not through the room broadcast: a cluster adapter
+    // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind
+    // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
+    socket.to(key).emit('JOINED', socket.id);
+    joinRoom(hooks, socket, lobby);
+    directory.trackMember(nsp.name, socket.id, lobby);
+    socket.emit('JOINED', socket.id);
+    socket.emit('PEERS', peers);
+    return { lobby, peers };
   }
 
   const handlers: Record<keyof LobbyClientToServerEvents, RequestHandler<LobbySocket>> = {

@@ -139,6 +139,22 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       expect(await leftAgain).to.equal(bId);
     });
 
+    it('counts the members of every node against --max-lobby-members', async () => {
+      const [A, B] = two(await startNodes(await startRedis(), 2, undefined, { maxLobbyMembers: 2 }));
+      const a = await A.connect('/lobby');
+      const b = await B.connect('/lobby');
+      expect(await ack(a, 'JOIN', 'L')).to.deep.include({ ok: true });
+      expect(await ack(b, 'JOIN', 'L')).to.deep.include({ ok: true });
+      for (const node of [A, B]) {
+        const late = await node.connect('/lobby');
+        expect(await ack(late, 'JOIN', 'L')).to.deep.equal({
+          ok: false,
+          error: { code: 'LIMIT', message: 'lobby "L" is full: it holds at most 2 members' },
+        });
+        expect(await ack(late, 'JOIN', 'M')).to.deep.include({ ok: true, lobby: 'M' });
+      }
+    });
+
     it('refuses RTCSIGNAL to a peer on another node outside the sender’s lobby (UNKNOWN_PEER) and delivers nothing', async () => {
       const [A, B] = await twoNodes();
       const a = await A.connect('/lobby');

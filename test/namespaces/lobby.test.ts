@@ -175,6 +175,41 @@ describe('/lobby namespace', () => {
       expect(await ack(a, 'LEAVE', 'L2')).to.deep.equal(notInThatLobby('L2'));
     });
 
+    it('refuses a JOIN into a full lobby (--max-lobby-members) with LIMIT; the refused socket is in no lobby and can JOIN another', async () => {
+      const srv = await startServer({ maxLobbyMembers: 3 });
+      const members = await lobbyOf(srv, 'L', 3);
+      const late = await srv.connect(NS);
+      const full = failure('LIMIT', 'lobby "L" is full: it holds at most 3 members');
+      await silent(one(members), 'JOINED', async () => {
+        expect(await ack(late, 'JOIN', 'L')).to.deep.equal(full);
+        expect(await ack(late, 'JOIN', { lobby: 'L' })).to.deep.equal(full);
+      });
+      expect(await ack(late, 'BROADCAST', { message: 'x' })).to.deep.equal(notInLobby);
+      expect(await ack(late, 'JOIN', 'M')).to.deep.equal({ ok: true, lobby: 'M', peers: [] });
+      expect(await ack(late, 'LEAVE', 'M')).to.deep.equal({ ok: true });
+
+      // A seat freed by LEAVE (or a disconnect) is taken again.
+      const [first, second, third] = three(members);
+      expect(await ack(first, 'LEAVE', 'L')).to.deep.equal({ ok: true });
+      expect(await ack(late, 'JOIN', 'L')).to.deep.include({ ok: true, lobby: 'L' });
+      const secondId = idOf(second);
+      const gone = srv.serverDisconnect(NS, secondId);
+      second.disconnect();
+      await gone;
+      const again = await srv.connect(NS);
+      expect(await ack(again, 'JOIN', 'L')).to.deep.equal({ ok: true, lobby: 'L', peers: [idOf(third), idOf(late)] });
+    });
+
+    it('answers a handshake lobbyId into a full lobby with an ERROR (LIMIT), and the socket stays connected', async () => {
+      const srv = await startServer({ maxLobbyMembers: 1 });
+      await lobbyOf(srv, 'L', 1);
+      const { socket, log } = await connectRecorded(srv, { auth: { lobbyId: 'L' } });
+      await settle(socket);
+      expect(log).to.deep.equal([['ERROR', { event: 'JOIN', code: 'LIMIT', message: 'lobby "L" is full: it holds at most 1 members' }]]);
+      expect(socket.connected).to.equal(true);
+      expect(await ack(socket, 'JOIN', 'M')).to.deep.equal({ ok: true, lobby: 'M', peers: [] });
+    });
+
     it('answers a malformed lobby with BAD_REQUEST and joins nothing', async () => {
       const srv = await startServer({ maxIdLength: 8 });
       const a = await srv.connect(NS);
