@@ -26,7 +26,7 @@ import { createMetrics } from './metrics/registry.js';
 import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
-import { loadTls } from './config/tls.js';
+import { httpsOptions, loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
@@ -98,7 +98,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     forceCloseConnections: true,
     // The same trust as the sockets' (lib/limits/address.ts): one client address for routes and sockets alike.
     trustProxy: trust,
-    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+    ...(tls ? { https: httpsOptions(tls) } : {}),
   });
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));

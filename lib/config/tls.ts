@@ -56,6 +56,19 @@ export async function loadTls(source: TlsSource, log: Logger): Promise<TlsMateri
   return material;
 }
 
+/** The oldest TLS version `--https` accepts. */
+export const TLS_MIN_VERSION = 'TLSv1.2';
+
+/**
+ * The options of the HTTPS server: the material, and TLS 1.2 as the oldest version, set here rather than
+ * left to Node's process-wide `tls.DEFAULT_MIN_VERSION`, which `--tls-min-v1.0` in `NODE_OPTIONS` lowers.
+ * The ciphers are Node's defaults (`tls.DEFAULT_CIPHERS`: the TLS 1.3 suites, then ECDHE/DHE with AES-GCM
+ * first; no RC4, DES, MD5, export, anonymous or PSK suites); see SECURITY.md.
+ */
+export function httpsOptions(material: TlsMaterial): TlsMaterial & { readonly minVersion: typeof TLS_MIN_VERSION } {
+  return { key: material.key, cert: material.cert, minVersion: TLS_MIN_VERSION };
+}
+
 /** Makes a sha256 self-signed certificate for `names` plus 127.0.0.1 and ::1. */
 export async function generateSelfSigned(names: readonly string[]): Promise<TlsMaterial> {
   const notBeforeDate = new Date();

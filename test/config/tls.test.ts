@@ -3,6 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { generate } from 'selfsigned';
 import { generateSelfSigned, loadTls, type TlsMaterial } from '../../lib/config/tls.js';
@@ -11,9 +12,33 @@ import { httpsGet } from '../support/http.js';
 import { startServer } from '../support/server.js';
 import { tempDir } from '../support/temp.js';
 import { cachedPair } from '../support/tls.js';
-import { ack, collect, settle } from '../support/wait.js';
+import { onTeardown } from '../support/teardown.js';
+import { ack, collect, settle, withDeadline } from '../support/wait.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The TLS version a client offering at most `maxVersion` gets from 127.0.0.1:`port`, or `refused: <reason>`.
+ * SECLEVEL=0 lets this process's OpenSSL offer TLS 1.0/1.1 at all, so that it is the server that refuses.
+ */
+function negotiated(port: number, maxVersion: tls.SecureVersion): Promise<string> {
+  const attempt = new Promise<string>((resolve) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1',
+      maxVersion,
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.getProtocol() ?? 'unknown');
+      socket.destroy();
+    });
+    socket.once('error', (err: Error) => resolve(`refused: ${err.message}`));
+  });
+  return withDeadline(attempt, `a TLS handshake offering at most ${maxVersion}`);
+}
 /** DER of the sha256WithRSAEncryption OID (1.2.840.113549.1.1.11); Node 20's X509Certificate does not name the algorithm. */
 const SHA256_WITH_RSA = Buffer.from('06092a864886f70d01010b', 'hex');
 
@@ -237,6 +262,22 @@ describe('TLS material (lib/config/tls.ts)', () => {
       for (let message = 0; message < 3; message++) await ack(sender, 'NOTIFY', { room: 'r', message });
       await settle(...clients);
       for (const events of seen) expect(events.map((event) => (event as { message: unknown }).message)).to.deep.equal([0, 1, 2]);
+    });
+
+    it("accepts TLS 1.2 and 1.3 and refuses TLS 1.1 and older, whatever Node's process-wide default says", async () => {
+      const lowered = tls.DEFAULT_MIN_VERSION;
+      // What `--tls-min-v1.0` in NODE_OPTIONS does; the server's own minimum must not follow it.
+      tls.DEFAULT_MIN_VERSION = 'TLSv1';
+      onTeardown(() => {
+        tls.DEFAULT_MIN_VERSION = lowered;
+      });
+      const srv = await startServer({ tls: { kind: 'self-signed', cacheDir: await tempDir() } });
+      const { port } = new URL(srv.url);
+      expect(await negotiated(Number(port), 'TLSv1.3')).to.equal('TLSv1.3');
+      expect(await negotiated(Number(port), 'TLSv1.2')).to.equal('TLSv1.2');
+      for (const old of ['TLSv1.1', 'TLSv1'] as const) {
+        expect(await negotiated(Number(port), old)).to.match(/^refused: .*alert protocol version/);
+      }
     });
 
     it('refuses an untrusted self-signed certificate by default', async () => {
