@@ -82,8 +82,8 @@ export const OPTION_TABLE = {
     kind: 'switch',
     flags: '-S, --https',
     env: 'HTTPS',
-    help: 'serve HTTPS; without --cert/--key a self-signed certificate is generated and cached',
-    readme: 'serve HTTPS; without `--cert/--key` a self-signed certificate is used',
+    help: 'serve HTTPS (TLS 1.2 and 1.3 only); without --cert/--key a self-signed certificate is generated and cached',
+    readme: 'serve HTTPS (TLS 1.2 and 1.3 only); without `--cert/--key` a self-signed certificate is used',
   },
   cert: {
     kind: 'value',
