@@ -14,7 +14,8 @@ const BACKOFF_MS = 200;
  * `{ id, user: { last_connected | last_disconnected: <ISO time> } }` to the URL (`:id` replaced), with the
  * `Authorization` the socket authenticated with. Sent in the background: the socket never waits for it.
  * Each attempt has a deadline; network errors, timeouts, 5xx and 429 are retried up to the configured
- * number of attempts with exponential back-off, other statuses are not. Users are identified by the
+ * number of attempts with exponential back-off, other statuses (redirects included: they are not followed)
+ * are not; the answer's body is never read. Users are identified by the
  * jwt user claim, or by the granted room that starts with `userRoomPrefix` (`user_8` → `8`), and counted
  * by the cluster's presence per site (the same user on two sites is online on each). Subscribes to the
  * connection and disconnect hooks of the site's namespace.
@@ -63,8 +64,12 @@ async function putWithRetries(url: string, body: string, authorization: string, 
         headers: { 'content-type': 'application/json', authorization },
         body,
         signal: AbortSignal.timeout(site.updateUserTimeoutMs),
+        // Not followed: a redirect would carry the user's credentials to wherever the backend points, and a
+        // 3xx is a refusal like any other 4xx here (the URL is configured; it must be the right one).
+        redirect: 'manual',
       });
-      await response.arrayBuffer();
+      // Only the status matters: the body is not read, so that a huge or endless one costs nothing.
+      await response.body?.cancel();
       if (response.ok) {
         log.debug({ attempt }, 'user update sent');
         return;

@@ -10,7 +10,8 @@ import { isCoalescing } from '../../lib/engine/websocket-transport.js';
 import { request } from '../support/http.js';
 import { connectV4, FAST_PATH, startServer } from '../support/server.js';
 import { ack, next } from '../support/wait.js';
-import { captureLog, listenWith, packetsCreatedDuring, serverSocket, tcpOf, testBounds } from './support.js';
+import { recordLog } from '../support/log.js';
+import { listenWith, packetsCreatedDuring, serverSocket, tcpOf, testBounds } from './support.js';
 
 /**
  * A second copy of socket.io-adapter, as a nested install after an upgrade would give: the same files,
@@ -115,7 +116,7 @@ describe('lib/engine: one install, per server, one switch', () => {
   });
 
   it('keeps what Socket.IO’s attach does: options, the path, the client bundle, and close() closing the HTTP server', async () => {
-    const { log, lines } = captureLog();
+    const { log, lines } = recordLog('warn');
     const srv = await listenWith((httpServer) =>
       createSocketServer(
         httpServer,
@@ -141,7 +142,7 @@ describe('lib/engine: one install, per server, one switch', () => {
   });
 
   it(`${FAST_PATH ? 'warns once naming' : 'checks nothing with the fast path off, even for'} a second copy of socket.io-adapter, and keeps serving`, async () => {
-    const { log, lines } = captureLog();
+    const { log, lines } = recordLog('warn');
     const SecondAdapter = secondAdapterCopy();
     const srv = await listenWith((httpServer) =>
       createSocketServer(httpServer, { adapter: SecondAdapter }, { fastPath: FAST_PATH, log, bounds: testBounds().bounds }),

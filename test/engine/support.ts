@@ -1,13 +1,12 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
-import { pino, type Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { LimitHit } from '../../lib/core/types.js';
 import type { ConnectionBounds } from '../../lib/engine/index.js';
 import { onTeardown } from '../support/teardown.js';
 import { withDeadline } from '../support/wait.js';
 
-/** What the tests of lib/engine/ share: servers outside createApp, log capture, and looks at a connection. */
+/** What the tests of lib/engine/ share: servers outside createApp, and looks at a connection. */
 
 /** A Socket.IO server built by `build` on a fresh HTTP server listening on 127.0.0.1, port 0; closed after the test. */
 export async function listenWith(build: (httpServer: HttpServer) => Server): Promise<{ io: Server; url: string; httpServer: HttpServer }> {
@@ -16,13 +15,6 @@ export async function listenWith(build: (httpServer: HttpServer) => Server): Pro
   onTeardown(() => io.close());
   await withDeadline(new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve)), 'the HTTP server to listen');
   return { io, url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, httpServer };
-}
-
-/** A pino logger at `warn` writing its lines, parsed, into `lines`. */
-export function captureLog(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { log, lines };
 }
 
 export { serverSocket } from '../support/server.js';

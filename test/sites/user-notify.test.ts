@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { reply, startBackend, type Backend, type RecordedRequest } from '../support/backend.js';
 import { scaled } from '../support/deadlines.js';
+import { recordLog } from '../support/log.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 /**
@@ -12,6 +14,7 @@ import { startServer, type TestServer } from '../support/server.js';
 async function siteWithUpdates(
   onUpdate: (res: ServerResponse, nth: number) => void = (res) => res.writeHead(204).end(),
   site: Record<string, unknown> = {},
+  log?: Logger,
 ): Promise<{ srv: TestServer; backend: Backend; updates: () => RecordedRequest[] }> {
   let updates = 0;
   const backend = await startBackend((request, res) => {
@@ -33,7 +36,7 @@ async function siteWithUpdates(
     'test',
     {},
   );
-  const srv = await startServer({ access });
+  const srv = await startServer({ access }, log ? { log } : {});
   return { srv, backend, updates: () => backend.requests.filter((r) => r.method === 'PUT') };
 }
 
@@ -109,5 +112,38 @@ describe('updateUserUrl (backend notification)', () => {
     expect(socket.connected).to.equal(true);
     const [first, second] = [await nthUpdate(backend, 1), await nthUpdate(backend, 2)];
     expect(second.body).to.equal(first.body);
+  });
+
+  it('follows no redirect: a 3xx is a refusal, not retried, and its target never hears of the user', async () => {
+    const elsewhere = await startBackend((_request, res) => res.writeHead(204).end());
+    const { log, line } = recordLog('warn');
+    const { srv, updates } = await siteWithUpdates(
+      (res) => res.writeHead(307, { location: `${elsewhere.url}/users/8` }).end(),
+      { updateUserAttempts: 3 },
+      log,
+    );
+    await srv.connect('/shop', { query: { token: 'tok' } });
+    const refused = await line((entry) => entry.msg === 'user update refused by the backend; not retried', 'the refused update');
+    expect(refused.status).to.equal(307);
+    expect(elsewhere.requests).to.deep.equal([]);
+    expect(updates()).to.have.lengthOf(1);
+  });
+
+  it('does not read the answer: an endless body does not hold the update until its deadline', async () => {
+    // 200 with a body that never ends: reading it would time the attempt out (and retry it).
+    const { log, line } = recordLog('debug');
+    const { srv } = await siteWithUpdates(
+      (res) => res.writeHead(200, { 'content-type': 'application/json' }).write('['.repeat(65_536)),
+      {
+        updateUserTimeoutMs: 60_000,
+      },
+      log,
+    );
+    await srv.connect('/shop', { query: { token: 'tok' } });
+    const sent = await line(
+      (entry) => entry.msg === 'user update sent' || entry.msg === 'user update failed; retrying',
+      'the update outcome',
+    );
+    expect(sent).to.include({ msg: 'user update sent', attempt: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { io as ioV4, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import legacyIo, { type LegacyOptions, type LegacySocket } from 'socket.io-client-v2';
 import type { Server, Socket as ServerSocket } from 'socket.io';
-import { createApp, type App } from '../../lib/app.js';
+import { createApp, type App, type AppDependencies } from '../../lib/app.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import { parseBoolean } from '../../lib/config/parse.js';
 import { onTeardown } from './teardown.js';
@@ -54,8 +54,8 @@ export const FAST_PATH: boolean = process.env.FAST_PATH === undefined || parseBo
  * Starts the service on 127.0.0.1, port 0, logging nothing, with the run's {@link FAST_PATH} unless `options`
  * says otherwise; it is closed after the current test.
  */
-export async function startServer(options: Partial<ServiceOptions> = {}): Promise<TestServer> {
-  const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent', fastPath: FAST_PATH, ...options });
+export async function startServer(options: Partial<ServiceOptions> = {}, deps: AppDependencies = {}): Promise<TestServer> {
+  const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent', fastPath: FAST_PATH, ...options }, deps);
   onTeardown(() => app.close());
   const { port } = await app.listen();
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
