@@ -83,7 +83,7 @@ class ConnectRates {
  * - `connectRate`: handshakes the address may start per second, a token bucket of `connectRate` tokens
  *   refilled at `connectRate` per second.
  *
- * A refused handshake is answered HTTP 429 with the JSON body `{ code: 'RATE_LIMITED', message }`, on
+ * A refused handshake is answered HTTP 429 with `{ ok: false, error: { code: 'RATE_LIMITED', message } }`, on
  * long-polling and on WebSocket upgrades alike (the upgrade's answer is written to its socket before the
  * WebSocket handshake, so it is a plain HTTP response), with `Retry-After` for the connect rate; each
  * refusal is a `limited` hit. Per node (per process with `--workers`): the counts live in this process.
@@ -137,7 +137,8 @@ export function limitConnections(io: Server, hooks: HookDispatcher, options: Con
     retryAfter?: number,
   ): void => {
     hooks.limited({ limit, action: 'refused', address });
-    const body = JSON.stringify({ code: 'RATE_LIMITED', message });
+    // The service's HTTP error envelope, as every route answers: `{ ok: false, error: { code, message } }`.
+    const body = JSON.stringify({ ok: false, error: { code: 'RATE_LIMITED', message } });
     const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
     if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
     if (res instanceof ServerResponse) {

@@ -11,10 +11,12 @@ function expectRefused(answer: WebSocket | HandshakeAnswer, message: RegExp): Ha
   if (answer instanceof WebSocket) throw new Error('the WebSocket handshake was admitted');
   expect(answer.status).to.equal(429);
   expect(answer.headers['content-type']).to.equal('application/json');
-  const body = JSON.parse(answer.body) as unknown;
-  expect(body).to.have.keys('code', 'message');
-  expect(body).to.have.property('code', 'RATE_LIMITED');
-  expect((body as { message: string }).message).to.match(message);
+  const body = JSON.parse(answer.body) as { ok: unknown; error: { code: unknown; message: string } };
+  expect(body).to.have.keys('ok', 'error');
+  expect(body.ok).to.equal(false);
+  expect(body.error).to.have.keys('code', 'message');
+  expect(body.error.code).to.equal('RATE_LIMITED');
+  expect(body.error.message).to.match(message);
   return answer;
 }
 
