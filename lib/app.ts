@@ -21,7 +21,7 @@ import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
-import { clientAddress, trustFunction } from './limits/address.js';
+import { clientAddress, handshakeAddress, trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
 import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
@@ -140,6 +140,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     cluster,
     hooks,
     authFailures,
+    clientAddress: (socket) => handshakeAddress(socket.handshake, trust),
     onClose: (release) => releases.push(release),
   };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
 import type { Cluster } from '../cluster/types.js';
 import type { AuthFailureGuard } from '../limits/types.js';
 import type { HookDispatcher } from './hooks.js';
@@ -18,6 +19,8 @@ export interface ServiceContext {
   readonly hooks: HookDispatcher;
   /** The failed-auth budget every auth mode and the push API take an attempt from before checking anything. */
   readonly authFailures: AuthFailureGuard;
+  /** The client address of a socket's connection, as the per-address limits count it (`--trust-proxy` applied). */
+  readonly clientAddress: (socket: Socket) => string;
   /** Registers what the service must release when it closes (an auth backend's connection pool). */
   readonly onClose: (release: () => Promise<void>) => void;
 }

@@ -6,11 +6,15 @@ import { eventNameProblem, shownEventName } from './event-name.js';
 import type { HookDispatcher } from './hooks.js';
 import type { ServiceLimits } from './types.js';
 
-/** What the reply path needs of the service: where it logs, the inbound chain it runs first, and the event-name bound. */
+/**
+ * What the reply path needs of the service: where it logs, the inbound chain it runs first, and the
+ * event-name bound with the address its hits are reported under.
+ */
 export interface ReplyContext {
   readonly log: Logger;
   readonly hooks: HookDispatcher;
   readonly limits: Pick<ServiceLimits, 'maxEventNameLength'>;
+  readonly clientAddress: (socket: Socket) => string;
 }
 
 /** What a request handler returns on success: extra ack fields, or nothing for a bare `{ ok: true }`. */
@@ -82,7 +86,7 @@ function answer<S extends ReplyTarget>(
   try {
     if (context.hooks.hasInbound) context.hooks.inbound(socket, String(event), args);
     const problem = eventNameProblem(event, maxEventNameLength);
-    if (problem !== undefined) throw new RequestError('BAD_REQUEST', problem);
+    if (problem !== undefined) refuseEventName(socket, problem, context);
     result = handler(socket, args, event);
   } catch (err) {
     replyFailure(socket, shownEventName(event, maxEventNameLength), ack, err, context.log);
@@ -120,10 +124,33 @@ export function unknownEventListener<S extends ReplyTarget>(
       replyFailure(this, name, ack, err, log);
       return;
     }
+    const problem = eventNameProblem(event, maxEventNameLength);
+    if (problem !== undefined) {
+      // A refusal of a name the client sent as a request: answered, counted, never an ERROR (unknown events are ignored).
+      if (ack) replyFailure(this, name, ack, new RequestError('BAD_REQUEST', problem), log);
+      reportEventName(this, context);
+      return;
+    }
     log.debug({ socketId: this.id, event: name }, 'unknown event ignored');
-    const message = eventNameProblem(event, maxEventNameLength) ?? `unknown event ${JSON.stringify(name)}`;
-    if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message } });
+    if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(name)}` } });
   };
+}
+
+/** Reports an over-long event name as a `limited` hit (log line, metric). */
+function reportEventName(socket: Socket, context: ReplyContext): void {
+  context.hooks.limited({
+    limit: 'event-name',
+    action: 'refused',
+    address: context.clientAddress(socket),
+    namespace: socket.nsp.name,
+    socketId: socket.id,
+  });
+}
+
+/** Reports an over-long event name and fails the request with `BAD_REQUEST`. */
+function refuseEventName(socket: Socket, problem: string, context: ReplyContext): never {
+  reportEventName(socket, context);
+  throw new RequestError('BAD_REQUEST', problem);
 }
 
 function takeAck(args: unknown[]): AckFunction | undefined {

@@ -69,6 +69,13 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
       throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
     const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
     if (peers.length >= limits.maxLobbyMembers) {
+      hooks.limited({
+        limit: 'lobby-members',
+        action: 'refused',
+        address: context.clientAddress(socket),
+        namespace: nsp.name,
+        socketId: socket.id,
+      });
       throw new RequestError('LIMIT', `lobby ${JSON.stringify(lobby)} is full: it holds at most ${limits.maxLobbyMembers} members`);
     }
     // The newcomer's own JOINED goes straight to it, not through the room broadcast: a cluster adapter

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { LimitHit } from '../../lib/core/types.js';
 import { hashSecret } from '../../lib/config/secrets.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -70,6 +71,8 @@ describe('forwarding namespaces', () => {
       access: parseSitesFile({ forwarding: [{ namespace: '/sharedsocket' }] }, 'test', {}),
       maxEventNameLength: 16,
     });
+    const hits: LimitHit[] = [];
+    srv.app.hooks.on('limited', (hit) => hits.push(hit));
     const a = await srv.connect('/sharedsocket');
     const b = await srv.connect('/sharedsocket');
     const long = 'n'.repeat(5000);
@@ -86,6 +89,8 @@ describe('forwarding namespaces', () => {
       expect(event.event.length).to.be.at.most(16 + 1);
     });
     expect(await ack(a, 'n'.repeat(16), 1)).to.deep.equal({ ok: true });
+    const hit = { limit: 'event-name', action: 'refused', address: '127.0.0.1', namespace: '/sharedsocket', socketId: a.id };
+    expect(hits).to.deep.equal([hit, hit]);
   });
 
   it('disconnects a sender over the payload limit and forwards nothing', async () => {

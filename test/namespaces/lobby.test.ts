@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { one, three, two } from '../support/arrays.js';
+import type { LimitHit } from '../../lib/core/types.js';
 import { failure } from '../support/reply.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
 import { ack, next, recordAll, settle, silent, type Heard } from '../support/wait.js';
@@ -177,6 +178,8 @@ describe('/lobby namespace', () => {
 
     it('refuses a JOIN into a full lobby (--max-lobby-members) with LIMIT; the refused socket is in no lobby and can JOIN another', async () => {
       const srv = await startServer({ maxLobbyMembers: 3 });
+      const hits: LimitHit[] = [];
+      srv.app.hooks.on('limited', (hit) => hits.push(hit));
       const members = await lobbyOf(srv, 'L', 3);
       const late = await srv.connect(NS);
       const full = failure('LIMIT', 'lobby "L" is full: it holds at most 3 members');
@@ -184,6 +187,8 @@ describe('/lobby namespace', () => {
         expect(await ack(late, 'JOIN', 'L')).to.deep.equal(full);
         expect(await ack(late, 'JOIN', { lobby: 'L' })).to.deep.equal(full);
       });
+      const hit = { limit: 'lobby-members', action: 'refused', address: '127.0.0.1', namespace: NS, socketId: late.id };
+      expect(hits).to.deep.equal([hit, hit]);
       expect(await ack(late, 'BROADCAST', { message: 'x' })).to.deep.equal(notInLobby);
       expect(await ack(late, 'JOIN', 'M')).to.deep.equal({ ok: true, lobby: 'M', peers: [] });
       expect(await ack(late, 'LEAVE', 'M')).to.deep.equal({ ok: true });
