@@ -6,7 +6,7 @@ import type { ServiceOptions } from '../config/options.js';
 import type { HookDispatcher } from '../core/hooks.js';
 import type { LimitName } from '../core/types.js';
 import { clientAddress, trustFunction } from './address.js';
-import { TokenBucket } from './token-bucket.js';
+import { AddressRates } from './address-rates.js';
 import { warnUntrustedProxy } from './untrusted-proxy.js';
 
 /** The options {@link limitConnections} reads. */
@@ -43,37 +43,6 @@ class OpenConnections {
 }
 
 /**
- * A token bucket per address that opened a connection lately. A full bucket is the same as none, so
- * full ones are swept (at most once a second, when a handshake comes): the map holds only the addresses
- * of the last `burst / rate` seconds, one second's worth.
- */
-class ConnectRates {
-  readonly #rate: number;
-  readonly #buckets = new Map<string, TokenBucket>();
-  #swept = 0;
-
-  constructor(rate: number) {
-    this.#rate = rate;
-  }
-
-  /** Takes a token of `address`'s bucket; undefined if admitted, else the milliseconds until the next token. */
-  admit(address: string, now: number): number | undefined {
-    if (now - this.#swept >= 1000) this.#sweep(now);
-    let bucket = this.#buckets.get(address);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(this.#rate, this.#rate, now);
-      this.#buckets.set(address, bucket);
-    }
-    return bucket.take(now) ? undefined : bucket.msUntilToken(now);
-  }
-
-  #sweep(now: number): void {
-    this.#swept = now;
-    for (const [address, bucket] of this.#buckets) if (bucket.isFull(now)) this.#buckets.delete(address);
-  }
-}
-
-/**
  * Caps what one client address may open on this node, checked in an Engine.IO middleware before a session
  * is created (before any Socket.IO handshake or auth runs):
  *
@@ -96,7 +65,7 @@ export function limitConnections(io: Server, hooks: HookDispatcher, options: Con
   const trust = trustFunction(options.trustProxy);
   const trustConfigured = options.trustProxy !== undefined;
   const open = new OpenConnections();
-  const rates = connectRate > 0 ? new ConnectRates(connectRate) : undefined;
+  const rates = connectRate > 0 ? new AddressRates(connectRate) : undefined;
   /** Admitted handshakes that are not a connection yet, with the address their slot is counted under. */
   const pending = new WeakMap<IncomingMessage, string>();
 
