@@ -148,6 +148,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     eventBurst: flags.eventBurst,
     maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
     connectRate: flags.connectRate,
+    httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
     trustProxy: flags.trustProxy,
   };

@@ -30,6 +30,7 @@ import { httpsOptions, loadTls } from './config/tls.js';
 import { createSocketServer } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
+import { limitHttpRate } from './limits/http-rate.js';
 import { boundedParser } from './limits/arguments.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
@@ -159,6 +160,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 
+  // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
+  limitHttpRate(http, hooks, config.httpRate);
   await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady(), metrics });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures });
 

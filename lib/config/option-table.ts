@@ -243,6 +243,16 @@ export const OPTION_TABLE = {
     parse: (value: string) => parseLimit(value, 'connect rate'),
     default: DEFAULT_OPTIONS.connectRate,
   },
+  httpRate: {
+    kind: 'value',
+    flags: '--http-rate <n>',
+    env: 'HTTP_RATE',
+    help: 'HTTP requests one client address may make per second, POST /send excepted (0 = no limit)',
+    readme:
+      'HTTP requests one client address may make per second on this node (bursts up to as many) to every route but the API-keyed `POST /send`; more are answered `429` `RATE_LIMITED` with `Retry-After`; `0` turns it off',
+    parse: (value: string) => parseLimit(value, 'http rate'),
+    default: DEFAULT_OPTIONS.httpRate,
+  },
   maxAuthFailures: {
     kind: 'value',
     flags: '--max-auth-failures <n>',

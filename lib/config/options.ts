@@ -54,6 +54,11 @@ export interface ServiceOptions extends ServiceLimits {
   /** New connections one client address may open per second (bursts up to that many); 0 turns the limit off. */
   readonly connectRate: number;
   /**
+   * HTTP requests one client address may make per second (bursts up to that many) to the routes other than
+   * the API-keyed `POST /send`; 0 turns the limit off.
+   */
+  readonly httpRate: number;
+  /**
    * Failed authentications (handshakes, push API keys) one client address may have per minute, across the
    * cluster; past it the next attempt is refused with `RATE_LIMITED` before any password hash or backend
    * call. 0 turns the limit off.
@@ -108,6 +113,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   eventBurst: 200,
   maxConnectionsPerAddress: 1000,
   connectRate: 50,
+  httpRate: 100,
   maxAuthFailures: 30,
   trustProxy: undefined,
 };

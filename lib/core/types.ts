@@ -41,6 +41,7 @@ export type LimitName =
   | 'event-rate'
   | 'connections-per-address'
   | 'connect-rate'
+  | 'http-rate'
   | 'auth-failures'
   | 'attachments'
   | 'event-name'
