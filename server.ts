@@ -185,11 +185,13 @@ function handleSignals(target: Stoppable): (reason: string) => void {
   let stopping = false;
   const shutdown = (fields: Record<string, string>): void => {
     stopping = true;
-    target.log.info(fields, 'shutting down: disconnecting clients');
+    // Armed before anything is logged: a log line that cannot be written (stdout a closed pipe) must not
+    // keep the process from exiting.
     setTimeout(() => {
       target.log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
+    target.log.info(fields, 'shutting down: disconnecting clients');
     target.close().then(
       () => {
         target.log.info('stopped');
