@@ -29,6 +29,38 @@ class EventBudget extends TokenBucket {
     if (this.refused !== 0 && this.isFull(now)) this.refused = 0;
     return this.take(now);
   }
+
+  /** Starts from the standing of a cut-off connection of the same address: its tokens and its refusals. */
+  inherit(cut: EventBudget, now: number): void {
+    this.resumeFrom(cut, now);
+    this.refused = cut.refused;
+  }
+}
+
+/**
+ * The budgets of connections cut off for flooding, by address, until their buckets are full again
+ * (`eventBurst / eventRate` seconds): a new connection from that address starts from that standing, not
+ * with a full burst, so that reconnecting buys no events. Without it a flooder cut off 50 times a second
+ * (`--connect-rate`) got 50 fresh bursts a second, a hundred times the rate. Swept at most once a second,
+ * when a connection comes: an entry lives a few seconds, one per address that flooded.
+ */
+class CutOffBudgets {
+  readonly #byAddress = new Map<string, EventBudget>();
+  #swept = 0;
+
+  remember(budget: EventBudget): void {
+    this.#byAddress.set(budget.address, budget);
+  }
+
+  /** The standing a new connection of `address` starts from, if one of its connections was cut off lately. */
+  standingOf(address: string, now: number): EventBudget | undefined {
+    if (this.#byAddress.size === 0) return undefined;
+    if (now - this.#swept >= 1000) {
+      this.#swept = now;
+      for (const [cutAddress, budget] of this.#byAddress) if (budget.isFull(now)) this.#byAddress.delete(cutAddress);
+    }
+    return this.#byAddress.get(address);
+  }
 }
 
 /** The Engine.IO connection of a namespace socket, the key of its budget. */
@@ -48,6 +80,10 @@ type Connection = Socket['conn'];
  *   starts afresh; one that keeps sending past the rate is cut off after `eventBurst` refusals, however
  *   slightly above the rate it is.
  *
+ * - Reconnecting buys nothing: a connection from the address of one cut off lately starts with that
+ *   one's tokens and refusals (see `CutOffBudgets`), so a flooder that reconnects at once is cut off at
+ *   its first refused event, and gets no more than the rate through, however often it reconnects.
+ *
  * The budget is per Engine.IO connection, not per namespace socket: a client multiplexing several
  * namespaces over one connection shares one bucket, so that opening more namespaces buys no more events.
  * It is local to the node by nature (a connection lives on one node). On the hot path it allocates
@@ -61,8 +97,13 @@ export function limitEventRate(io: Server, hooks: HookDispatcher, options: Event
   const refusal = new RequestError('RATE_LIMITED', `too many events: at most ${rate} per second, in bursts of up to ${burst}`);
 
   // Prepended: the handshake request must still be whole (lib/engine/ trims it in a later listener).
+  const cutOff = new CutOffBudgets();
   io.engine.prependListener('connection', (conn: Connection) => {
-    budgets.set(conn, new EventBudget(rate, burst, performance.now(), clientAddress(conn.request, trust)));
+    const now = performance.now();
+    const budget = new EventBudget(rate, burst, now, clientAddress(conn.request, trust));
+    const standing = cutOff.standingOf(budget.address, now);
+    if (standing) budget.inherit(standing, now);
+    budgets.set(conn, budget);
   });
 
   /** Charges one event to `socket`'s connection: false if it is refused (the hit is reported here). */
@@ -75,6 +116,7 @@ export function limitEventRate(io: Server, hooks: HookDispatcher, options: Event
     hooks.limited({ limit: 'event-rate', action, address: budget.address, namespace: socket.nsp.name, socketId: socket.id });
     if (action === 'disconnected') {
       budget.cutOff = true;
+      cutOff.remember(budget);
       // At once, the whole connection (every namespace on it): the events already read behind this one
       // then reach no socket and cost nothing more, and this one's answer is dropped with the connection.
       socket.disconnect(true);

@@ -38,6 +38,13 @@ export class TokenBucket {
     this.#stamp = now;
   }
 
+  /** Sets this bucket to what `other` (of the same size) holds at `now`: a budget carried over to a new holder. */
+  resumeFrom(other: TokenBucket, now: number): void {
+    other.#refill(now);
+    this.#tokens = other.#tokens;
+    this.#stamp = now;
+  }
+
   /** Takes one token if there is one: true when the action is admitted. */
   take(now: number): boolean {
     this.#refill(now);

@@ -101,11 +101,38 @@ describe('event rate limit', () => {
     await talk(clients);
   });
 
+  it('gives a flooder that reconnects no fresh burst: its new connection starts from the cut one and is cut at its first refusal', async () => {
+    const server = await startServer({ connectRate: 10 * QUIET, trustProxy: ['loopback'] });
+    const asFlooder = { extraHeaders: { 'x-forwarded-for': '203.0.113.5' } };
+    const first = await server.connect('/layout', asFlooder);
+    const firstCut = next<string>(first, 'disconnect');
+    await flood(first, FLOOD, { max: FLOOD_MAX, withAcks: true });
+    expect(await firstCut).to.equal('io server disconnect');
+    const cutAt = performance.now();
+
+    const again = await server.connect('/layout', asFlooder);
+    const againCut = next<string>(again, 'disconnect');
+    const { acks } = await flood(again, FLOOD, { max: FLOOD_MAX, withAcks: true });
+    expect(await againCut).to.equal('io server disconnect');
+    const seconds = (performance.now() - cutAt) / 1000;
+    // No RATE_LIMITED answered before the cut: the refusals of the first connection count for this one.
+    expect(acks.filter((answer) => JSON.stringify(answer).includes('RATE_LIMITED'))).to.deep.equal([]);
+    // Only what the bucket refilled since the cut got through, not another burst.
+    expect(acks.length).to.be.at.most(Math.ceil(eventRate * seconds) + 1);
+
+    // Another address has its own budget: a full burst, answered.
+    const other = await server.connect('/layout', { extraHeaders: { 'x-forwarded-for': '198.51.100.5' } });
+    const answers = await Promise.all(Array.from({ length: eventBurst }, () => ack(other, 'CLIENTS', { room: 'quiet' })));
+    expect(answers.every((answer) => (answer as { ok?: unknown }).ok === true)).to.equal(true);
+  });
+
   it('sends a legacy v2 flooder, which asks for no acks, ERROR RATE_LIMITED events and disconnects it, while 50 others are all served', async () => {
     const server = await startService();
     const hits = recordHits(server);
     const clients = await quietClients(server);
-    const flooder: LegacySocket = await server.connectLegacy('/layout');
+    // Over WebSocket: on long-polling the client queues every emit while a POST is out, so it could queue
+    // FLOOD_MAX events before the server's disconnect reached it, and the flood would not look cut short.
+    const flooder: LegacySocket = await server.connectLegacy('/layout', { transports: ['websocket'] });
     // A v2 client's own `id` is not the server's socket id; it is the one Engine.IO 3 socket on /layout.
     const flooderId = [...server.app.io.of('/layout').sockets.values()].find((socket) => socket.conn.protocol === 3)?.id;
     const errors: unknown[] = [];
@@ -134,9 +161,10 @@ describe('event rate limit', () => {
       'test',
       {},
     );
-    const server = await startServer({ access });
-    for (const ns of ['/shop', '/sharedsocket', '/do-board']) {
-      const flooder = await server.connect(ns);
+    // Each flooder from an address of its own: a connection from the address of one cut off inherits its standing.
+    const server = await startServer({ access, trustProxy: ['loopback'] });
+    for (const [i, ns] of ['/shop', '/sharedsocket', '/do-board'].entries()) {
+      const flooder = await server.connect(ns, { extraHeaders: { 'x-forwarded-for': `203.0.113.${i + 1}` } });
       const disconnected = next<string>(flooder, 'disconnect');
       const { acks, sent } = await flood(flooder, [['draw', { x: 1 }]], { max: FLOOD_MAX, withAcks: true });
       expect(await disconnected, ns).to.equal('io server disconnect');
