@@ -210,7 +210,7 @@ export const OPTION_TABLE = {
     env: 'EVENT_RATE',
     help: 'events per second one connection may send on average (0 = no limit)',
     readme:
-      'events per second one connection may send on average, all its namespaces together; an event over it is answered `RATE_LIMITED`, and a connection that has `--event-burst` events refused without pausing until its bucket is full again is disconnected; `0` turns it off',
+      'events per second one connection may send on average, all its namespaces together; an event over it is answered `RATE_LIMITED`, and a connection that has `--event-burst` events refused without pausing until its bucket is full again is disconnected (a reconnect from its address starts with that empty bucket); `0` turns it off',
     parse: (value: string) => parseLimit(value, 'event rate'),
     default: DEFAULT_OPTIONS.eventRate,
   },
