@@ -31,7 +31,7 @@ import { createSocketServer } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
-import { boundedParser } from './limits/arguments.js';
+import { boundedParser } from './limits/parser.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -104,6 +104,9 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
   const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
+  const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn, address) =>
+    hooks.limited({ limit: 'attachments', action: 'disconnected', address, socketId: conn.id }),
+  );
   // The patches of lib/engine/ (or none, with fastPath off) are installed here, for this server only.
   const io: Server = createSocketServer(
     http.server,
@@ -113,7 +116,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       // Socket.IO 1.x/2.x clients speak Engine.IO protocol 3; the original service's clients are such.
       allowEIO3: true,
       maxHttpBufferSize: config.maxPayload,
-      parser: boundedParser,
+      parser: parser.parser,
       // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
       cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
     },
@@ -128,6 +131,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     },
   );
 
+  parser.bindTo(io, (req) => clientAddress(req, trust));
   const limitsLog = log.child({ component: 'limits' });
   // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
   limitConnections(io, hooks, config, limitsLog);

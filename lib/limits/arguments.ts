@@ -1,4 +1,4 @@
-import { Decoder, Encoder, type Packet } from 'socket.io-parser';
+import type { Packet } from 'socket.io-parser';
 
 /**
  * Most values one event or ack packet may carry (the event name counted): a third of the ~50,000 at which
@@ -14,21 +14,9 @@ export const MAX_PACKET_ARGUMENTS = 16_384;
  * listener that runs before Socket.IO's, the error leaves `Decoder.add` for Socket.IO's client, which
  * closes the connection as for any packet it cannot parse; the packet is never dispatched.
  */
-function refuseTooManyArguments(packet: Packet): void {
+export function refuseTooManyArguments(packet: Packet): void {
   const data: unknown = packet.data;
   if (Array.isArray(data) && data.length > MAX_PACKET_ARGUMENTS) {
     throw new Error(`a packet may carry at most ${MAX_PACKET_ARGUMENTS} values, got ${data.length}`);
   }
 }
-
-/** socket.io-parser's decoder, refusing packets with more than {@link MAX_PACKET_ARGUMENTS} values. */
-class BoundedDecoder extends Decoder {
-  constructor() {
-    super();
-    // Registered in the constructor, so before the `decoded` listener Socket.IO adds to each decoder it makes.
-    this.on('decoded', refuseTooManyArguments);
-  }
-}
-
-/** The parser for Socket.IO's `parser` option: socket.io-parser's encoder, and its decoder with the bound above. */
-export const boundedParser = { Encoder, Decoder: BoundedDecoder };

@@ -11,3 +11,10 @@ export function heapAfterGc(): number {
   gc();
   return process.memoryUsage().heapUsed;
 }
+
+/** The bytes of ArrayBuffers (Buffers included) alive after a full garbage collection: where packet data lives, off the heap. */
+export function arrayBuffersAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().arrayBuffers;
+}

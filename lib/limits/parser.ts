@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http';
+import type { Server } from 'socket.io';
+import { Decoder, Encoder, type Packet } from 'socket.io-parser';
+import { refuseTooManyArguments } from './arguments.js';
+import { AttachmentBudget, attachmentSize, type AttachmentLimits, type AttachmentProblem } from './attachments.js';
+
+/** What the decoder needs of its Engine.IO connection: its session id (for the report) and how to close it. */
+interface Connection {
+  readonly id: string;
+  readonly request: IncomingMessage;
+  close(): void;
+}
+
+/** Who is told of a connection cut for its attachments, with the client address read at its handshake. */
+export type AttachmentCutReport = (conn: Connection, address: string, problem: AttachmentProblem) => void;
+
+/** Socket.IO's `parser` option, bounded, and the step that ties each connection to its decoder. */
+export interface BoundedParser {
+  /** For Socket.IO's `parser` option: socket.io-parser's encoder, and its decoder with the bounds. */
+  readonly parser: { readonly Encoder: typeof Encoder; readonly Decoder: typeof Decoder };
+  /**
+   * Ties each new connection of `io` to the decoder Socket.IO makes for it, so that a decoder can close
+   * its connection when a packet's attachments are late. Call right after the server is created.
+   */
+  bindTo(io: Server, addressOf: (request: IncomingMessage) => string): void;
+}
+
+/** Socket.IO packet types (the first character of a packet) whose attachments follow: BINARY_EVENT and BINARY_ACK. */
+const BINARY_TYPES = new Set(['5', '6']);
+
+/**
+ * socket.io-parser, with its decoder bounded: at most `MAX_PACKET_ARGUMENTS` values per packet
+ * (see arguments.ts), and per binary packet at most `limits.maxBytes` of attachments in all (the
+ * connection is closed as for any packet the parser refuses) and `limits.timeoutMs` for its missing
+ * attachments (then the decoder closes its connection). Either way the attachments held are released
+ * at once, and `report` is told.
+ *
+ * The decoder does not know its connection: Socket.IO makes one in its engine `connection` listener
+ * (`new Client(server, conn)` makes `new parser.Decoder()`), so a listener registered after Socket.IO's
+ * claims the decoder made last. Made per server: two services in one process keep their decoders apart.
+ */
+export function boundedParser(limits: AttachmentLimits, report: AttachmentCutReport): BoundedParser {
+  /** The decoder Socket.IO made for the connection being set up, until that connection claims it. */
+  const made: { unclaimed?: BoundedDecoder | undefined } = {};
+
+  class BoundedDecoder extends Decoder {
+    #conn: Connection | undefined;
+    #address = '';
+    readonly #attachments = new AttachmentBudget(limits, () => this.#cut('too-slow'));
+
+    constructor() {
+      super();
+      made.unclaimed = this;
+      // Registered in the constructor, so before the `decoded` listener Socket.IO adds.
+      this.on('decoded', (packet: Packet) => {
+        this.#attachments.end();
+        refuseTooManyArguments(packet);
+      });
+    }
+
+    claim(conn: Connection, address: string): void {
+      this.#conn = conn;
+      this.#address = address;
+    }
+
+    override add(data: unknown): void {
+      if (typeof data === 'string') {
+        super.add(data);
+        // Accepted without being emitted: a binary packet's header, waiting for its attachments.
+        if (BINARY_TYPES.has(data.charAt(0))) this.#attachments.begin();
+        return;
+      }
+      if (!this.#attachments.take(attachmentSize(data))) {
+        this.#cut('too-large');
+        // Socket.IO's client closes the connection on what `add` throws.
+        throw new Error(`the attachments of a packet may add up to at most ${limits.maxBytes} bytes`);
+      }
+      super.add(data);
+    }
+
+    override destroy(): void {
+      this.#attachments.end();
+      super.destroy();
+    }
+
+    /** Drops the packet being reconstructed (its buffers with it) and reports why; a late one also closes the connection. */
+    #cut(problem: AttachmentProblem): void {
+      this.destroy();
+      const conn = this.#conn;
+      if (conn === undefined) return;
+      report(conn, this.#address, problem);
+      if (problem === 'too-slow') conn.close();
+    }
+  }
+
+  return {
+    parser: { Encoder, Decoder: BoundedDecoder },
+    bindTo(io, addressOf) {
+      let address = '';
+      // Prepended: the handshake request is still whole (lib/engine/ trims it in a later listener).
+      io.engine.prependListener('connection', (conn: Connection) => {
+        address = addressOf(conn.request);
+      });
+      // Appended, so after Socket.IO's own listener, which made the connection's decoder.
+      io.engine.on('connection', (conn: Connection) => {
+        const decoder = made.unclaimed;
+        made.unclaimed = undefined;
+        decoder?.claim(conn, address);
+      });
+    },
+  };
+}
