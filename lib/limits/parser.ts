@@ -46,16 +46,20 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
   class BoundedDecoder extends Decoder {
     #conn: Connection | undefined;
     #address = '';
-    readonly #attachments = new AttachmentBudget(limits, () => this.#cut('too-slow'));
+    /** Made at the first binary packet: most connections never send one, and an idle one costs nothing for it. */
+    #attachments: AttachmentBudget | undefined;
+
+    /** One listener for every decoder (the emitter calls it with the decoder as `this`): nothing per connection. */
+    static readonly #onDecoded = function (this: BoundedDecoder, packet: Packet): void {
+      this.#attachments?.end();
+      refuseTooManyArguments(packet);
+    };
 
     constructor() {
       super();
       made.unclaimed = this;
       // Registered in the constructor, so before the `decoded` listener Socket.IO adds.
-      this.on('decoded', (packet: Packet) => {
-        this.#attachments.end();
-        refuseTooManyArguments(packet);
-      });
+      this.on('decoded', BoundedDecoder.#onDecoded);
     }
 
     claim(conn: Connection, address: string): void {
@@ -67,10 +71,13 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
       if (typeof data === 'string') {
         super.add(data);
         // Accepted without being emitted: a binary packet's header, waiting for its attachments.
-        if (BINARY_TYPES.has(data.charAt(0))) this.#attachments.begin();
+        if (BINARY_TYPES.has(data.charAt(0))) {
+          this.#attachments ??= new AttachmentBudget(limits, () => this.#cut('too-slow'));
+          this.#attachments.begin();
+        }
         return;
       }
-      if (!this.#attachments.take(attachmentSize(data))) {
+      if (this.#attachments?.take(attachmentSize(data)) === false) {
         this.#cut('too-large');
         // Socket.IO's client closes the connection on what `add` throws.
         throw new Error(`the attachments of a packet may add up to at most ${limits.maxBytes} bytes`);
@@ -79,7 +86,7 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
     }
 
     override destroy(): void {
-      this.#attachments.end();
+      this.#attachments?.end();
       super.destroy();
     }
 
