@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Server } from 'socket.io';
 import { PacketType } from 'socket.io-parser';
 import type { ErrorBody } from '../../protocol/index.js';
+import { shownName } from '../core/event-name.js';
 import type { LimitHit } from '../core/types.js';
 import { namespaceNameProblems } from './checks.js';
 import { connectionAddress } from './connection-guard.js';
@@ -19,9 +20,6 @@ import { connectionAddress } from './connection-guard.js';
  * itself requires, so the same class), and replaced once per process; it engages only for the servers
  * {@link installNamespaceNameBound} was called for, every other server goes straight to Socket.IO's own.
  */
-
-/** Longest part of a refused name quoted in its message and log line. */
-const QUOTED = 40;
 
 /** The bound of one server, where {@link installNamespaceNameBound} put it. */
 const BOUND = Symbol('realtime-rooms.namespace-name-bound');
@@ -56,21 +54,17 @@ function loadClient(): { prototype: unknown } | undefined {
   }
 }
 
-/** `name` cut to its first {@link QUOTED} characters: a refusal never repeats a megabyte back or into a log. */
-export function quotedName(name: string): string {
-  return name.length <= QUOTED ? name : `${name.slice(0, QUOTED)}…`;
-}
-
 const boundedConnect: Connect = function connect(name, auth) {
   const bound = this.server[BOUND];
   if (bound === undefined || name.length <= bound.maxLength || this.server._nsps.has(name)) {
     (socketIoConnect as Connect).call(this, name, auth);
     return;
   }
-  const quoted = quotedName(name);
+  // Repeated only up to the bound, as event names are: a megabyte never goes back in a message or a log line.
+  const shown = shownName(name, bound.maxLength);
   const refusal: ErrorBody = {
     code: 'LIMIT',
-    message: `namespace name too long: ${name.length} characters, at most ${bound.maxLength} (${quoted})`,
+    message: `namespace name too long: ${name.length} characters, at most ${bound.maxLength} (${shown})`,
   };
   // Addressed to the name as sent, which is how the client finds the socket waiting for it; its size is
   // bounded by what the client sent (--max-payload) and by the connection's outbound bound.
@@ -84,7 +78,7 @@ const boundedConnect: Connect = function connect(name, auth) {
     limit: 'namespace-name',
     action: 'refused',
     address: connectionAddress(this.conn),
-    namespace: quoted,
+    namespace: shown,
     socketId: this.conn.id,
   });
 };

@@ -97,7 +97,7 @@ describe('dynamic namespaces (forwarding prefix entries)', () => {
     await forwards(b, a, 'after the attack');
   });
 
-  it(`refuses a name longer than --max-id-length (${DEFAULT_MAX_ID_LENGTH}) with LIMIT before anything is created, quoting 40 characters of it`, async () => {
+  it(`refuses a name longer than --max-id-length (${DEFAULT_MAX_ID_LENGTH}) with LIMIT before anything is created, repeating no more of it than the bound`, async () => {
     const srv = await dynamicServer();
     const hits: LimitHit[] = [];
     srv.app.hooks.on('limited', (hit) => hits.push(hit));
@@ -108,7 +108,7 @@ describe('dynamic namespaces (forwarding prefix entries)', () => {
     await srv.connect(longest, ALICE);
     const tooLong = `/do-${'x'.repeat(DEFAULT_MAX_ID_LENGTH - 3)}`;
     const err = await srv.refused(tooLong, ALICE);
-    const message = `namespace name too long: ${DEFAULT_MAX_ID_LENGTH + 1} characters, at most ${DEFAULT_MAX_ID_LENGTH} (${tooLong.slice(0, 40)}…)`;
+    const message = `namespace name too long: ${DEFAULT_MAX_ID_LENGTH + 1} characters, at most ${DEFAULT_MAX_ID_LENGTH} (${tooLong.slice(0, DEFAULT_MAX_ID_LENGTH)}…)`;
     expect(err.message).to.equal(message);
     expect(err.data).to.deep.equal({ code: 'LIMIT', message });
 
@@ -120,7 +120,7 @@ describe('dynamic namespaces (forwarding prefix entries)', () => {
     const body = JSON.parse(frame.slice(frame.indexOf(',') + 1)) as { message: string; data: { code: string } };
     expect(body.data.code).to.equal('LIMIT');
     expect(body.message).to.equal(
-      `namespace name too long: ${huge.length} characters, at most ${DEFAULT_MAX_ID_LENGTH} (${huge.slice(0, 40)}…)`,
+      `namespace name too long: ${huge.length} characters, at most ${DEFAULT_MAX_ID_LENGTH} (${huge.slice(0, DEFAULT_MAX_ID_LENGTH)}…)`,
     );
 
     expect(created).to.deep.equal([longest]);
@@ -129,8 +129,19 @@ describe('dynamic namespaces (forwarding prefix entries)', () => {
     expect(refusals).to.have.lengthOf(2);
     for (const hit of refusals) {
       expect(hit).to.include({ action: 'refused', address: '127.0.0.1' });
-      expect(hit.namespace).to.match(/^\/do-(x{36}|z{36})…$/);
+      expect(hit.namespace).to.match(/^\/do-(x{252}|z{252})…$/);
     }
+  });
+
+  it('lets a refused child be garbage-collected even before any socket has connected to the server (nothing keeps it)', async () => {
+    const srv = await dynamicServer();
+    const refs: WeakRef<Namespace>[] = [];
+    srv.app.io.on('new_namespace', (nsp: Namespace) => refs.push(new WeakRef(nsp)));
+    // No CONNECT of its own first: the engine's check of the first socket is still waiting on every namespace.
+    const session = await engineWebSocket(srv.url, 4);
+    expect(await connectAll(session, names('gc', 3))).to.deep.equal(['UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED']);
+    heapAfterGc();
+    expect(refs.map((ref) => ref.deref()?.name)).to.deep.equal([undefined, undefined, undefined]);
   });
 
   it('keeps a child while a client uses it (a refused CONNECT to it changes nothing), removes it with its last client, and makes a fresh one for the next', async () => {
