@@ -127,6 +127,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
         maxOutbound: config.maxOutbound,
         limited: (hit) => hooks.limited(hit),
         addressOf: (req) => clientAddress(req, trust),
+        // A dynamic namespace's name is an id like a room's: the same bound (lib/engine/namespace-names.ts).
+        maxNamespaceLength: config.maxIdLength,
       },
     },
   );

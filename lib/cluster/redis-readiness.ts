@@ -1,4 +1,5 @@
 import type { RedisClient as Client } from './redis-client.js';
+import type { ChannelRelease } from './redis-channels.js';
 
 type AsyncMethod = (...args: unknown[]) => Promise<unknown>;
 /** What readiness reads of each connection. */
@@ -13,7 +14,8 @@ interface ConnectionState {
  * own connections with `client.duplicate()`: one blocks in XREAD on the stream (broadcasts), one
  * subscribes to the request channels (fetchSockets, used by CLIENTS, PEERS and RTCSIGNAL). This watches
  * them through the duplicates: live while every connection is up, once the reader has received an entry of
- * the stream and every subscription has been confirmed. (After a reconnect node-redis renews the
+ * the stream and every subscription has been confirmed. Each subscription is also shown to `release`, which
+ * undoes it when its namespace closes. (After a reconnect node-redis renews the
  * subscriptions itself, before its 'ready'.)
  *
  * Why an entry: the reader starts at `$` (only new entries) and, until it has seen one, starts again at
@@ -25,6 +27,7 @@ interface ConnectionState {
 export function watchAdapterClients(
   client: Client,
   streamName: string,
+  release: ChannelRelease,
 ): { live(): boolean; until(ready: boolean): Promise<void>; destroy(): void } {
   const clients: ConnectionState[] = [client];
   let closing = false;
@@ -69,9 +72,12 @@ export function watchAdapterClients(
         };
       }
       if (property === 'subscribe' || property === 'sSubscribe') {
+        const unsubscribe = (target as Record<string, unknown>)[property === 'subscribe' ? 'unsubscribe' : 'sUnsubscribe'] as AsyncMethod;
         // The adapter does not handle a failed SUBSCRIBE (a client closed before it connected): settled here
         // so that it cannot become an unhandled rejection.
         return (...args: unknown[]) => {
+          // A namespace closed before its adapter got to subscribe: nothing to subscribe (lib/cluster/redis-channels.ts).
+          if (!release.admit(args[0], (channels) => unsubscribe.call(target, channels))) return Promise.resolve();
           pendingSubscriptions += 1;
           return method(...args)
             .then(

@@ -4,6 +4,7 @@ import type { RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
 import { newClient, redactedUrl } from './redis-client.js';
 import { NodeRegistry } from './node-registry.js';
+import { ChannelRelease } from './redis-channels.js';
 import { MemoryPresence } from './presence.js';
 import { watchAdapterClients } from './redis-readiness.js';
 import type { Cluster } from './types.js';
@@ -46,13 +47,17 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   });
 
   const streamName = `${options.prefix}:stream`;
-  const readiness = watchAdapterClients(client, streamName);
-  const adapter = createAdapter(client, {
-    streamName,
-    channelPrefix: options.prefix,
-    sessionKeyPrefix: `${options.prefix}:session:`,
-    blockTimeInMs: READ_BLOCK_MS,
-  });
+  // A closed namespace's adapter keeps its channels subscribed upstream: released here (lib/cluster/redis-channels.ts).
+  const release = new ChannelRelease(options.prefix);
+  const readiness = watchAdapterClients(client, streamName, release);
+  const adapter = release.adapters(
+    createAdapter(client, {
+      streamName,
+      channelPrefix: options.prefix,
+      sessionKeyPrefix: `${options.prefix}:session:`,
+      blockTimeInMs: READ_BLOCK_MS,
+    }),
+  );
 
   const isReady = (): boolean => client.isReady && readiness.live();
   const registry = new NodeRegistry(client, options.prefix, log);

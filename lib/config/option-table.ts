@@ -163,7 +163,9 @@ export const OPTION_TABLE = {
     kind: 'value',
     flags: '--max-id-length <n>',
     env: 'MAX_ID_LENGTH',
-    help: 'longest room id, lobby id or display name',
+    help: 'longest room id, lobby id, display name or dynamic namespace name',
+    readme:
+      'longest room id, lobby id or display name, and name of a dynamic (`/<prefix><name>`) namespace, the slash included: a longer CONNECT is `LIMIT` before a namespace exists',
     parse: (value: string) => parsePositiveInteger(value, 'max id length'),
     default: DEFAULT_OPTIONS.maxIdLength,
   },

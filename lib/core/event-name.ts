@@ -1,10 +1,10 @@
 /**
- * The event name as the service repeats it, in an `ERROR` event or a log line: cut to `maxLength`
- * characters (and marked with `…`), so that a client sending a megabyte-long name does not get it back, nor
- * fill the logs with it.
+ * A name a client sent (an event's, a namespace's) as the service repeats it, in an `ERROR` event, a refusal
+ * or a log line: cut to `maxLength` characters (and marked with `…`), so that a client sending a
+ * megabyte-long name does not get it back, nor fill the logs with it.
  */
-export function shownEventName(event: unknown, maxLength: number): string {
-  const name = String(event);
+export function shownName(sent: unknown, maxLength: number): string {
+  const name = String(sent);
   return name.length > maxLength ? `${name.slice(0, maxLength)}…` : name;
 }
 

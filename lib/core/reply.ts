@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import type { ErrorBody, ErrorEvent } from '../../protocol/index.js';
 import { RequestError } from './errors.js';
-import { eventNameProblem, shownEventName } from './event-name.js';
+import { eventNameProblem, shownName } from './event-name.js';
 import type { HookDispatcher } from './hooks.js';
 import type { ServiceLimits } from './types.js';
 
@@ -89,13 +89,13 @@ function answer<S extends ReplyTarget>(
     if (problem !== undefined) refuseEventName(socket, problem, context);
     result = handler(socket, args, event);
   } catch (err) {
-    replyFailure(socket, shownEventName(event, maxEventNameLength), ack, err, context.log);
+    replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context.log);
     return;
   }
   if (result instanceof Promise) {
     result.then(
       (value) => replySuccess(ack, value),
-      (err: unknown) => replyFailure(socket, shownEventName(event, maxEventNameLength), ack, err, context.log),
+      (err: unknown) => replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context.log),
     );
   } else {
     replySuccess(ack, result);
@@ -117,7 +117,7 @@ export function unknownEventListener<S extends ReplyTarget>(
   return function listener(this: S, event: unknown, ...args: unknown[]): void {
     if (typeof event === 'string' && known.has(event)) return;
     const ack = takeAck(args);
-    const name = shownEventName(event, maxEventNameLength);
+    const name = shownName(event, maxEventNameLength);
     try {
       if (hooks.hasInbound) hooks.inbound(this, String(event), args);
     } catch (err) {

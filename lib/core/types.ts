@@ -10,7 +10,7 @@ import type { ProtocolLimits } from '../../protocol/index.js';
 export interface ServiceLimits extends ProtocolLimits {
   /** Largest Socket.IO message or HTTP body, in bytes. A socket that sends more is disconnected. */
   readonly maxPayload: number;
-  /** Longest room id, lobby id or display name (also for rooms an auth backend grants). */
+  /** Longest room id, lobby id or display name (also for rooms an auth backend grants), and dynamic namespace name. */
   readonly maxIdLength: number;
   /** How many rooms one socket may be in at once (its own id room not counted). */
   readonly maxRoomsPerSocket: number;

@@ -204,3 +204,38 @@ export function connectionGuardProblems(): string[] {
   problems.push(...missingMethods('engine.io Socket.prototype', socket, ['close']));
   return problems;
 }
+
+/**
+ * What the bound on namespace names (lib/engine/namespace-names.ts) needs of Socket.IO's `Client` class
+ * (`client`: not exported by socket.io, loaded from its own dist/ folder) and of its own `connect` (as
+ * loaded, before the bound replaced it): `connect` still looking the name up in `_nsps` and asking
+ * `_checkNamespace` (where a dynamic namespace is created) for one it does not serve, `_packet`, which the
+ * refusal is sent with, and `Server.prototype.onconnection` building that class. Not behind the fast-path
+ * switch: a missing member makes createSocketServer throw.
+ */
+export function namespaceNameProblems(client: unknown, connect: unknown): string[] {
+  const proto = field(client, 'prototype');
+  if (!isObject(proto)) return ['socket.io Client (dist/client.js)'];
+  const problems = missingMethods('socket.io Client.prototype', proto, ['_packet']);
+  if (!callsAll(connect, ['this.server._nsps.has(', 'this.server._checkNamespace(']))
+    problems.push('socket.io Client.prototype.connect asking this.server._checkNamespace');
+  if (!callsAll(field(SocketIoServer.prototype, 'onconnection'), ['.Client(this, conn)']))
+    problems.push('socket.io Server.prototype.onconnection building its Client');
+  return problems;
+}
+
+/**
+ * What the removal of unused child namespaces (lib/engine/child-namespaces.ts) relies on, on a real parent
+ * namespace (`io.of(regexp)`): its `createChild` and `children`, the namespace methods every socket enters
+ * and leaves by (`_add`, which puts it in `_preConnectSockets` while the middlewares run, and `_remove`),
+ * and the server's `_nsps`, where a child is found by name. A missing member throws.
+ */
+export function childNamespaceProblems(parent: unknown): string[] {
+  const problems = missingMethods('socket.io ParentNamespace', parent, ['createChild', '_remove']);
+  if (!(field(parent, 'children') instanceof Set)) problems.push('socket.io ParentNamespace.children (a Set)');
+  if (!(field(parent, '_preConnectSockets') instanceof Map)) problems.push('socket.io Namespace._preConnectSockets (a Map)');
+  if (!callsAll(field(parent, '_add'), ['this._preConnectSockets.set(']))
+    problems.push('socket.io Namespace.prototype._add putting the socket in _preConnectSockets');
+  if (!(field(field(parent, 'server'), '_nsps') instanceof Map)) problems.push('socket.io Server._nsps (a Map)');
+  return problems;
+}

@@ -31,6 +31,11 @@ export interface ConnectionBounds {
   readonly limited: (hit: LimitHit) => void;
   /** The client address of a handshake request (honouring the service's `--trust-proxy`). */
   readonly addressOf: (req: IncomingMessage) => string;
+  /**
+   * Longest namespace name a CONNECT may name that the server does not serve yet (a dynamic namespace would
+   * be created for it): a longer one is refused before anything is created (lib/engine/namespace-names.ts).
+   */
+  readonly maxNamespaceLength: number;
 }
 
 /** The members of an Engine.IO socket the guard uses (its documented API; `id` is private in its types only). */
@@ -113,7 +118,7 @@ class ConnectionGuard {
   constructor(
     private readonly conn: GuardedConnection,
     private readonly bounds: ConnectionBounds,
-    private readonly address: string,
+    readonly address: string,
   ) {
     this.heartbeat = new Heartbeat(conn.protocol, conn, carrierOf);
     ownTransport(conn.transport, this.heartbeat);
@@ -169,6 +174,14 @@ export function outboundRoom(conn: unknown, tcp: NetSocket, bytes: number, maxOu
   if (tcp.writableLength + bytes <= maxOutbound) return true;
   (conn as Guarded)[GUARD]?.disconnect('outbound');
   return false;
+}
+
+/**
+ * The client address of Engine.IO connection `conn`, as found when it opened (before its request was
+ * trimmed), or `unknown` for a connection of an engine without the guard.
+ */
+export function connectionAddress(conn: unknown): string {
+  return (conn as Guarded | undefined)?.[GUARD]?.address ?? 'unknown';
 }
 
 /** The Engine.IO members {@link installConnectionGuard} wraps: the protected factory of every transport. */

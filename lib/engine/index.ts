@@ -17,12 +17,14 @@ import {
 } from './checks.js';
 import { installConnectionFootprint } from './connection-footprint.js';
 import { installConnectionGuard, type ConnectionBounds } from './connection-guard.js';
+import { installNamespaceNameBound } from './namespace-names.js';
 import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from './fast-broadcast.js';
 import { attachState, EngineState, PATCHES, stateOf, type PatchName } from './state.js';
 import { CoalescingEngine } from './websocket-transport.js';
 
 export type { PatchName } from './state.js';
 export type { ConnectionBounds } from './connection-guard.js';
+export { removeUnusedChildren } from './child-namespaces.js';
 
 /** How {@link createSocketServer} builds the server. */
 export interface EngineSwitch {
@@ -66,8 +68,9 @@ const NOT_OURS = 'this Socket.IO server was not built by lib/engine/ (createSock
  * - the fast broadcast, for the adapters of this server's namespaces (it needs the transport);
  * - the connection-footprint trimming of this server's connections and sockets.
  *
- * Every connection is bounded whether the fast path is on or not (`bounds`: lib/engine/connection-guard.ts);
- * what the bounds rely on is checked here, and a missing member throws: the server never runs unbounded.
+ * Every connection is bounded whether the fast path is on or not (`bounds`: lib/engine/connection-guard.ts),
+ * and so is the name of a namespace a CONNECT may create (lib/engine/namespace-names.ts); what the bounds
+ * rely on is checked here, and a missing member throws: the server never runs unbounded.
  *
  * What each patch relies on is checked once: prototypes and the namespaces' adapters here and as
  * namespaces are created, per-connection shapes on the first connection, before a patch touches one. A
@@ -78,7 +81,7 @@ const NOT_OURS = 'this Socket.IO server was not built by lib/engine/ (createSock
  *
  * @example
  * ```ts
- * const io = createSocketServer(httpServer, { allowEIO3: true }, { fastPath: true, log, bounds: { maxOutbound: 4_000_000, limited, addressOf } });
+ * const io = createSocketServer(httpServer, { allowEIO3: true }, { fastPath: true, log, bounds: { maxOutbound: 4_000_000, limited, addressOf, maxNamespaceLength: 256 } });
  * enginePatches(io).fastBroadcast.active; // true unless a check failed
  * ```
  */
@@ -93,6 +96,7 @@ export function createSocketServer(
       `the installed engine.io lacks what the connection bounds rely on: ${guardProblems.join(', ')} (see lib/engine/README.md)`,
     );
   const io = new Server(options);
+  installNamespaceNameBound(io, bounds.maxNamespaceLength, bounds.limited);
   const state = new EngineState(log);
   attachState(io, state);
   if (!fastPath) {
@@ -187,20 +191,19 @@ function checkFirstConnection(conn: unknown, state: EngineState): void {
 /**
  * Checks the adapter of every namespace `io` creates from now on (only `/` exists yet, checked at start:
  * this module built the server), and the first namespace socket, before the fast broadcast delivers to it.
- * The socket check listens on each namespace until the first socket connects to any of them, then stops.
+ * The socket check listens on each namespace until the first socket connects to any of them, then stops
+ * listening on those the server still has: no list of them is kept, so that a dynamic namespace removed
+ * before any socket connected (lib/engine/child-namespaces.ts) is not held here.
  */
 function checkNamespaces(io: Server, state: EngineState): void {
-  const waiting = new Set<Namespace>();
   let socketChecked = false;
   const onFirstSocket = (socket: unknown): void => {
     socketChecked = true;
-    for (const nsp of waiting) nsp.off('connection', onFirstSocket);
-    waiting.clear();
+    for (const nsp of io._nsps.values()) nsp.off('connection', onFirstSocket);
     state.disable(new Map([['fastBroadcast', socketProblems(socket)]]), 'on the first socket');
   };
   const waitForSocket = (nsp: Namespace): void => {
     if (socketChecked || !state.fastBroadcast) return;
-    waiting.add(nsp);
     nsp.on('connection', onFirstSocket);
   };
   waitForSocket(io.of('/'));

@@ -5,6 +5,7 @@ import { withLog, type ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { anyRequestListener } from '../core/reply.js';
 import { reservedEventReason } from '../core/reserved-events.js';
+import { removeUnusedChildren } from '../engine/child-namespaces.js';
 
 /** Characters with a meaning in a regular expression: a prefix is matched literally. */
 const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
@@ -13,7 +14,9 @@ const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
  * Mounts the forwarding namespaces: every event a client sends is re-emitted to every socket of its own
  * namespace, sender included (an ack, if given, is answered `{ ok: true }` once the event is sent). A
  * prefix entry is one Socket.IO parent namespace whose children (`/do-a`, `/do-b`, …) each have their own
- * sockets, so nothing sent in one reaches another. Payloads are bounded by `--max-payload` like every
+ * sockets, so nothing sent in one reaches another; a child exists only while a socket uses it (it is removed
+ * when a CONNECT to it is refused or its last socket leaves), and its name is at most `--max-id-length`
+ * characters (lib/engine/namespace-names.ts). Payloads are bounded by `--max-payload` like every
  * message; the reserved names (`ERROR`, `_…`, Socket.IO's own) are refused, never forwarded.
  */
 export function mountForwarding(io: Server, entries: readonly ForwardingConfig[], context: ServiceContext): string[] {
@@ -22,6 +25,8 @@ export function mountForwarding(io: Server, entries: readonly ForwardingConfig[]
     const nsp =
       entry.kind === 'namespace' ? io.of(entry.namespace) : io.of(new RegExp(`^/${entry.prefix.replace(REGEXP_SPECIAL, '\\$&')}[\\w-]+$`));
     const nspContext = withLog(context, context.log.child({ nsp: name }));
+    // A child (`/do-a`) is created by the CONNECT naming it, before auth: it must not outlive its sockets.
+    if (entry.kind === 'prefix') removeUnusedChildren(nsp, nspContext.log);
     const middleware = authMiddleware(entry.auth, nspContext, false);
     if (middleware) nsp.use(middleware);
     const onEvent = anyRequestListener(forward, nspContext);

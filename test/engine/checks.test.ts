@@ -1,15 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Server as EngineServer, Socket as EngineSocket, transports } from 'engine.io';
 import { pino } from 'pino';
 import { Server, Socket } from 'socket.io';
 import {
   adapterProblems,
+  childNamespaceProblems,
   connectionGuardProblems,
   connectionProblems,
   engineProblems,
   footprintProblems,
+  namespaceNameProblems,
   socketProblems,
   socketPrototypeProblems,
   transportProblems,
@@ -154,5 +158,39 @@ describe('lib/engine shape checks', () => {
     expect(without(conn.request, '_query', () => footprintProblems(conn))).to.deep.equal(['conn.request._query']);
     expect(without(conn, '_events', () => footprintProblems(conn))).to.deep.equal(['conn._events']);
     expect(without(conn.transport, '_events', () => footprintProblems(conn))).to.deep.equal(['conn.transport._events']);
+  });
+
+  it('namespaceNameProblems: Socket.IO’s Client (found in its dist/ folder), its connect asking _checkNamespace, and _packet', () => {
+    const require = createRequire(import.meta.url);
+    const { Client } = require(join(dirname(require.resolve('socket.io')), 'client.js')) as { Client: { prototype: object } };
+    // The connect before the bound replaced it is not reachable from here: a stand-in with its two calls.
+    const connect = function (this: { server: { _nsps: Map<string, unknown>; _checkNamespace(): void } }, name: string): void {
+      if (!this.server._nsps.has(name)) this.server._checkNamespace();
+    };
+    expect(namespaceNameProblems(Client, connect)).to.deep.equal([]);
+    expect(namespaceNameProblems(undefined, connect)).to.deep.equal(['socket.io Client (dist/client.js)']);
+    expect(namespaceNameProblems(Client, () => undefined)).to.deep.equal([
+      'socket.io Client.prototype.connect asking this.server._checkNamespace',
+    ]);
+    expect(without(Client.prototype, '_packet', () => namespaceNameProblems(Client, connect))).to.deep.equal([
+      'socket.io Client.prototype._packet',
+    ]);
+    expect(without(Server.prototype, 'onconnection', () => namespaceNameProblems(Client, connect))).to.deep.equal([
+      'socket.io Server.prototype.onconnection building its Client',
+    ]);
+  });
+
+  it('childNamespaceProblems: a parent namespace’s createChild and children, the namespace entry points, the server’s _nsps', () => {
+    const parent = new Server().of(/^\/x-\w+$/);
+    expect(childNamespaceProblems(parent)).to.deep.equal([]);
+    expect(without(parent, 'createChild', () => childNamespaceProblems(parent))).to.deep.equal(['socket.io ParentNamespace.createChild']);
+    expect(without(parent, 'children', () => childNamespaceProblems(parent))).to.deep.equal(['socket.io ParentNamespace.children (a Set)']);
+    expect(without(parent, '_preConnectSockets', () => childNamespaceProblems(parent))).to.deep.equal([
+      'socket.io Namespace._preConnectSockets (a Map)',
+    ]);
+    expect(without(parent, '_add', () => childNamespaceProblems(parent))).to.deep.equal([
+      'socket.io Namespace.prototype._add putting the socket in _preConnectSockets',
+    ]);
+    expect(without(parent.server, '_nsps', () => childNamespaceProblems(parent))).to.deep.equal(['socket.io Server._nsps (a Map)']);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'socket.io';
+import { DEFAULT_MAX_ID_LENGTH } from '../../protocol/index.js';
 import type { LimitHit } from '../../lib/core/types.js';
 import type { ConnectionBounds } from '../../lib/engine/index.js';
 import { onTeardown } from '../support/teardown.js';
@@ -76,6 +77,7 @@ export function testBounds(maxOutbound = 4_000_000): TestBounds {
       for (const resolve of waiting.splice(0)) resolve(hit);
     },
     addressOf: (req) => req.socket.remoteAddress ?? 'unknown',
+    maxNamespaceLength: DEFAULT_MAX_ID_LENGTH,
   };
   return {
     bounds,

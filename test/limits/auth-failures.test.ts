@@ -3,6 +3,7 @@ import { hashSecret } from '../../lib/config/secrets.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import type { LimitHit } from '../../lib/core/types.js';
+import { tally } from '../support/arrays.js';
 import { postSend, expectErrorBody } from '../support/http.js';
 import { requireRedis, startRedis } from '../support/redis.js';
 import { startNodes } from '../support/cluster.js';
@@ -35,12 +36,6 @@ function login(srv: TestServer, from: string, password: string): Promise<string>
   return password === 'right'
     ? srv.connect('/app', options).then(() => 'connected')
     : srv.refused('/app', options).then((err: ConnectError) => err.data?.code ?? err.message);
-}
-
-function tally(codes: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const code of codes) counts[code] = (counts[code] ?? 0) + 1;
-  return counts;
 }
 
 describe('failed-auth budget (lib/limits/auth-failures.ts)', () => {

@@ -21,3 +21,10 @@ export function three<T>(items: readonly T[]): [T, T, T] {
   if (c === undefined) throw new Error('expected three items');
   return [a, b, c];
 }
+
+/** How often each value occurs in `values`. */
+export function tally(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}

@@ -152,3 +152,34 @@ export async function webSocketSession(url: string, eio: Eio, room: string): Pro
   await session.frame((text) => text.startsWith(JOIN_ACK), 'the JOIN ack');
   return session;
 }
+
+/** Namespaces a {@link connectAll} sends CONNECTs for before it waits for their answers. */
+const CONNECT_BATCH = 200;
+
+/**
+ * Sends a CONNECT with `auth` for each of `names` over one raw WebSocket `session` (multiplexed, as a
+ * client does), {@link CONNECT_BATCH} at a time, and resolves with what each was answered, in the order
+ * the answers came: the refusal's `data.code` (or its message, without one), or `connected`. Only the
+ * answers are waited for: the session must not be connecting other namespaces meanwhile.
+ */
+export async function connectAll(session: RawWebSocketSession, names: readonly string[], auth: unknown = {}): Promise<string[]> {
+  const answers: string[] = [];
+  for (let from = 0; from < names.length; from += CONNECT_BATCH) {
+    const batch = names.slice(from, from + CONNECT_BATCH);
+    for (const name of batch) session.send(`40${name},${JSON.stringify(auth)}`);
+    const target = answers.length + batch.length;
+    await session.frame((text) => {
+      if (text.startsWith('40/')) answers.push('connected');
+      else if (text.startsWith('44/')) answers.push(refusalCode(text));
+      else return false;
+      return answers.length === target;
+    }, `the answers to ${batch.length} CONNECTs`);
+  }
+  return answers;
+}
+
+/** The code of a CONNECT_ERROR frame (`44/<nsp>,{"message":…,"data":{"code":…}}`), or its message. */
+function refusalCode(frame: string): string {
+  const body = JSON.parse(frame.slice(frame.indexOf(',') + 1)) as { message?: string; data?: { code?: string } };
+  return body.data?.code ?? body.message ?? frame;
+}

@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Context } from 'mocha';
+import { createClient } from 'redis';
 import type { RedisOptions } from '../../lib/config/options.js';
 import { REDIS_DEADLINE_MS } from './deadlines.js';
 import { freePort } from './net.js';
@@ -48,6 +49,8 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (after {@link kill}). */
   restart(): Promise<void>;
+  /** Sends one command (`['PUBSUB', 'NUMSUB', …]`) over a client of the test's own, opened on first use. */
+  command(args: readonly string[]): Promise<unknown>;
 }
 
 /** A random key prefix, so that tests never see each other's keys or channels. */
@@ -97,11 +100,25 @@ export async function startRedis(port?: number): Promise<TestRedis> {
   onTeardown(kill);
   await start();
   const url = `redis://127.0.0.1:${chosen}`;
+  // Made now, connected on the first command.
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  let connected: Promise<unknown> | undefined;
+  const command = async (args: readonly string[]): Promise<unknown> => {
+    if (!connected) {
+      // Registered after the server's kill, so run before it (newest first).
+      onTeardown(() => client.destroy());
+      connected = withDeadline(client.connect(), 'a test client to connect to redis-server', REDIS_DEADLINE_MS);
+    }
+    await connected;
+    return client.sendCommand([...args]);
+  };
   return {
     port: chosen,
     url,
     options: (keyPrefix = prefix) => ({ url, database: undefined, prefix: keyPrefix }),
     kill,
     restart: start,
+    command,
   };
 }
