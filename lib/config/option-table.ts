@@ -201,9 +201,10 @@ export const OPTION_TABLE = {
     kind: 'value',
     flags: '--attachment-timeout <ms>',
     env: 'ATTACHMENT_TIMEOUT',
-    help: "how long a binary packet's attachments may take to arrive, in ms",
-    readme: "how long a binary packet's attachments may take to arrive after its header, in ms; then the connection is closed",
-    parse: (value: string) => parsePositiveInteger(value, 'attachment timeout'),
+    help: "how long a binary packet's attachments may take to arrive, in ms (0 = no deadline)",
+    readme:
+      "how long a binary packet's attachments may take to arrive after its header, in ms; then the connection is closed (their bytes are bounded by `--max-payload` in all, whatever the deadline); `0` turns the deadline off",
+    parse: (value: string) => parseLimit(value, 'attachment timeout'),
     default: DEFAULT_OPTIONS.attachmentTimeout,
   },
   eventRate: {

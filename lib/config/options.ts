@@ -43,7 +43,7 @@ export interface ServiceOptions extends ServiceLimits {
    * most this much, whatever is sent to it.
    */
   readonly maxOutbound: number;
-  /** How long, in ms, a binary packet's attachments may take to arrive after its header; then the connection is closed. */
+  /** How long, in ms, a binary packet's attachments may take to arrive after its header; then the connection is closed. 0: no deadline. */
   readonly attachmentTimeout: number;
   /** Events per second one connection may send on average (its token bucket's refill); 0 turns the limit off. */
   readonly eventRate: number;

@@ -46,6 +46,12 @@ describe('option table', () => {
     expect(OPTION_TABLE.maxIdLength.default).to.equal(DEFAULT_OPTIONS.maxIdLength);
   });
 
+  it('takes 0 for --attachment-timeout: no deadline, as createApp takes it (the bytes stay bounded by --max-payload)', () => {
+    expect(OPTION_TABLE.attachmentTimeout.parse('0')).to.equal(0);
+    expect(OPTION_TABLE.attachmentTimeout.parse('300')).to.equal(300);
+    expect(() => OPTION_TABLE.attachmentTimeout.parse('-1')).to.throw(OptionError, /^attachment timeout must be an integer of 0 or more/);
+  });
+
   it('names a switch by the setting that does what its flag does', () => {
     expect(envSetting(OPTION_TABLE.port)).to.equal('PORT');
     expect(envSetting(OPTION_TABLE.https)).to.equal('HTTPS=true');

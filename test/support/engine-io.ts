@@ -22,6 +22,14 @@ export interface RawSession {
   heartbeat(): Promise<void>;
 }
 
+/** A raw long-polling session: it POSTs what it likes and GETs only when told. */
+export interface RawPollingSession extends RawSession {
+  /** POSTs `packets` (Engine.IO packets, e.g. `4…` messages or `b…` base64 binaries) in one body. */
+  post(packets: readonly string[]): Promise<void>;
+  /** GETs until the server closes the session (a close packet, or the session unknown: 400). */
+  closed(): Promise<void>;
+}
+
 /** A raw WebSocket session: it can stop reading its socket. */
 export interface RawWebSocketSession extends RawSession {
   /** Stops reading: the server's frames pile up in its TCP socket. */
@@ -55,7 +63,7 @@ function encodePayload(packets: readonly string[], eio: Eio): string {
 }
 
 /** The session id of an Engine.IO `open` packet (`0{"sid":…}`). */
-function sidOf(open: string | undefined): string {
+export function sidOf(open: string | undefined): string {
   const parsed: unknown = open?.startsWith('0') ? JSON.parse(open.slice(1)) : undefined;
   if (typeof parsed !== 'object' || parsed === null || !('sid' in parsed) || typeof parsed.sid !== 'string')
     throw new Error(`not an Engine.IO open packet: ${String(open)}`);
@@ -71,14 +79,21 @@ const JOIN_ACK = '43/layout,1';
 
 /**
  * Opens a long-polling session on `url` (`http://host:port`), joins `/layout` room `room` and returns it;
- * from then on it GETs nothing, so everything sent to it waits on the server.
+ * from then on it GETs nothing unless told (`closed`), so everything sent to it waits on the server.
  */
-export async function pollingSession(url: string, eio: Eio, room: string): Promise<RawSession> {
+export async function pollingSession(url: string, eio: Eio, room: string): Promise<RawPollingSession> {
   const base = `${url}${ENGINE_PATH}?EIO=${eio}&transport=polling`;
-  const get = async (query: string): Promise<string[]> => {
+  /** The packets of one GET; undefined once the session is unknown (400). */
+  const poll = async (query: string): Promise<string[] | undefined> => {
     const res = await withDeadline(fetch(`${base}${query}`), 'a long-polling GET');
+    if (res.status === 400) return undefined;
     if (res.status !== 200) throw new Error(`long-polling GET answered ${res.status}`);
     return decodePayload(await res.text(), eio);
+  };
+  const get = async (query: string): Promise<string[]> => {
+    const packets = await poll(query);
+    if (packets === undefined) throw new Error('long-polling GET answered 400');
+    return packets;
   };
   const sid = sidOf((await get('')).find((packet) => packet.startsWith('0')));
   const session = `&sid=${encodeURIComponent(sid)}`;
@@ -96,7 +111,18 @@ export async function pollingSession(url: string, eio: Eio, room: string): Promi
   let joined = false;
   for (let polls = 0; !joined && polls < 3; polls++) joined = (await get(session)).some((packet) => packet.startsWith(JOIN_ACK));
   if (!joined) throw new Error('no JOIN ack on the long-polling session');
-  return { sid, heartbeat: () => post([eio === 4 ? '3' : '2']) };
+  const closed = async (): Promise<void> => {
+    for (;;) {
+      const packets = await poll(session);
+      if (packets === undefined || packets.includes('1')) return;
+    }
+  };
+  return {
+    sid,
+    heartbeat: () => post([eio === 4 ? '3' : '2']),
+    post,
+    closed: () => withDeadline(closed(), 'the close of the long-polling session'),
+  };
 }
 
 /**

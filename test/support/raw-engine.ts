@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import { sidOf } from './engine-io.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 
@@ -9,6 +10,8 @@ import { withDeadline } from './wait.js';
  */
 export interface RawClient {
   readonly ws: WebSocket;
+  /** The Engine.IO session id (what a connection-level limit hit names as `socketId`). */
+  readonly sid: string;
   /** Every text frame received so far, in order (binary frames as `<binary n bytes>`). */
   readonly received: readonly string[];
   /** Resolves with the first received frame (already received or still to come) matching `match`; rejects on close or after a deadline. */
@@ -65,8 +68,8 @@ export async function rawClient(url: string, ns: string | undefined = '/layout')
       if (watcher) watchers.delete(watcher);
     });
   };
-  const client: RawClient = { ws, received, next, closed, send: (data) => ws.send(data) };
-  await next((frame) => frame.startsWith('0{'), 'the Engine.IO open packet');
+  const sid = sidOf(await next((frame) => frame.startsWith('0{'), 'the Engine.IO open packet'));
+  const client: RawClient = { ws, sid, received, next, closed, send: (data) => ws.send(data) };
   if (ns !== undefined) {
     ws.send(`40${ns},`);
     await next((frame) => frame.startsWith(`40${ns},{`), `the CONNECT of ${ns}`);
