@@ -21,13 +21,13 @@ import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
-import { clientAddress, handshakeAddress, trustFunction } from './limits/address.js';
+import { clientAddress, trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
 import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
 import { httpsOptions, loadTls } from './config/tls.js';
-import { createSocketServer } from './engine/index.js';
+import { connectionAddress, createSocketServer } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
@@ -104,8 +104,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
   const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
-  const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn, address) =>
-    hooks.limited({ limit: 'attachments', action: 'disconnected', address, socketId: conn.id }),
+  const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn) =>
+    hooks.limited({ limit: 'attachments', action: 'disconnected', address: connectionAddress(conn), socketId: conn.id }),
   );
   // The patches of lib/engine/ (or none, with fastPath off) are installed here, for this server only.
   const io: Server = createSocketServer(
@@ -133,7 +133,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     },
   );
 
-  parser.bindTo(io, (req) => clientAddress(req, trust));
+  parser.bindTo(io);
   const limitsLog = log.child({ component: 'limits' });
   // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
   limitConnections(io, hooks, config, limitsLog);
@@ -147,7 +147,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     cluster,
     hooks,
     authFailures,
-    clientAddress: (socket) => handshakeAddress(socket.handshake, trust),
+    // The address the connection's bounds found at its handshake (lib/engine/connection-guard.ts), not parsed again.
+    clientAddress: (socket) => connectionAddress(socket.conn),
     onClose: (release) => releases.push(release),
   };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));

@@ -24,6 +24,7 @@ import { CoalescingEngine } from './websocket-transport.js';
 
 export type { PatchName } from './state.js';
 export type { ConnectionBounds } from './connection-guard.js';
+export { connectionAddress } from './connection-guard.js';
 export { removeUnusedChildren } from './child-namespaces.js';
 
 /** How {@link createSocketServer} builds the server. */

@@ -1,18 +1,16 @@
-import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
 import { Decoder, Encoder, type Packet } from 'socket.io-parser';
 import { refuseTooManyArguments } from './arguments.js';
 import { AttachmentBudget, attachmentSize, type AttachmentLimits, type AttachmentProblem } from './attachments.js';
 
 /** What the decoder needs of its Engine.IO connection: its session id (for the report) and how to close it. */
-interface Connection {
+export interface DecodedConnection {
   readonly id: string;
-  readonly request: IncomingMessage;
   close(): void;
 }
 
-/** Who is told of a connection cut for its attachments, with the client address read at its handshake. */
-export type AttachmentCutReport = (conn: Connection, address: string, problem: AttachmentProblem) => void;
+/** Who is told of a connection cut for its attachments. */
+export type AttachmentCutReport = (conn: DecodedConnection, problem: AttachmentProblem) => void;
 
 /** Socket.IO's `parser` option, bounded, and the step that ties each connection to its decoder. */
 export interface BoundedParser {
@@ -22,7 +20,7 @@ export interface BoundedParser {
    * Ties each new connection of `io` to the decoder Socket.IO makes for it, so that a decoder can close
    * its connection when a packet's attachments are late. Call right after the server is created.
    */
-  bindTo(io: Server, addressOf: (request: IncomingMessage) => string): void;
+  bindTo(io: Server): void;
 }
 
 /** Socket.IO packet types (the first character of a packet) whose attachments follow: BINARY_EVENT and BINARY_ACK. */
@@ -44,8 +42,7 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
   const made: { unclaimed?: BoundedDecoder | undefined } = {};
 
   class BoundedDecoder extends Decoder {
-    #conn: Connection | undefined;
-    #address = '';
+    #conn: DecodedConnection | undefined;
     /** Made at the first binary packet: most connections never send one, and an idle one costs nothing for it. */
     #attachments: AttachmentBudget | undefined;
 
@@ -62,9 +59,8 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
       this.on('decoded', BoundedDecoder.#onDecoded);
     }
 
-    claim(conn: Connection, address: string): void {
+    claim(conn: DecodedConnection): void {
       this.#conn = conn;
-      this.#address = address;
     }
 
     override add(data: unknown): void {
@@ -95,24 +91,19 @@ export function boundedParser(limits: AttachmentLimits, report: AttachmentCutRep
       this.destroy();
       const conn = this.#conn;
       if (conn === undefined) return;
-      report(conn, this.#address, problem);
+      report(conn, problem);
       if (problem === 'too-slow') conn.close();
     }
   }
 
   return {
     parser: { Encoder, Decoder: BoundedDecoder },
-    bindTo(io, addressOf) {
-      let address = '';
-      // Prepended: the handshake request is still whole (lib/engine/ trims it in a later listener).
-      io.engine.prependListener('connection', (conn: Connection) => {
-        address = addressOf(conn.request);
-      });
-      // Appended, so after Socket.IO's own listener, which made the connection's decoder.
-      io.engine.on('connection', (conn: Connection) => {
+    bindTo(io) {
+      // After Socket.IO's own listener, which made the connection's decoder.
+      io.engine.on('connection', (conn: DecodedConnection) => {
         const decoder = made.unclaimed;
         made.unclaimed = undefined;
-        decoder?.claim(conn, address);
+        decoder?.claim(conn);
       });
     },
   };
