@@ -21,6 +21,12 @@ const FLOOD = [
 /** Far more than the limit lets through before the disconnect, so that a flood nothing stops still ends. */
 const FLOOD_MAX = 20_000;
 const QUIET = 50;
+/**
+ * How flooders connect. On long-polling (and during the upgrade from it) a client queues every emit while a
+ * request is out, so it could queue FLOOD_MAX events before the server's disconnect reached it, and the
+ * flood would not look cut short (it failed so under coverage, slowly, about one run in four).
+ */
+const OVER_WEBSOCKET = { transports: ['websocket'] };
 const ROUNDS = 3;
 const RATE_LIMITED = {
   code: 'RATE_LIMITED',
@@ -80,7 +86,7 @@ describe('event rate limit', () => {
     const server = await startService();
     const hits = recordHits(server);
     const clients = await quietClients(server);
-    const flooder = await server.connect('/layout');
+    const flooder = await server.connect('/layout', OVER_WEBSOCKET);
     const flooderId = flooder.id;
     const disconnected = next<string>(flooder, 'disconnect');
 
@@ -103,7 +109,7 @@ describe('event rate limit', () => {
 
   it('gives a flooder that reconnects no fresh burst: its new connection starts from the cut one and is cut at its first refusal', async () => {
     const server = await startServer({ connectRate: 10 * QUIET, trustProxy: ['loopback'] });
-    const asFlooder = { extraHeaders: { 'x-forwarded-for': '203.0.113.5' } };
+    const asFlooder = { ...OVER_WEBSOCKET, extraHeaders: { 'x-forwarded-for': '203.0.113.5' } };
     const first = await server.connect('/layout', asFlooder);
     const firstCut = next<string>(first, 'disconnect');
     await flood(first, FLOOD, { max: FLOOD_MAX, withAcks: true });
@@ -130,9 +136,7 @@ describe('event rate limit', () => {
     const server = await startService();
     const hits = recordHits(server);
     const clients = await quietClients(server);
-    // Over WebSocket: on long-polling the client queues every emit while a POST is out, so it could queue
-    // FLOOD_MAX events before the server's disconnect reached it, and the flood would not look cut short.
-    const flooder: LegacySocket = await server.connectLegacy('/layout', { transports: ['websocket'] });
+    const flooder: LegacySocket = await server.connectLegacy('/layout', OVER_WEBSOCKET);
     // A v2 client's own `id` is not the server's socket id; it is the one Engine.IO 3 socket on /layout.
     const flooderId = [...server.app.io.of('/layout').sockets.values()].find((socket) => socket.conn.protocol === 3)?.id;
     const errors: unknown[] = [];
@@ -164,7 +168,7 @@ describe('event rate limit', () => {
     // Each flooder from an address of its own: a connection from the address of one cut off inherits its standing.
     const server = await startServer({ access, trustProxy: ['loopback'] });
     for (const [i, ns] of ['/shop', '/sharedsocket', '/do-board'].entries()) {
-      const flooder = await server.connect(ns, { extraHeaders: { 'x-forwarded-for': `203.0.113.${i + 1}` } });
+      const flooder = await server.connect(ns, { ...OVER_WEBSOCKET, extraHeaders: { 'x-forwarded-for': `203.0.113.${i + 1}` } });
       const disconnected = next<string>(flooder, 'disconnect');
       const { acks, sent } = await flood(flooder, [['draw', { x: 1 }]], { max: FLOOD_MAX, withAcks: true });
       expect(await disconnected, ns).to.equal('io server disconnect');
@@ -179,7 +183,7 @@ describe('event rate limit', () => {
   it('charges events sent to the main namespace, which serves nothing: a flood there is disconnected too', async () => {
     const server = await startService();
     const hits = recordHits(server);
-    const flooder = await server.connect('/');
+    const flooder = await server.connect('/', OVER_WEBSOCKET);
     const disconnected = next<string>(flooder, 'disconnect');
     const { sent } = await flood(flooder, FLOOD, { max: FLOOD_MAX, withAcks: false });
     expect(await disconnected).to.equal('io server disconnect');
@@ -215,7 +219,7 @@ describe('event rate limit in cluster mode', function () {
     const onB = await b.connect('/layout');
     await ack(onA, 'JOIN', { room: 'quiet', name: 'on-a' });
     await ack(onB, 'JOIN', { room: 'quiet', name: 'on-b' });
-    const flooder = await a.connect('/layout');
+    const flooder = await a.connect('/layout', OVER_WEBSOCKET);
     const disconnected = next<string>(flooder, 'disconnect');
 
     // The flood goes on for as long as the lookups do, unless the service cuts it off.
