@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
-import { newClient, redactedUrl } from './redis-client.js';
+import { channelPrefixOf, databaseOf, newClient, redactedUrl } from './redis-client.js';
 import { NodeRegistry } from './node-registry.js';
 import { ChannelRelease } from './redis-channels.js';
 import { MemoryPresence } from './presence.js';
@@ -47,12 +47,13 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
 
   const streamName = `${options.prefix}:stream`;
   // A closed namespace's adapter keeps its channels subscribed upstream: released here (lib/cluster/redis-channels.ts).
-  const release = new ChannelRelease(options.prefix);
+  const channelPrefix = channelPrefixOf(options);
+  const release = new ChannelRelease(channelPrefix);
   const readiness = watchAdapterClients(client, streamName, release);
   const adapter = release.adapters(
     createAdapter(client, {
       streamName,
-      channelPrefix: options.prefix,
+      channelPrefix,
       sessionKeyPrefix: `${options.prefix}:session:`,
       blockTimeInMs: READ_BLOCK_MS,
     }),
@@ -64,7 +65,11 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
     readiness,
     () => closed,
     (ready) => {
-      if (ready) log.info({ redis: where, prefix: options.prefix }, 'cluster ready: reading the stream and subscribed');
+      if (ready)
+        log.info(
+          { redis: where, database: databaseOf(options), prefix: options.prefix },
+          'cluster ready: reading the stream and subscribed',
+        );
       else log.warn({ redis: where }, 'cluster degraded: cut off from the other nodes until Redis is back');
     },
   );
