@@ -140,7 +140,10 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     maxEventNameLength: flags.maxEventName,
     maxLobbyMembers: flags.maxLobbyMembers,
     access,
-    redis: flags.redis === undefined ? undefined : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix },
+    redis:
+      flags.redis === undefined
+        ? undefined
+        : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix, outageBuffer: flags.outageBuffer },
     fastPath: flags.fastPath,
     maxOutbound: flags.maxOutbound,
     attachmentTimeout: flags.attachmentTimeout,

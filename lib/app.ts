@@ -20,7 +20,7 @@ import { withLog, type ServiceContext } from './core/context.js';
 import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
 import type { ServiceHooks } from './core/types.js';
-import { logConnections, logLimits } from './runtime/connection-logs.js';
+import { logConnections, logEngineRefusals, logLimits } from './runtime/connection-logs.js';
 import { clientAddress, trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
 import { Readiness } from './runtime/readiness.js';
@@ -164,7 +164,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logConnections(hooks, context.log);
   logLimits(hooks, limitsLog);
   const readiness = new Readiness(cluster, config.strictReadiness);
-  const metrics = createMetrics(hooks, readiness);
+  const metrics = createMetrics(hooks, { readiness, engine: io.engine });
+  logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
 
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
@@ -179,7 +180,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
   limitHttpRate(http, hooks, config.httpRate);
   await registerHttpRoutes(http, { bus, limits: context.limits, readiness, metrics });
-  await registerPushRoutes(http, { sites, limits: context.limits, authFailures });
+  await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
 
   let closing: Promise<void> | undefined;
   return {

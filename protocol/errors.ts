@@ -69,6 +69,12 @@ export const ErrorCatalog = {
     retryable: true,
     description: 'Too many requests in too short a time.',
   },
+  UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    description:
+      "The cluster cannot take the request now, and nothing was done: Redis is unreachable and this node's outage buffer (`--outage-buffer`) is full, so a broadcast would be lost.",
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,

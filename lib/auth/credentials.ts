@@ -31,7 +31,7 @@ export function credentialsAuth(auth: CredentialsAuth, log: Logger): AuthMiddlew
           next();
           return;
         }
-        log.info({ socketId: socket.id, nsp: socket.nsp.name }, 'credentials refused');
+        log.debug({ socketId: socket.id }, 'credentials refused');
         next(authError(new RequestError('UNAUTHORIZED', 'wrong username or password')));
       },
       (err: unknown) => {

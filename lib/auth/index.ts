@@ -15,7 +15,26 @@ import type { AuthMiddleware, JoinRooms, LeaveRooms } from './types.js';
  */
 export function authMiddleware(auth: AuthConfig, context: ServiceContext, refreshable: boolean): AuthMiddleware | undefined {
   const middleware = modeMiddleware(auth, context, refreshable);
-  return middleware && budgeted(middleware, context.authFailures);
+  return middleware && logRefusals(budgeted(middleware, context.authFailures), context);
+}
+
+/**
+ * One line per refused handshake, with the client's address (behind `--trust-proxy`, the forwarded one)
+ * and the code: `info`, as an operator looks for who failed to log in; `debug` for `RATE_LIMITED`, which an
+ * attacker repeats as fast as it can (the budget's own hit is logged once, by lib/runtime/connection-logs.ts).
+ */
+function logRefusals(middleware: AuthMiddleware, context: ServiceContext): AuthMiddleware {
+  const { log } = context;
+  return (socket, next) =>
+    middleware(socket, (err) => {
+      if (err) {
+        const code = (err.data as { code?: unknown } | undefined)?.code;
+        const fields = { socketId: socket.id, address: context.clientAddress(socket), code };
+        if (code === 'RATE_LIMITED') log.debug(fields, `handshake refused: ${err.message}`);
+        else log.info(fields, `handshake refused: ${err.message}`);
+      }
+      next(err);
+    });
 }
 
 function modeMiddleware(auth: AuthConfig, context: ServiceContext, refreshable: boolean): AuthMiddleware | undefined {

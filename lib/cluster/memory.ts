@@ -29,6 +29,7 @@ export function createMemoryCluster(): Cluster {
     directory: memoryDirectory,
     presence: new MemoryPresence(),
     isReady: () => true,
+    canBroadcast: () => true,
     // Never unready: waiting for `false` would wait forever, so it resolves too.
     untilReady: () => Promise.resolve(),
     attach() {},

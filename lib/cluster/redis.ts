@@ -1,12 +1,13 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
-import type { RedisOptions } from '../config/options.js';
+import { DEFAULT_OUTAGE_BUFFER, type RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
 import { channelPrefixOf, databaseOf, newClient, redactedUrl } from './redis-client.js';
 import { NodeRegistry } from './node-registry.js';
 import { ChannelRelease } from './redis-channels.js';
 import { MemoryPresence } from './presence.js';
 import { watchAdapterClients } from './redis-readiness.js';
+import { StreamOutbox } from './stream-outbox.js';
 import type { Cluster } from './types.js';
 
 /**
@@ -50,6 +51,8 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   const channelPrefix = channelPrefixOf(options);
   const release = new ChannelRelease(channelPrefix);
   const readiness = watchAdapterClients(client, streamName, release);
+  // Before the adapter exists: every XADD of its stream goes through the outbox.
+  const outbox = new StreamOutbox(client, streamName, options.outageBuffer ?? DEFAULT_OUTAGE_BUFFER, log);
   const adapter = release.adapters(
     createAdapter(client, {
       streamName,
@@ -87,6 +90,7 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
       client.on('ready', () => void registry.sweep());
     },
     isReady,
+    canBroadcast: () => outbox.accepting(),
     untilReady: (ready = true) => readiness.until(ready),
     close() {
       // After io.close(): the adapter has stopped using the connections; the stream reader's blocking read

@@ -77,6 +77,12 @@ export interface Cluster {
    * deadline. In memory mode it resolves at once.
    */
   untilReady(ready?: boolean): Promise<void>;
+  /**
+   * Whether a broadcast made now reaches the other nodes: sent, or held for them while Redis is unreachable
+   * (lib/cluster/stream-outbox.ts), within the outage buffer. Publishers refuse with `UNAVAILABLE` when not,
+   * rather than ack what would be dropped. Always true in memory and workers mode.
+   */
+  canBroadcast(): boolean;
   /** Users' socket counts, for user-level online/offline (today per process in every mode). */
   readonly presence: PresenceCounter;
   /**

@@ -16,6 +16,7 @@ export function createWorkersCluster(): Cluster {
     adapter: createAdapter(),
     directory: clusterDirectory(() => true),
     isReady: () => true,
+    canBroadcast: () => true,
     untilReady: () => Promise.resolve(),
     presence: new MemoryPresence(),
     attach(hooks) {

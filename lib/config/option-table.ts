@@ -1,4 +1,4 @@
-import { DEFAULT_OPTIONS, DEFAULT_REDIS_PREFIX, LOG_LEVELS } from './options.js';
+import { DEFAULT_OPTIONS, DEFAULT_OUTAGE_BUFFER, DEFAULT_REDIS_PREFIX, LOG_LEVELS } from './options.js';
 import {
   parseBoolean,
   parseByteSize,
@@ -309,6 +309,16 @@ export const OPTION_TABLE = {
     help: 'prefix of the Redis keys and channels; the same on every node of one deployment',
     readme: 'prefix of the Redis stream, keys and channels; the same on every node of one deployment',
     default: DEFAULT_REDIS_PREFIX,
+  },
+  outageBuffer: {
+    kind: 'value',
+    flags: '--outage-buffer <bytes>',
+    env: 'OUTAGE_BUFFER',
+    help: 'broadcasts a node holds while Redis is unreachable, sent once it is back (at most 5000 of them); past it they are refused with UNAVAILABLE',
+    readme:
+      'with `--redis`: the bytes of broadcasts a node holds, in order, while Redis is unreachable, and sends once it is back (at most 5,000 broadcasts); past it NOTIFY, BROADCAST, `/bus-message`, … are refused with `UNAVAILABLE` (503) instead of being acked and dropped',
+    parse: parseByteSize,
+    default: DEFAULT_OUTAGE_BUFFER,
   },
   strictReadiness: {
     kind: 'switch',

@@ -90,10 +90,19 @@ export interface RedisOptions {
    * one Redis. Nodes of one deployment must use the same prefix.
    */
   readonly prefix: string;
+  /**
+   * Bytes of broadcasts a node holds while Redis is unreachable, sent once it is back (also at most
+   * 5,000 of them: lib/cluster/stream-outbox.ts). Past it broadcasts are refused with `UNAVAILABLE`.
+   * Default {@link DEFAULT_OUTAGE_BUFFER}.
+   */
+  readonly outageBuffer?: number;
 }
 
 /** Default {@link RedisOptions.prefix}. */
 export const DEFAULT_REDIS_PREFIX = 'realtime-rooms';
+
+/** Default {@link RedisOptions.outageBuffer}: 16 MiB. */
+export const DEFAULT_OUTAGE_BUFFER = 16 * 1024 * 1024;
 
 /** Defaults of every option; the CLI's `--help` shows the same values. */
 export const DEFAULT_OPTIONS: ServiceOptions = {

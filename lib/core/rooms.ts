@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { RequestError } from './errors.js';
+import type { Cluster } from '../cluster/types.js';
 import type { HookDispatcher } from './hooks.js';
 
 /**
@@ -48,6 +49,20 @@ export function assertRoomCapacity(socket: Socket, key: string, maxRooms: number
 
 /** Publishes to a layout-protocol namespace from outside Socket.IO (`POST /bus-message` to `/bus`). */
 export interface RoomPublisher {
-  /** Sends `EVENT {sender, room, message}` to every socket in client room `room`. */
+  /**
+   * Sends `EVENT {sender, room, message}` to every socket in client room `room`; throws a RequestError
+   * (`UNAVAILABLE`) when the broadcast would not reach the other nodes.
+   */
   publish(room: string, sender: string, message: unknown): void;
+}
+
+/**
+ * Throws `UNAVAILABLE` when a broadcast made now would not reach the other nodes (Redis unreachable and the
+ * outage buffer full: lib/cluster/stream-outbox.ts). Called before anything is delivered, so that a refused
+ * request had no effect and an acked one is not dropped.
+ */
+export function assertBroadcastable(cluster: Pick<Cluster, 'canBroadcast'>): void {
+  if (!cluster.canBroadcast()) {
+    throw new RequestError('UNAVAILABLE', "Redis is unreachable and this node's outage buffer is full: nothing was sent; retry later");
+  }
 }

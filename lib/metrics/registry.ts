@@ -6,12 +6,30 @@ import type { MetricsSource } from './types.js';
 /** The prefix of every metric the service exports, so that a shared Prometheus tells them apart. */
 export const METRIC_PREFIX = 'realtime_rooms_';
 
+/** Engine.IO's refusal reasons (its `errorMessages`), the closed set of the refusals metric's label; any other is `other`. */
+const ENGINE_REFUSALS: ReadonlySet<string> = new Set([
+  'Transport unknown',
+  'Session ID unknown',
+  'Bad handshake method',
+  'Bad request',
+  'Forbidden',
+  'Unsupported protocol version',
+]);
+
+/** What the metrics read besides the hooks. */
+export interface MetricsSources {
+  readonly readiness?: ReadinessSource;
+  /** The Engine.IO server, whose refused requests are counted. */
+  readonly engine?: { on(event: 'connection_error', listener: (refusal: { message: string }) => void): unknown };
+}
+
 /**
  * The service's Prometheus metrics, in a registry of its own (several services in one process, as in the
  * tests, never share counters): the process's own metrics (memory, CPU, event-loop lag, handles) and
- * what the hooks report. Subscribes through the hooks only, so a metric never touches a namespace's code.
+ * what the hooks report, the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
+ * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, readiness?: ReadinessSource): MetricsSource {
+export function createMetrics(hooks: ServiceHooks, { readiness, engine }: MetricsSources = {}): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.
@@ -22,6 +40,15 @@ export function createMetrics(hooks: ServiceHooks, readiness?: ReadinessSource):
     registers: [registry],
   });
   hooks.on('limited', (hit: LimitHit) => limitHits.inc({ limit: hit.limit, action: hit.action }));
+  if (engine) {
+    const refusals = new Counter({
+      name: `${METRIC_PREFIX}engine_refusals_total`,
+      help: 'HTTP requests Engine.IO refused, by reason (Session ID unknown: polling without sticky sessions).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    engine.on('connection_error', (refusal) => refusals.inc({ reason: ENGINE_REFUSALS.has(refusal.message) ? refusal.message : 'other' }));
+  }
   if (readiness) {
     // Read at scrape time: one series, labelled with the state the node is in (lib/runtime/types.ts).
     new Gauge({

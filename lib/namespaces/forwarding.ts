@@ -5,6 +5,8 @@ import { withLog, type ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { anyRequestListener } from '../core/reply.js';
 import { reservedEventReason } from '../core/reserved-events.js';
+import { assertBroadcastable } from '../core/rooms.js';
+import type { Cluster } from '../cluster/types.js';
 import { removeUnusedChildren } from '../engine/child-namespaces.js';
 
 /** Characters with a meaning in a regular expression: a prefix is matched literally. */
@@ -29,7 +31,7 @@ export function mountForwarding(io: Server, entries: readonly ForwardingConfig[]
     if (entry.kind === 'prefix') removeUnusedChildren(nsp, nspContext.log);
     const middleware = authMiddleware(entry.auth, nspContext, false);
     if (middleware) nsp.use(middleware);
-    const onEvent = anyRequestListener(forward, nspContext);
+    const onEvent = anyRequestListener(forwardTo(context.cluster), nspContext);
     nsp.on('connection', (socket) => {
       socket.onAny(onEvent);
       context.hooks.connected(socket);
@@ -38,10 +40,15 @@ export function mountForwarding(io: Server, entries: readonly ForwardingConfig[]
   });
 }
 
-/** Re-emits one event to the sender's own namespace, unless its name is reserved. */
-function forward(socket: Socket, args: unknown[], event: unknown): void {
+/** Re-emits one event to the sender's own namespace, unless its name is reserved or `cluster` cannot take it. */
+function forwardTo(cluster: Pick<Cluster, 'canBroadcast'>): (socket: Socket, args: unknown[], event: unknown) => void {
+  return (socket, args, event) => forward(socket, args, event, cluster);
+}
+
+function forward(socket: Socket, args: unknown[], event: unknown, cluster: Pick<Cluster, 'canBroadcast'>): void {
   const reason = typeof event === 'string' ? reservedEventReason(event) : 'the event name must be a string';
   if (reason !== undefined) throw new RequestError('BAD_REQUEST', reason);
+  assertBroadcastable(cluster);
   // `socket.nsp` is the socket's own (child) namespace: this is what keeps /do-a and /do-b apart.
   socket.nsp.emit(event as string, ...args);
 }

@@ -2,7 +2,7 @@ import { layoutRequestSchemas, type LayoutClientToServerEvents, type LayoutServe
 import type { JoinStamps } from '../cluster/types.js';
 import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
-import { assertRoomCapacity, joinRoom, leaveRoom, roomKey, type RoomPublisher } from '../core/rooms.js';
+import { assertBroadcastable, assertRoomCapacity, joinRoom, leaveRoom, roomKey, type RoomPublisher } from '../core/rooms.js';
 import { compileValidator, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -48,6 +48,7 @@ export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): Room
     NOTIFY(socket, args) {
       requireArgs(args, 1);
       const { room, message } = validate.NOTIFY(parseWirePayload(args[0]));
+      assertBroadcastable(context.cluster);
       socket.to(roomKey(room)).emit('EVENT', { sender: socket.data.name ?? UNKNOWN_SENDER, room, message });
     },
     async CLIENTS(socket, args) {
@@ -65,6 +66,7 @@ export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): Room
 
   return {
     publish(room, sender, message) {
+      assertBroadcastable(context.cluster);
       nsp.to(roomKey(room)).emit('EVENT', { sender, room, message });
     },
   };

@@ -8,7 +8,7 @@ import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { andThen } from '../core/maybe.js';
 import { requestListener, requireArgs, type RequestHandler } from '../core/reply.js';
-import { joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
+import { assertBroadcastable, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -106,7 +106,9 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     BROADCAST(socket, args) {
       requireArgs(args, 1);
       const { message } = validate.BROADCAST(parseWirePayload(args[0]));
-      nsp.to(roomKey(requireLobby(socket))).emit('MESSAGE', { from: socket.id, message });
+      const lobby = requireLobby(socket);
+      assertBroadcastable(context.cluster);
+      nsp.to(roomKey(lobby)).emit('MESSAGE', { from: socket.id, message });
     },
     RTCSIGNAL(socket, args) {
       requireArgs(args, 1);
@@ -115,6 +117,7 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
       const { to, from: _untrusted, ...rest } = signal;
       return andThen(directory.isMember(nsp, roomKey(lobby), to), (member) => {
         if (!member) throw new RequestError('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
+        assertBroadcastable(context.cluster);
         nsp.to(to).emit('RTCSIGNAL', { ...rest, to, from: socket.id });
       });
     },

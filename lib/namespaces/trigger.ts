@@ -6,7 +6,7 @@ import {
 } from '../../protocol/index.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
 import type { ServiceContext } from '../core/context.js';
-import { assertRoomCapacity, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
+import { assertBroadcastable, assertRoomCapacity, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload } from '../core/validate.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
@@ -28,6 +28,7 @@ export function mountTrigger(nsp: TriggerNamespace, context: ServiceContext): vo
       requireArgs(args, 1, 'room');
       const room = roomOf(args[0]);
       requireArgs(args, 2, 'data');
+      assertBroadcastable(context.cluster);
       socket.to(roomKey(room)).emit(event, args[1]);
     };
 

@@ -25,7 +25,7 @@ export function mountSites(io: Server, access: AccessConfig, context: ServiceCon
   const mounted = new Map<string, MountedSite>();
   for (const site of access.sites) {
     const nsp = io.of(site.namespace);
-    const siteContext = withLog(context, context.log.child({ site: site.name }));
+    const siteContext = withLog(context, context.log.child({ site: site.name, nsp: site.namespace }));
     const middleware = authMiddleware(site.auth, siteContext, true);
     if (middleware) nsp.use(middleware);
     // Every event is unknown here, but an ack is still answered (BAD_REQUEST), never left hanging.

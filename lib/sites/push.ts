@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { pushRequestSchema, type PushResult } from '../../protocol/index.js';
 import { RequestError } from '../core/errors.js';
 import { reservedEventReason } from '../core/reserved-events.js';
-import { roomKey } from '../core/rooms.js';
+import { assertBroadcastable, roomKey } from '../core/rooms.js';
+import type { Cluster } from '../cluster/types.js';
 import type { ServiceLimits } from '../core/types.js';
 import { verifySecret } from '../config/secrets.js';
 import type { AuthFailureGuard } from '../limits/types.js';
@@ -15,6 +16,8 @@ export interface PushRoutesConfig {
   readonly limits: ServiceLimits;
   /** The failed-auth budget a wrong API key counts against. */
   readonly authFailures: AuthFailureGuard;
+  /** Whether a push now reaches the other nodes (refused with `UNAVAILABLE` when not). */
+  readonly cluster: Pick<Cluster, 'canBroadcast'>;
 }
 
 declare module 'fastify' {
@@ -60,7 +63,7 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
       const refusal = await config.authFailures.admit(request.raw);
       if (refusal) throw new RequestError(refusal.code, refusal.message);
       if (key === undefined || !(await verifySecret(site.config.apiKey, key))) {
-        request.log.info({ site: name }, 'push rejected: bad API key');
+        request.log.info({ site: name, address: request.ip }, 'push rejected: bad API key');
         throw new RequestError('UNAUTHORIZED', 'a valid API key is required: Authorization: Bearer <key>');
       }
       config.authFailures.refund(request.raw);
@@ -72,6 +75,7 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
       const body = validateBody(request.body ?? {});
       const reserved = reservedEventReason(body.event);
       if (reserved) throw new RequestError('BAD_REQUEST', reserved);
+      assertBroadcastable(config.cluster);
       const target = site.nsp.in(body.rooms.map(roomKey));
       // Counted through the adapter, so that with a cluster adapter the sockets of every node are counted.
       const delivered = (await target.fetchSockets()).length;

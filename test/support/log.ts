@@ -8,6 +8,8 @@ export type LogRecord = Record<string, unknown>;
 export interface LogRecorder {
   readonly log: Logger;
   readonly lines: readonly LogRecord[];
+  /** The same lines as pino wrote them (a key given twice shows only here). */
+  readonly raw: readonly string[];
   /** Resolves with the first line (logged already, or later) that `matches`; rejects naming `what` after the deadline. */
   line(this: void, matches: (line: LogRecord) => boolean, what: string): Promise<LogRecord>;
 }
@@ -15,11 +17,13 @@ export interface LogRecorder {
 /** A pino logger at `level` recording every line it writes. */
 export function recordLog(level: Level = 'warn'): LogRecorder {
   const lines: LogRecord[] = [];
+  const raw: string[] = [];
   const waiting = new Set<(line: LogRecord) => void>();
   const log = pino(
     { level },
     {
       write(text: string) {
+        raw.push(text);
         const line = JSON.parse(text) as LogRecord;
         lines.push(line);
         for (const notify of waiting) notify(line);
@@ -36,5 +40,5 @@ export function recordLog(level: Level = 'warn'): LogRecorder {
     });
     return withDeadline(found, `the log line: ${what}`).finally(() => notify && waiting.delete(notify));
   };
-  return { log, lines, line };
+  return { log, lines, raw, line };
 }
