@@ -21,8 +21,13 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
-  // Plain JavaScript that runs as it is, outside the TypeScript project: the legacy-client example (CommonJS,
-  // as socket.io-client 2.x apps are written).
+  // Plain JavaScript that runs as it is, outside the TypeScript project: the image's health check (copied
+  // into the image without a build) and the legacy-client example (CommonJS, as socket.io-client 2.x apps are written).
+  {
+    files: ['docker/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { console: 'readonly', process: 'readonly' } },
+  },
   {
     files: ['examples/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
