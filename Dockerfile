@@ -1,5 +1,6 @@
-# realtime-rooms: build with the dev dependencies, run with the production ones only.
-FROM node:20-slim AS build
+# realtime-rooms: build with the dev dependencies, run with the production ones only. Node 24, the current
+# LTS (the tests run on Node 20; package.json allows >= 20.19). Untested: no Docker engine on the dev machines.
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,14 +9,20 @@ COPY lib ./lib
 COPY protocol ./protocol
 RUN npm run build
 
-FROM node:20-slim
-ENV NODE_ENV=production PORT=3000 LOG_FORMAT=json
+FROM node:24-slim
+# CERT_DIR caches the self-signed certificate of HTTPS=true (without TLS_CERT/TLS_KEY): owned by the node user,
+# so that it is written once and reused; mount one volume there for every replica (see compose.yaml).
+ENV NODE_ENV=production PORT=3000 LOG_FORMAT=json CERT_DIR=/app/certs
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY certs/README.md ./certs/README.md
+COPY docker/healthcheck.mjs ./healthcheck.mjs
+RUN chown node:node /app/certs
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthcheck').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# GET /readyz, what the load balancer asks too: over HTTPS when HTTPS=true or TLS_CERT is set. It reads PORT
+# and HTTPS from the environment: configure the container with variables, not flags.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD ["node", "healthcheck.mjs"]
 CMD ["node", "dist/server.js"]

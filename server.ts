@@ -48,7 +48,7 @@ function arg(parse: (value: string) => unknown): (value: string) => unknown {
 }
 
 const EXAMPLES = `
-Examples:
+Examples (realtime-rooms is the package's bin; in a clone, npm run build, then node dist/server.js or npm link):
   $ realtime-rooms                              HTTP on port 3000, all interfaces
   $ realtime-rooms --https                      HTTPS with a cached self-signed certificate
   $ realtime-rooms -S --cert tls.crt --key tls.key -p 8443

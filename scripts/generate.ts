@@ -1,8 +1,9 @@
 /**
  * The files generated from the sources, so that they cannot drift from them: `sites.schema.json` (the
  * sites file's JSON Schema, from `SitesFileSchema`), the error-code tables of README.md and
- * protocol/README.md (from `ErrorCatalog`) and README.md's table of options (from lib/config/option-table.ts). `npm run generate` writes them; test/generated.test.ts fails,
- * naming that command, when a committed one is stale.
+ * protocol/README.md (from `ErrorCatalog`), README.md's table of options (from lib/config/option-table.ts) and
+ * its client snippets (from examples/, see readme-examples.ts). `npm run generate` writes them;
+ * test/generated.test.ts fails, naming that command, when a committed one is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SitesFileSchema } from '../lib/config/sites-file.js';
 import { ErrorCatalog } from '../protocol/index.js';
 import { OPTIONS_SECTION, optionsTable } from './option-docs.js';
+import { withExamples } from './readme-examples.js';
 
 /** The command that regenerates every file below. */
 export const GENERATE_COMMAND = 'npm run generate';
@@ -29,7 +31,10 @@ export function generatedFiles(read: (path: string) => string = (path) => readFi
     { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
     {
       path: 'README.md',
-      content: replaceSection(replaceSection(read('README.md'), 'error-codes', errorCodeTable()), OPTIONS_SECTION, optionsTable()),
+      content: withExamples(
+        replaceSection(replaceSection(read('README.md'), 'error-codes', errorCodeTable()), OPTIONS_SECTION, optionsTable()),
+        read,
+      ),
     },
     { path: 'protocol/README.md', content: replaceSection(read('protocol/README.md'), 'error-codes', errorCodeTable()) },
   ];

@@ -90,8 +90,10 @@ describe('CLI (server.ts)', () => {
         // commander wraps the help text at 80 columns, so the variable may follow a line break.
         expect(exit.stdout).to.match(new RegExp(`env:\\s+${variable}`));
       }
-      expect(exit.stdout).to.include('Examples:');
+      expect(exit.stdout).to.include('Examples (');
       expect(exit.stdout).to.include('$ realtime-rooms --https');
+      // The bin is not on PATH in a clone: the help says what runs there.
+      expect(exit.stdout).to.include('node dist/server.js or npm link');
       expect(exit.stdout).to.match(/Flags win over environment variables/);
     });
 
@@ -347,7 +349,7 @@ describe('CLI (server.ts)', () => {
       const exit = await runCli(['--help'], { entry: 'dist/server.js' });
       expect(exit.code, exit.stderr).to.equal(0);
       expect(exit.stdout).to.include('Usage: realtime-rooms');
-      expect(exit.stdout).to.include('Examples:');
+      expect(exit.stdout).to.include('Examples (');
     });
 
     it('node dist/server.js -V prints the version', async () => {
