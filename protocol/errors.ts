@@ -53,6 +53,12 @@ export const ErrorCatalog = {
     retryable: false,
     description: "`/lobby`: RTCSIGNAL to a socket that is not in the sender's lobby.",
   },
+  UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    description:
+      '`/lobby`: RTCSIGNAL to a peer found on none of the nodes that answered while another node of the cluster did not answer in time (`--cluster-timeout`): it may be on that node. Retry once the node answers again (or is gone).',
+  },
   UNAUTHORIZED: {
     status: 401,
     retryable: false,

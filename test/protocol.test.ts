@@ -35,7 +35,7 @@ describe('protocol module', () => {
     expect(exported.Namespaces).to.deep.equal({ layout: '/layout', bus: '/bus', lobby: '/lobby', trigger: '/trigger' });
   });
 
-  it('has the closed error catalog of PROTOCOL.md, plus NOT_FOUND for HTTP and AUTH_UNAVAILABLE for handshakes', () => {
+  it('has the closed error catalog of PROTOCOL.md, plus NOT_FOUND for HTTP, AUTH_UNAVAILABLE for handshakes and UNAVAILABLE for cluster lookups', () => {
     const protocolMd = [
       'BAD_REQUEST',
       'LIMIT',
@@ -46,7 +46,7 @@ describe('protocol module', () => {
       'RATE_LIMITED',
       'INTERNAL',
     ];
-    expect(Object.keys(ErrorCatalog)).to.have.members([...protocolMd, 'NOT_FOUND', 'AUTH_UNAVAILABLE']);
+    expect(Object.keys(ErrorCatalog)).to.have.members([...protocolMd, 'NOT_FOUND', 'AUTH_UNAVAILABLE', 'UNAVAILABLE']);
   });
 
   it('derives ErrorCode and the error body schema from the catalog, and gives every code an HTTP error status', () => {

@@ -23,9 +23,10 @@ const READ_BLOCK_MS = 1000;
  * subscription. See README "Scaling out".
  *
  * The client connects in the background and reconnects forever: a node whose Redis is down serves its
- * local clients, reports 503 on /readyz and joins the cluster when Redis comes up.
+ * local clients, reports 503 on /readyz and joins the cluster when Redis comes up. Lookups wait at most
+ * `timeoutMs` for the other nodes (`--cluster-timeout`, lib/cluster/directory.ts).
  */
-export function createRedisCluster(options: RedisOptions, log: Logger): Cluster {
+export function createRedisCluster(options: RedisOptions, timeoutMs: number, log: Logger): Cluster {
   const client = newClient(options);
   const where = redactedUrl(options.url);
   let down = true;
@@ -68,7 +69,7 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   return {
     mode: 'redis',
     adapter,
-    directory: clusterDirectory(isReady, registry),
+    directory: clusterDirectory({ isReady, timeoutMs, log, registry }),
     // Per process for now: a user connected through two nodes counts as online on each.
     presence: new MemoryPresence(),
     attach(hooks, reportLost) {
