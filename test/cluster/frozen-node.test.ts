@@ -21,7 +21,7 @@ const PROMPT_MS = scaled(2_000);
 
 /** `promise`, which must settle well before the adapter's 5 s timeout. */
 function promptly<T>(promise: Promise<T>, what: string): Promise<T> {
-  return withDeadline(promise, `${what} within ${PROMPT_MS} ms`, PROMPT_MS);
+  return withDeadline(promise, `${what}, well before the adapter's own 5 s`, PROMPT_MS);
 }
 
 const isPartialWarning = (line: Record<string, unknown>): boolean =>
