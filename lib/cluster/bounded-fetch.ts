@@ -77,7 +77,7 @@ export function fetchRemote<Data>(adapter: object, room: string, timeoutMs: numb
       resolve({ members, asked, answered });
     };
     const timer = setTimeout(finish, timeoutMs);
-    seam.serverCount().then((count) => {
+    const ask = (count: number): void => {
       if (settled) return;
       asked = Math.max(0, count - 1);
       if (asked === 0) return finish();
@@ -89,7 +89,9 @@ export function fetchRemote<Data>(adapter: object, room: string, timeoutMs: numb
         if (answered === asked) finish();
       });
       seam.publish({ type: MessageType.FETCH_SOCKETS, data: { opts: { rooms: [room], except: [], flags: {} }, requestId: id } });
-    }, finish);
+    };
+    // A count that fails, or a publish that throws, ends the request with what it has (nothing from the others).
+    seam.serverCount().then(ask).catch(finish);
   });
 }
 
