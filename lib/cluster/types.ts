@@ -18,7 +18,10 @@ export interface MemberView<Data> {
   readonly data: Data;
 }
 
-/** The part of a namespace the directory queries: its local adapter rooms and the cluster-wide fetch. */
+/**
+ * The part of a namespace the directory queries: its adapter (the local room sets; in cluster mode also the
+ * requests to the other nodes, lib/cluster/bounded-fetch.ts), its own sockets, and `in()` for one process.
+ */
 export interface RoomSource<Data> {
   /** The namespace's name (`/lobby`), for the logs. */
   readonly name: string;
