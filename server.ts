@@ -144,6 +144,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
       flags.redis === undefined
         ? undefined
         : { url: flags.redis, database: flags.database, prefix: flags.redisPrefix, outageBuffer: flags.outageBuffer },
+    clusterTimeout: flags.clusterTimeout,
     fastPath: flags.fastPath,
     maxOutbound: flags.maxOutbound,
     attachmentTimeout: flags.attachmentTimeout,
@@ -247,7 +248,10 @@ async function main(): Promise<void> {
     if (worker) {
       // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.
       const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
-      app = await createApp(options, { log, ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers' }, log) }) });
+      app = await createApp(options, {
+        log,
+        ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers', timeoutMs: options.clusterTimeout }, log) }),
+      });
     } else {
       // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
       app = await createApp(options);

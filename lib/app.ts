@@ -111,7 +111,9 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
-  const cluster = deps.cluster ?? createCluster(config.redis ? { mode: 'redis', redis: config.redis } : { mode: 'memory' }, log);
+  const cluster =
+    deps.cluster ??
+    createCluster(config.redis ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout } : { mode: 'memory' }, log);
   const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn) =>
     hooks.limited({ limit: 'attachments', action: 'disconnected', address: connectionAddress(conn), socketId: conn.id }),
   );

@@ -43,12 +43,16 @@ export type BusMessageParams = Static<ReturnType<typeof busMessageParamsSchema>>
 /** Server-to-client event schemas. */
 export const LayoutEventSchemas = {
   EVENT: Type.Object({ sender: Type.String(), room: Type.String(), message: Type.Unknown() }),
-  CLIENTS: Type.Object({ room: Type.String(), clients: Type.Array(Type.String()) }),
+  CLIENTS: Type.Object({ room: Type.String(), clients: Type.Array(Type.String()), partial: Type.Optional(Type.Literal(true)) }),
 };
 
 /** `EVENT {sender, room, message}`: a NOTIFY (or, on `/bus`, an HTTP POST) from someone else. */
 export type LayoutEvent = Static<typeof LayoutEventSchemas.EVENT>;
-/** `CLIENTS {room, clients}`: member names in join order; also the CLIENTS ack's result. */
+/**
+ * `CLIENTS {room, clients}`: member names in join order; also the CLIENTS ack's result. `partial: true`
+ * (absent otherwise) when some node of a cluster did not answer in time: `clients` lists the members on the
+ * nodes that did, and may lack that node's. Ask again later for the full list.
+ */
 export type LayoutClients = Static<typeof LayoutEventSchemas.CLIENTS>;
 
 /** Events a `/layout` or `/bus` client may emit, typed for `socket.io-client`'s `Socket<Listen, Emit>`. */

@@ -42,14 +42,18 @@ export const LobbyEventSchemas = {
   PEERS: Type.Array(Type.String()),
   MESSAGE: Type.Object({ from: Type.String(), message: Type.Unknown() }),
   RTCSIGNAL: Type.Object({ to: Type.String(), from: Type.String() }, { additionalProperties: true }),
-  JOIN_RESULT: Type.Object({ lobby: Type.String(), peers: Type.Array(Type.String()) }),
+  JOIN_RESULT: Type.Object({ lobby: Type.String(), peers: Type.Array(Type.String()), partial: Type.Optional(Type.Literal(true)) }),
 };
 
 /** `MESSAGE {from, message}`: a BROADCAST in the lobby, the sender's own included. */
 export type LobbyMessage = Static<typeof LobbyEventSchemas.MESSAGE>;
 /** `RTCSIGNAL {...rest, to, from}`: `from` is always set by the server. */
 export type RtcSignal = { to: string; from: string } & Record<string, unknown>;
-/** The JOIN ack's result: the lobby joined and the ids of the other members. */
+/**
+ * The JOIN ack's result: the lobby joined and the ids of the other members (as in PEERS). `partial: true`
+ * (absent otherwise) when some node of a cluster did not answer in time: `peers` (and PEERS) lack the
+ * members on that node, who are still sent the newcomer's JOINED.
+ */
 export type LobbyJoinResult = Static<typeof LobbyEventSchemas.JOIN_RESULT>;
 
 /** Events a `/lobby` client may emit. */
@@ -64,7 +68,7 @@ export interface LobbyClientToServerEvents {
 export interface LobbyServerToClientEvents {
   /** A socket id that joined the lobby (the newcomer receives its own). */
   JOINED: (peerId: string) => void;
-  /** To the newcomer alone, after JOINED: the ids of the other members. */
+  /** To the newcomer alone, after JOINED: the ids of the other members (see {@link LobbyJoinResult} `partial`). */
   PEERS: (peerIds: string[]) => void;
   /** A socket id that left or disconnected. */
   LEFT: (peerId: string) => void;

@@ -1,6 +1,9 @@
+import type { Logger } from 'pino';
 import type { ServiceHooks } from '../core/types.js';
+import { fetchRemote } from './bounded-fetch.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { JoinStamps, MemberView, RoomDirectory, RoomSource } from './types.js';
+import type { JoinStamps, MemberView, RoomAnswer, RoomDirectory, RoomSource } from './types.js';
+import { UnansweredLog } from './unanswered-log.js';
 
 let lastStamp = 0;
 /**
@@ -19,30 +22,57 @@ function stampOf(member: MemberView<JoinStamps>, key: string): number {
   return member.data.joins?.[key] ?? Number.MAX_SAFE_INTEGER;
 }
 
+/** What {@link clusterDirectory} needs besides the namespaces it is asked about. */
+export interface ClusterDirectoryOptions {
+  /** Whether the adapter reaches the other nodes now; while not, lookups answer from this node alone. */
+  readonly isReady: () => boolean;
+  /** How long a lookup waits for the other nodes (`--cluster-timeout`). */
+  readonly timeoutMs: number;
+  /** Where a lookup that misses nodes is logged (once per outage). */
+  readonly log: Logger;
+  /** Where tracked members are registered; without it (the workers of one machine, which die together) they are not. */
+  readonly registry?: NodeRegistry;
+}
+
 /**
- * Cluster-wide lookups: every node answers through the adapter (`fetchSockets` over Redis pub/sub).
- * While the adapter is not ready (Redis unreachable) they answer from this node alone instead of waiting
- * for Redis: the node is cut off, `/readyz` says so, and its own clients still get the best answer it has.
- * Without `registry` (the workers of one machine, which die together) tracked members are not registered.
+ * Cluster-wide lookups: every node answers through the adapter, within `timeoutMs` (lib/cluster/bounded-fetch.ts).
+ * A node that does not answer in time is left out and the answer marked incomplete, so that one frozen or
+ * flooded node costs a lookup `timeoutMs` instead of failing it. While the adapter is not ready (Redis
+ * unreachable) they answer from this node alone, incomplete, instead of waiting for Redis: the node is cut
+ * off, `/readyz` says so, and its own clients still get the best answer it has.
  */
-export function clusterDirectory(isReady: () => boolean, registry?: NodeRegistry): RoomDirectory {
-  const sockets = <Data>(nsp: RoomSource<Data>, room: string): Promise<MemberView<Data>[]> =>
-    isReady() ? nsp.in(room).fetchSockets() : Promise.resolve(localMembers(nsp, room));
+export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirectory {
+  const { isReady, timeoutMs, registry } = options;
+  const unanswered = new UnansweredLog(options.log, timeoutMs);
+  const sockets = async <Data>(nsp: RoomSource<Data>, room: string): Promise<RoomAnswer<MemberView<Data>>> => {
+    const local = localMembers(nsp, room);
+    if (!isReady()) return { members: local, complete: false };
+    const remote = await fetchRemote<Data>(nsp.adapter, room, timeoutMs);
+    unanswered.note(nsp.name, remote.asked, remote.answered);
+    for (const member of remote.members) local.push(member);
+    return { members: local, complete: remote.asked !== undefined && remote.answered >= remote.asked };
+  };
   return {
     async memberIds(nsp, key) {
-      const members = await sockets(nsp, key);
-      return members.map((member) => member.id);
+      const { members, complete } = await sockets(nsp, key);
+      return { members: members.map((member) => member.id), complete };
     },
-    async isMember(nsp, key, id) {
-      // Asking for the socket's own id room reaches only the node that has it; its rooms say whether it is
-      // in `key`. The id check keeps a room name passed as `id` from matching one of its members.
-      const found = await sockets(nsp, id);
-      return found.some((member) => member.id === id && member.rooms.has(key));
+    isMember(nsp, key, id) {
+      // A socket lives on one node: one of this node's is answered here, without asking the others.
+      const own = nsp.sockets.get(id);
+      if (own) return own.rooms.has(key) ? 'member' : 'absent';
+      // Asking for the socket's own id room finds it only on the node that has it; its rooms say whether it
+      // is in `key`. The id check keeps a room name passed as `id` from matching one of its members.
+      return sockets(nsp, id).then(({ members, complete }) => {
+        if (members.some((member) => member.id === id && member.rooms.has(key))) return 'member';
+        return complete ? 'absent' : 'unknown';
+      });
     },
     async members(nsp, key) {
-      const members = await sockets(nsp, key);
+      const { members, complete } = await sockets(nsp, key);
       // Ties (same stamp on two nodes) fall back to the socket id, so every node lists the same order.
-      return members.sort((a, b) => stampOf(a, key) - stampOf(b, key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      members.sort((a, b) => stampOf(a, key) - stampOf(b, key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return { members, complete };
     },
     trackMember(namespace, socketId, room) {
       registry?.note(namespace, socketId, room);

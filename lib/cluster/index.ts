@@ -12,10 +12,10 @@ export { RedisAuthFailureBudget } from './auth-failures-redis.js';
 export type ClusterChoice =
   /** One process: Socket.IO's in-memory adapter. */
   | { readonly mode: 'memory' }
-  /** Nodes anywhere sharing one Redis. */
-  | { readonly mode: 'redis'; readonly redis: RedisOptions }
-  /** The `--workers` processes of one machine, relaying through their primary. */
-  | { readonly mode: 'workers' };
+  /** Nodes anywhere sharing one Redis; lookups wait at most `timeoutMs` for the others (`--cluster-timeout`). */
+  | { readonly mode: 'redis'; readonly redis: RedisOptions; readonly timeoutMs: number }
+  /** The `--workers` processes of one machine, relaying through their primary; lookups as with Redis. */
+  | { readonly mode: 'workers'; readonly timeoutMs: number };
 
 /**
  * The one place that chooses the backend. Never waits for Redis: a node whose Redis is down starts,
@@ -26,8 +26,8 @@ export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
     case 'memory':
       return createMemoryCluster();
     case 'redis':
-      return createRedisCluster(choice.redis, log.child({ component: 'redis' }));
+      return createRedisCluster(choice.redis, choice.timeoutMs, log.child({ component: 'redis' }));
     case 'workers':
-      return createWorkersCluster();
+      return createWorkersCluster(choice.timeoutMs, log.child({ component: 'cluster' }));
   }
 }

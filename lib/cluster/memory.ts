@@ -9,14 +9,14 @@ export const memoryDirectory: RoomDirectory = {
   memberIds(nsp, key) {
     const room = nsp.adapter.rooms.get(key);
     // A fresh array: the caller sends it (PEERS) and the set changes as the newcomer joins.
-    return room ? [...room] : [];
+    return { members: room ? [...room] : [], complete: true };
   },
   isMember(nsp, key, id) {
-    return nsp.adapter.rooms.get(key)?.has(id) ?? false;
+    return nsp.adapter.rooms.get(key)?.has(id) === true ? 'member' : 'absent';
   },
-  members(nsp, key) {
+  async members(nsp, key) {
     // fetchSockets walks the room's member set, which keeps insertion (= join) order.
-    return nsp.in(key).fetchSockets();
+    return { members: await nsp.in(key).fetchSockets(), complete: true };
   },
   trackMember() {},
 };

@@ -26,8 +26,9 @@ const READ_BLOCK_MS = 1000;
  * The client connects in the background and reconnects forever: a node whose Redis is down serves its
  * local clients and joins (or rejoins) the cluster when Redis comes up; /readyz says starting (503) until
  * it first has, degraded (200) during a later outage (lib/runtime/readiness.ts).
+ * Lookups wait at most `timeoutMs` for the other nodes (`--cluster-timeout`, lib/cluster/directory.ts).
  */
-export function createRedisCluster(options: RedisOptions, log: Logger): Cluster {
+export function createRedisCluster(options: RedisOptions, timeoutMs: number, log: Logger): Cluster {
   const client = newClient(options);
   const where = redactedUrl(options.url);
   // One line per outage: node-redis emits an error per failed reconnect attempt, with changing messages.
@@ -80,7 +81,7 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
   return {
     mode: 'redis',
     adapter,
-    directory: clusterDirectory(isReady, registry),
+    directory: clusterDirectory({ isReady, timeoutMs, log, registry }),
     // Per process for now: a user connected through two nodes counts as online on each.
     presence: new MemoryPresence(),
     attach(hooks, reportLost) {

@@ -18,8 +18,13 @@ export interface MemberView<Data> {
   readonly data: Data;
 }
 
-/** The part of a namespace the directory queries: its local adapter rooms and the cluster-wide fetch. */
+/**
+ * The part of a namespace the directory queries: its adapter (the local room sets; in cluster mode also the
+ * requests to the other nodes, lib/cluster/bounded-fetch.ts), its own sockets, and `in()` for one process.
+ */
 export interface RoomSource<Data> {
+  /** The namespace's name (`/lobby`), for the logs. */
+  readonly name: string;
   readonly adapter: { readonly rooms: ReadonlyMap<string, ReadonlySet<string>> };
   in(room: string): RoomQuery<Data>;
   /** This node's sockets by id. */
@@ -32,17 +37,35 @@ export interface RoomQuery<Data> {
 }
 
 /**
+ * What a room lookup found. In cluster mode a node that does not answer within `--cluster-timeout` (frozen,
+ * flooded, or this node cut off from Redis) is left out rather than waited for: the answer is then
+ * incomplete, and callers tell their clients so.
+ */
+export interface RoomAnswer<T> {
+  /** What this node and the nodes that answered in time hold. */
+  readonly members: T[];
+  /** False when some node did not answer in time: members of that node may be missing. */
+  readonly complete: boolean;
+}
+
+/**
+ * Whether a socket is in a room: `unknown` when it was found on no node that answered, but some node did
+ * not answer in time (it may hold the socket).
+ */
+export type Membership = 'member' | 'absent' | 'unknown';
+
+/**
  * Who is in a room, across every node. The in-memory implementation answers synchronously from the local
- * adapter (the single-process hot path allocates nothing); the cluster one asks every node through the
- * adapter (`fetchSockets`) and so answers with a promise. Callers handle both (see `lib/core/maybe.ts`).
+ * adapter (RTCSIGNAL's membership check allocates nothing); the cluster one asks every node through the
+ * adapter and so answers with a promise. Callers handle both (see `lib/core/maybe.ts`).
  */
 export interface RoomDirectory {
   /** Ids of the sockets in adapter room `key`, on every node. Order unspecified. */
-  memberIds<Data>(nsp: RoomSource<Data>, key: string): string[] | Promise<string[]>;
+  memberIds<Data>(nsp: RoomSource<Data>, key: string): RoomAnswer<string> | Promise<RoomAnswer<string>>;
   /** Whether the socket with id `id` is in adapter room `key`, on any node. */
-  isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): boolean | Promise<boolean>;
+  isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): Membership | Promise<Membership>;
   /** The sockets in adapter room `key`, on every node, in join order. */
-  members<Data extends JoinStamps>(nsp: RoomSource<Data>, key: string): Promise<MemberView<Data>[]>;
+  members<Data extends JoinStamps>(nsp: RoomSource<Data>, key: string): Promise<RoomAnswer<MemberView<Data>>>;
   /**
    * Records that socket `socketId` of this node is in client room `room` of `namespace`, or left it
    * (`undefined`), so that its peers hear of it even if this node dies (cluster mode: see

@@ -1,4 +1,5 @@
 import { createAdapter } from '@socket.io/cluster-adapter';
+import type { Logger } from 'pino';
 import type { Cluster } from './types.js';
 import { clusterDirectory, stampJoins } from './directory.js';
 import { MemoryPresence } from './presence.js';
@@ -9,12 +10,14 @@ import { MemoryPresence } from './presence.js';
  * lib/runtime/worker-processes.ts). Lookups use the same cluster-wide fetchSockets directory as the Redis mode. The IPC
  * channel is up for as long as the worker lives, so a worker is always ready; the workers live and die
  * with their primary, so no node registry is needed either. Presence is counted per worker for now.
+ * Lookups wait at most `timeoutMs` for the other workers (`--cluster-timeout`): a worker that is stuck is
+ * counted until its heartbeats have been missing for 10 s.
  */
-export function createWorkersCluster(): Cluster {
+export function createWorkersCluster(timeoutMs: number, log: Logger): Cluster {
   return {
     mode: 'workers',
     adapter: createAdapter(),
-    directory: clusterDirectory(() => true),
+    directory: clusterDirectory({ isReady: () => true, timeoutMs, log }),
     isReady: () => true,
     canBroadcast: () => true,
     untilReady: () => Promise.resolve(),

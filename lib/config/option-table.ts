@@ -183,7 +183,8 @@ export const OPTION_TABLE = {
     flags: '--max-lobby-members <n>',
     env: 'MAX_LOBBY_MEMBERS',
     help: 'sockets one lobby may hold',
-    readme: 'sockets one lobby may hold (cluster-wide); past it JOIN fails with `LIMIT`',
+    readme:
+      'sockets one lobby may hold (cluster-wide; while a node does not answer within `--cluster-timeout`, the members on the nodes that answered); past it JOIN fails with `LIMIT`',
     parse: (value: string) => parsePositiveInteger(value, 'max lobby members'),
     default: DEFAULT_OPTIONS.maxLobbyMembers,
   },
@@ -309,6 +310,16 @@ export const OPTION_TABLE = {
     help: 'prefix of the Redis keys and channels; the same on every node of one deployment',
     readme: 'prefix of the Redis stream, keys and channels; the same on every node of one deployment',
     default: DEFAULT_REDIS_PREFIX,
+  },
+  clusterTimeout: {
+    kind: 'value',
+    flags: '--cluster-timeout <ms>',
+    env: 'CLUSTER_TIMEOUT',
+    help: 'how long a cluster-wide lookup (CLIENTS, lobby JOIN, RTCSIGNAL) waits for the other nodes, in ms',
+    readme:
+      'how long a cluster-wide lookup (CLIENTS, lobby JOIN, RTCSIGNAL) waits for the other nodes (`--redis`, `--workers`), in ms, before it answers from those that did, marked `partial` (see [Scaling out](#scaling-out)). The default: a healthy node answers in a few ms even when busy, and a frozen one then costs a lookup half a second instead of failing it after 5 s',
+    parse: (value: string) => parsePositiveInteger(value, 'cluster timeout'),
+    default: DEFAULT_OPTIONS.clusterTimeout,
   },
   outageBuffer: {
     kind: 'value',

@@ -33,6 +33,12 @@ export interface ServiceOptions extends ServiceLimits {
   /** Redis to scale out across processes and machines; undefined keeps the in-memory adapter (one process). */
   readonly redis: RedisOptions | undefined;
   /**
+   * How long, in ms, a cluster-wide lookup (CLIENTS, lobby JOIN, RTCSIGNAL) waits for the other nodes
+   * (Redis or `--workers`); then it answers from the nodes that answered and says the answer is partial.
+   * Unused in one process.
+   */
+  readonly clusterTimeout: number;
+  /**
    * Whether the fast paths of lib/engine/ (patches of Socket.IO, Engine.IO and ws internals) are installed.
    * Off runs everything on the libraries' own code paths: slower, with the same behaviour.
    */
@@ -119,6 +125,8 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   maxLobbyMembers: 1000,
   access: { sites: [], builtins: {} },
   redis: undefined,
+  // A healthy node answers in a Redis round trip (a few ms, even busy); Socket.IO's own 5 s is a stall.
+  clusterTimeout: 500,
   fastPath: true,
   maxOutbound: 4_000_000,
   attachmentTimeout: 10_000,

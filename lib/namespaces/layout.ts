@@ -1,4 +1,9 @@
-import { layoutRequestSchemas, type LayoutClientToServerEvents, type LayoutServerToClientEvents } from '../../protocol/index.js';
+import {
+  layoutRequestSchemas,
+  type LayoutClients,
+  type LayoutClientToServerEvents,
+  type LayoutServerToClientEvents,
+} from '../../protocol/index.js';
 import type { JoinStamps } from '../cluster/types.js';
 import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
@@ -54,11 +59,13 @@ export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): Room
     async CLIENTS(socket, args) {
       requireArgs(args, 1);
       const { room } = validate.CLIENTS(parseWirePayload(args[0]));
-      const members = await directory.members(nsp, roomKey(room));
+      const { members, complete } = await directory.members(nsp, roomKey(room));
       const clients: string[] = [];
       for (const member of members) if (member.data.name !== undefined) clients.push(member.data.name);
-      socket.emit('CLIENTS', { room, clients });
-      return { room, clients };
+      // Some node did not answer in time: say so rather than pass the others' members off as the room.
+      const answer: LayoutClients = complete ? { room, clients } : { room, clients, partial: true };
+      socket.emit('CLIENTS', answer);
+      return answer;
     },
   };
 

@@ -4,6 +4,7 @@ import {
   type LobbyServerToClientEvents,
   type RtcSignalRequest,
 } from '../../protocol/index.js';
+import type { RoomAnswer } from '../cluster/types.js';
 import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { andThen } from '../core/maybe.js';
@@ -62,12 +63,17 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     }
   }
 
-  /** Puts `socket` into `lobby`, whose members (on every node) are `found`, unless it is full. */
-  function admit(socket: LobbySocket, lobby: string, key: string, found: string[]) {
+  /**
+   * Puts `socket` into `lobby`, whose members (on every node that answered) are `found`, unless it is full.
+   * While a node does not answer, its members are not counted against the limit: refusing on a guess would
+   * lock newcomers out of a lobby for as long as one node is stuck.
+   */
+  function admit(socket: LobbySocket, lobby: string, key: string, found: RoomAnswer<string>) {
     // A cluster lookup resolves later: the socket may have gone (or LEAVEd) meanwhile.
     if (!socket.connected || socket.data.lobby !== lobby)
       throw new RequestError('NOT_IN_LOBBY', `left lobby ${JSON.stringify(lobby)} while joining`);
-    const peers = found.includes(socket.id) ? found.filter((id) => id !== socket.id) : found;
+    const ids = found.members;
+    const peers = ids.includes(socket.id) ? ids.filter((id) => id !== socket.id) : ids;
     if (peers.length >= limits.maxLobbyMembers) {
       hooks.limited({
         limit: 'lobby-members',
@@ -86,7 +92,7 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     directory.trackMember(nsp.name, socket.id, lobby);
     socket.emit('JOINED', socket.id);
     socket.emit('PEERS', peers);
-    return { lobby, peers };
+    return found.complete ? { lobby, peers } : { lobby, peers, partial: true as const };
   }
 
   const handlers: Record<keyof LobbyClientToServerEvents, RequestHandler<LobbySocket>> = {
@@ -115,8 +121,15 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
       const signal: RtcSignalRequest = validate.RTCSIGNAL(parseWirePayload(args[0]));
       const lobby = requireLobby(socket);
       const { to, from: _untrusted, ...rest } = signal;
-      return andThen(directory.isMember(nsp, roomKey(lobby), to), (member) => {
-        if (!member) throw new RequestError('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
+      return andThen(directory.isMember(nsp, roomKey(lobby), to), (membership) => {
+        if (membership === 'unknown') {
+          throw new RequestError(
+            'UNAVAILABLE',
+            `peer ${JSON.stringify(to)} not found in lobby ${JSON.stringify(lobby)} on the nodes that answered: some node did not answer in time; retry`,
+          );
+        }
+        if (membership === 'absent')
+          throw new RequestError('UNKNOWN_PEER', `no peer ${JSON.stringify(to)} in lobby ${JSON.stringify(lobby)}`);
         assertBroadcastable(context.cluster);
         nsp.to(to).emit('RTCSIGNAL', { ...rest, to, from: socket.id });
       });
