@@ -81,7 +81,12 @@ export function pushRequestSchema(limits: RoomListLimits) {
 export type PushRequest = Static<ReturnType<typeof pushRequestSchema>>;
 
 /** Schema of a push's answer: how many sockets it reached (a socket in several of the rooms counts once). */
-export const PushResultSchema = AckSuccessSchema(Type.Object({ delivered: Type.Integer({ minimum: 0 }) }));
+export const PushResultSchema = AckSuccessSchema(
+  Type.Object({ delivered: Type.Integer({ minimum: 0 }), partial: Type.Optional(Type.Literal(true)) }),
+);
 
-/** `{ ok: true, delivered }`. */
+/**
+ * `{ ok: true, delivered }`: how many sockets the push reached, counted on every node; with `partial: true`
+ * when some node did not answer within `--cluster-timeout` (its sockets were sent the push but not counted).
+ */
 export type PushResult = Static<typeof PushResultSchema>;

@@ -22,7 +22,7 @@ import type { MemberView } from './types.js';
 
 /** What {@link fetchRemote} heard from the other nodes. */
 export interface RemoteMembers<Data> {
-  /** The room's sockets on the nodes that answered in time. */
+  /** The rooms' sockets on the nodes that answered in time. */
   readonly members: MemberView<Data>[];
   /** How many other nodes the adapter counted; undefined when not even the count came in time. */
   readonly asked: number | undefined;
@@ -53,14 +53,14 @@ type AnswerSink = (sockets: unknown) => void;
 const pendingOf = new WeakMap<object, Map<string, AnswerSink>>();
 
 /**
- * Asks every other node for the sockets in `room` through the namespace's cluster adapter, and resolves
+ * Asks every other node for the sockets in any of `rooms` (each socket once per node) through the namespace's cluster adapter, and resolves
  * once all the nodes counted have answered or `timeoutMs` after the call, whichever comes first. Never
  * rejects: a node count that fails or does not come in time is an answer from no node.
  *
  * @throws when `adapter` is not a socket.io-adapter cluster adapter (a library upgrade that moved its
  *   extension API): every lookup then fails loudly rather than answering from one node unnoticed.
  */
-export function fetchRemote<Data>(adapter: object, room: string, timeoutMs: number): Promise<RemoteMembers<Data>> {
+export function fetchRemote<Data>(adapter: object, rooms: readonly string[], timeoutMs: number): Promise<RemoteMembers<Data>> {
   const seam = seamOf(adapter);
   const pending = pendingOf.get(adapter) ?? listen(adapter, seam);
   return new Promise((resolve) => {
@@ -88,7 +88,7 @@ export function fetchRemote<Data>(adapter: object, room: string, timeoutMs: numb
         answered++;
         if (answered === asked) finish();
       });
-      seam.publish({ type: MessageType.FETCH_SOCKETS, data: { opts: { rooms: [room], except: [], flags: {} }, requestId: id } });
+      seam.publish({ type: MessageType.FETCH_SOCKETS, data: { opts: { rooms: [...rooms], except: [], flags: {} }, requestId: id } });
     };
     // A count that fails, or a publish that throws, ends the request with what it has (nothing from the others).
     seam.serverCount().then(ask).catch(finish);

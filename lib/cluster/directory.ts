@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServiceHooks } from '../core/types.js';
 import { fetchRemote } from './bounded-fetch.js';
+import { localIds } from './local-rooms.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { JoinStamps, MemberView, RoomAnswer, RoomDirectory, RoomSource } from './types.js';
 import { UnansweredLog } from './unanswered-log.js';
@@ -44,10 +45,10 @@ export interface ClusterDirectoryOptions {
 export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirectory {
   const { isReady, timeoutMs, registry } = options;
   const unanswered = new UnansweredLog(options.log, timeoutMs);
-  const sockets = async <Data>(nsp: RoomSource<Data>, room: string): Promise<RoomAnswer<MemberView<Data>>> => {
-    const local = localMembers(nsp, room);
+  const sockets = async <Data>(nsp: RoomSource<Data>, room: string | readonly string[]): Promise<RoomAnswer<MemberView<Data>>> => {
+    const local = localMembers(nsp, typeof room === 'string' ? [room] : room);
     if (!isReady()) return { members: local, complete: false };
-    const remote = await fetchRemote<Data>(nsp.adapter, room, timeoutMs);
+    const remote = await fetchRemote<Data>(nsp.adapter, typeof room === 'string' ? [room] : room, timeoutMs);
     unanswered.note(nsp.name, remote.asked, remote.answered);
     for (const member of remote.members) local.push(member);
     return { members: local, complete: remote.asked !== undefined && remote.answered >= remote.asked };
@@ -81,12 +82,12 @@ export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirector
 }
 
 /**
- * The members of `room` on this node, read from the adapter's room set: the adapter's own local query
- * (`nsp.local.fetchSockets()`) still asks Redis how many nodes there are, and would wait for it.
+ * The members of any of `rooms` on this node (each once), read from the adapter's room sets: the adapter's
+ * own local query (`nsp.local.fetchSockets()`) still asks Redis how many nodes there are, and would wait for it.
  */
-function localMembers<Data>(nsp: RoomSource<Data>, room: string): MemberView<Data>[] {
+function localMembers<Data>(nsp: RoomSource<Data>, rooms: readonly string[]): MemberView<Data>[] {
   const members: MemberView<Data>[] = [];
-  for (const id of nsp.adapter.rooms.get(room) ?? []) {
+  for (const id of rooms.length === 1 ? (nsp.adapter.rooms.get(rooms[0] ?? '') ?? []) : localIds(nsp, rooms)) {
     const socket = nsp.sockets.get(id);
     if (socket) members.push(socket);
   }

@@ -1,4 +1,5 @@
 import { MemoryPresence } from './presence.js';
+import { localIds } from './local-rooms.js';
 import type { Cluster, RoomDirectory } from './types.js';
 
 /**
@@ -7,6 +8,7 @@ import type { Cluster, RoomDirectory } from './types.js';
  */
 export const memoryDirectory: RoomDirectory = {
   memberIds(nsp, key) {
+    if (typeof key !== 'string') return { members: [...localIds(nsp, key)], complete: true };
     const room = nsp.adapter.rooms.get(key);
     // A fresh array: the caller sends it (PEERS) and the set changes as the newcomer joins.
     return { members: room ? [...room] : [], complete: true };

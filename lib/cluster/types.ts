@@ -60,8 +60,8 @@ export type Membership = 'member' | 'absent' | 'unknown';
  * adapter and so answers with a promise. Callers handle both (see `lib/core/maybe.ts`).
  */
 export interface RoomDirectory {
-  /** Ids of the sockets in adapter room `key`, on every node. Order unspecified. */
-  memberIds<Data>(nsp: RoomSource<Data>, key: string): RoomAnswer<string> | Promise<RoomAnswer<string>>;
+  /** Ids of the sockets in adapter room `key` (or in any of `key`s, each once), on every node. Order unspecified. */
+  memberIds<Data>(nsp: RoomSource<Data>, key: string | readonly string[]): RoomAnswer<string> | Promise<RoomAnswer<string>>;
   /** Whether the socket with id `id` is in adapter room `key`, on any node. */
   isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): Membership | Promise<Membership>;
   /** The sockets in adapter room `key`, on every node, in join order. */

@@ -16,8 +16,8 @@ export interface PushRoutesConfig {
   readonly limits: ServiceLimits;
   /** The failed-auth budget a wrong API key counts against. */
   readonly authFailures: AuthFailureGuard;
-  /** Whether a push now reaches the other nodes (refused with `UNAVAILABLE` when not). */
-  readonly cluster: Pick<Cluster, 'canBroadcast'>;
+  /** Whether a push now reaches the other nodes (refused with `UNAVAILABLE` when not), and who it reaches. */
+  readonly cluster: Pick<Cluster, 'canBroadcast' | 'directory'>;
 }
 
 declare module 'fastify' {
@@ -76,12 +76,14 @@ export async function registerPushRoutes(app: FastifyInstance, config: PushRoute
       const reserved = reservedEventReason(body.event);
       if (reserved) throw new RequestError('BAD_REQUEST', reserved);
       assertBroadcastable(config.cluster);
-      const target = site.nsp.in(body.rooms.map(roomKey));
-      // Counted through the adapter, so that with a cluster adapter the sockets of every node are counted.
-      const delivered = (await target.fetchSockets()).length;
-      target.emit(body.event, ...(body.args ?? []));
-      request.log.debug({ site: site.config.name, event: body.event, rooms: body.rooms.length, delivered }, 'pushed');
-      return { ok: true, delivered };
+      const keys = body.rooms.map(roomKey);
+      // Counted through the directory, so that the sockets of every node that answers within
+      // --cluster-timeout are counted, and a frozen node costs the push that timeout, not a failure.
+      const { members, complete } = await config.cluster.directory.memberIds(site.nsp, keys);
+      site.nsp.in(keys).emit(body.event, ...(body.args ?? []));
+      const delivered = members.length;
+      request.log.debug({ site: site.config.name, event: body.event, rooms: body.rooms.length, delivered, complete }, 'pushed');
+      return complete ? { ok: true, delivered } : { ok: true, delivered, partial: true };
     });
     done();
   });

@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { two } from '../support/arrays.js';
 import { startNodes } from '../support/cluster.js';
 import { READY_DEADLINE_MS } from '../support/deadlines.js';
-import { request } from '../support/http.js';
+import { tokenBackend } from '../support/backend.js';
+import { postSend, request } from '../support/http.js';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { startServer } from '../support/server.js';
-import { ack, collect, received, silent, withDeadline } from '../support/wait.js';
+import { ack, collect, next, received, silent, withDeadline } from '../support/wait.js';
 
 /** The messages of `EVENT` payloads, in arrival order. */
 const messagesOf = (events: readonly { message: unknown }[]): unknown[] => events.map((event) => event.message);
@@ -43,6 +45,34 @@ describe('cluster mode: broadcasts through a Redis outage (real redis-server)', 
     expect(await ack(sender, 'NOTIFY', { room: 'r', message: 'after' })).to.deep.equal({ ok: true });
     await last;
     expect(messagesOf(atRemote)).to.deep.equal([...upTo(count), 'after']);
+  });
+
+  it('POST /send during an outage counts what it can (partial: true) and reaches the other node once Redis is back', async () => {
+    const redis = await startRedis();
+    const backend = await tokenBackend({ ana: ['staff'], ben: ['staff'] });
+    const access = parseSitesFile(
+      { sites: { shop: { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: 'k' } } },
+      'test',
+      {},
+    );
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix(), { access }));
+    const ana = await A.connect('/shop', { auth: { token: 'ana' } });
+    const ben = await B.connect('/shop', { auth: { token: 'ben' } });
+    const headers = { authorization: 'Bearer k' };
+    expect((await postSend(A, 'site=shop', { rooms: ['staff'], event: 'note', args: [1] }, headers)).body).to.deep.equal({
+      ok: true,
+      delivered: 2,
+    });
+
+    await redis.kill();
+    await withDeadline(A.app.untilReady(false), 'the node to notice that Redis is gone');
+    const atAna = next(ana, 'note');
+    const atBen = next(ben, 'note', READY_DEADLINE_MS);
+    const pushed = await postSend(A, 'site=shop', { rooms: ['staff'], event: 'note', args: [2] }, headers);
+    expect(pushed.body).to.deep.equal({ ok: true, delivered: 1, partial: true });
+    expect(await atAna).to.equal(2);
+    await redis.restart();
+    expect(await atBen).to.equal(2);
   });
 
   it('past --outage-buffer, broadcasts are refused with UNAVAILABLE and delivered nowhere; the acked ones arrive after the outage', async () => {
