@@ -151,6 +151,8 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
     trustProxy: flags.trustProxy,
+    strictReadiness: flags.strictReadiness,
+    drainDelay: flags.drainDelay,
   };
 }
 
@@ -181,17 +183,22 @@ interface Stoppable {
  * SIGTERM/SIGINT stop `target` gracefully (a second signal exits at once). Returns a function that starts
  * the same shutdown for another reason (a worker asked by its primary); it does nothing once stopping.
  */
-function handleSignals(target: Stoppable): (reason: string) => void {
+function handleSignals(target: Stoppable, drainDelay: number): (reason: string) => void {
   let stopping = false;
+  // The drain delay is spent serving, before the shutdown proper starts: the deadline covers both.
+  const deadline = SHUTDOWN_DEADLINE_MS + drainDelay;
   const shutdown = (fields: Record<string, string>): void => {
     stopping = true;
     // Armed before anything is logged: a log line that cannot be written (stdout a closed pipe) must not
     // keep the process from exiting.
     setTimeout(() => {
-      target.log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      target.log.error(`shutdown did not finish within ${deadline} ms; exiting`);
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    target.log.info(fields, 'shutting down: disconnecting clients');
+    }, deadline).unref();
+    target.log.info(
+      { ...fields, drainDelay },
+      drainDelay > 0 ? `shutting down: draining for ${drainDelay} ms, then disconnecting clients` : 'shutting down: disconnecting clients',
+    );
     target.close().then(
       () => {
         target.log.info('stopped');
@@ -253,7 +260,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   if (worker) {
-    const stop = handleSignals(app);
+    const stop = handleSignals(app, options.drainDelay);
     await serveWorker(app, () => stop('asked by the primary'));
     return;
   }
@@ -265,7 +272,7 @@ async function main(): Promise<void> {
     process.stderr.write(`error: ${reason}\n`);
     process.exit(1);
   }
-  handleSignals(app);
+  handleSignals(app, options.drainDelay);
 }
 
 /** `--workers` above 1, in the primary: fork the workers, listen, and stop with them. */
@@ -279,7 +286,7 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
     process.stderr.write(`error: ${reason ?? (err instanceof Error ? err.message : String(err))}\n`);
     process.exit(1);
   }
-  handleSignals(primary);
+  handleSignals(primary, options.drainDelay);
   void primary.lost.then((exit) => {
     // Its connections are gone and sticky sessions point at it: fail loudly and let the supervisor restart us.
     log.fatal(exit, `worker ${exit.worker} exited unexpectedly; stopping`);

@@ -23,6 +23,8 @@ import type { ServiceHooks } from './core/types.js';
 import { logConnections, logLimits } from './runtime/connection-logs.js';
 import { clientAddress, trustFunction } from './limits/address.js';
 import { createMetrics } from './metrics/registry.js';
+import { Readiness } from './runtime/readiness.js';
+import type { ReadinessState } from './runtime/types.js';
 import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from './limits/auth-failures.js';
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
@@ -38,6 +40,7 @@ export { enginePatches, type EnginePatches, type PatchStatus } from './engine/in
 export { serviceUrls } from './runtime/listen.js';
 export type { ServiceOptions } from './config/options.js';
 export type { HookEvents, HookScope, InboundMiddleware, LostMember, ServiceHooks, ServiceLimits } from './core/types.js';
+export type { ReadinessState } from './runtime/types.js';
 
 /** A running (or ready to listen) service. */
 export interface App {
@@ -51,8 +54,10 @@ export interface App {
    * inbound-event chain (e.g. an embedder's own rate limit). Subscribe before `listen()`.
    */
   readonly hooks: ServiceHooks;
-  /** Whether the cluster adapter is connected, reading and subscribed (always true without `--redis`); drives `GET /readyz`. */
+  /** Whether the cluster adapter is connected, reading and subscribed (always true without `--redis`). */
   isReady(): boolean;
+  /** What `GET /readyz` reports: starting, ready, degraded (cut off from Redis after joining) or draining. */
+  readiness(): ReadinessState;
   /**
    * Resolves when {@link isReady} equals `ready` (default true), at once if it does now. Until a node is
    * first ready, broadcasts from other nodes may be missed. Never rejects: bound it with a deadline.
@@ -60,7 +65,10 @@ export interface App {
   untilReady(ready?: boolean): Promise<void>;
   /** Starts listening; resolves with the bound port and the URLs to reach it by. */
   listen(): Promise<{ port: number; urls: string[] }>;
-  /** Disconnects every client, stops accepting connections and releases the port. Idempotent. */
+  /**
+   * Drains (`/readyz` answers 503 from now on), waits `drainDelay` ms while still serving, then disconnects
+   * every client, stops accepting connections and releases the port. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -155,7 +163,8 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
   logLimits(hooks, limitsLog);
-  const metrics = createMetrics(hooks);
+  const readiness = new Readiness(cluster, config.strictReadiness);
+  const metrics = createMetrics(hooks, readiness);
   cluster.attach(hooks, (members) => hooks.lost(members));
 
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
@@ -169,7 +178,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
 
   // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
   limitHttpRate(http, hooks, config.httpRate);
-  await registerHttpRoutes(http, { bus, limits: context.limits, isReady: () => cluster.isReady(), metrics });
+  await registerHttpRoutes(http, { bus, limits: context.limits, readiness, metrics });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures });
 
   let closing: Promise<void> | undefined;
@@ -179,6 +188,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     log,
     hooks,
     isReady: () => cluster.isReady(),
+    readiness: () => readiness.state(),
     untilReady: (ready = true) => cluster.untilReady(ready),
     async listen() {
       const port = await listenWithFallback(http, config);
@@ -202,12 +212,20 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       // Socket.IO disconnects its clients and closes the engine; fastify destroys the remaining HTTP
       // connections so that the port is released without waiting for keep-alive timeouts.
       // The Redis connections go last: closing the namespaces' adapters still talks to Redis.
-      closing ??= Promise.all([io.close(), http.close()])
+      readiness.drain();
+      closing ??= drained(config.drainDelay)
+        .then(() => Promise.all([io.close(), http.close()]))
         .then(() => Promise.all([cluster.close(), authFailures.close(), ...releases.map((release) => release())]))
         .then(() => undefined);
       return closing;
     },
   };
+}
+
+/** Resolves after the drain delay: at once for 0, so that a node without one stops without a turn of the loop. */
+function drained(ms: number): Promise<void> {
+  if (ms === 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -24,3 +24,22 @@ export function redactedUrl(url: string): string {
   if (parsed.password) parsed.password = '***';
   return parsed.href;
 }
+
+/** The logical database a client of {@link newClient} selects: the option's, else the URL's path (`/2`), else 0. */
+export function databaseOf(options: RedisOptions): number {
+  if (options.database !== undefined) return options.database;
+  const path = new URL(options.url).pathname.slice(1);
+  return /^\d+$/.test(path) ? Number(path) : 0;
+}
+
+/**
+ * The prefix of the adapter's pub/sub channels. Redis pub/sub ignores the database, while keys and the
+ * broadcast stream live in one: nodes on different databases with one key prefix would share requests
+ * (a CLIENTS listing the other database's members) but not broadcasts. So a database is a deployment of
+ * its own, and its number is part of its channels' names; database 0 keeps the bare prefix (the names
+ * of earlier versions, so that a rolling upgrade stays one cluster).
+ */
+export function channelPrefixOf(options: RedisOptions): string {
+  const database = databaseOf(options);
+  return database === 0 ? options.prefix : `${options.prefix}@db${database}`;
+}

@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
-import { newClient, redactedUrl } from './redis-client.js';
+import { channelPrefixOf, databaseOf, newClient, redactedUrl } from './redis-client.js';
 import { NodeRegistry } from './node-registry.js';
 import { ChannelRelease } from './redis-channels.js';
 import { MemoryPresence } from './presence.js';
@@ -23,24 +23,23 @@ const READ_BLOCK_MS = 1000;
  * subscription. See README "Scaling out".
  *
  * The client connects in the background and reconnects forever: a node whose Redis is down serves its
- * local clients, reports 503 on /readyz and joins the cluster when Redis comes up.
+ * local clients and joins (or rejoins) the cluster when Redis comes up; /readyz says starting (503) until
+ * it first has, degraded (200) during a later outage (lib/runtime/readiness.ts).
  */
 export function createRedisCluster(options: RedisOptions, log: Logger): Cluster {
   const client = newClient(options);
   const where = redactedUrl(options.url);
-  let down = true;
+  // One line per outage: node-redis emits an error per failed reconnect attempt, with changing messages.
+  let outageLogged = false;
   client.on('ready', () => {
-    down = false;
+    outageLogged = false;
     log.info({ redis: where }, 'redis connected');
   });
   client.on('error', (err: Error) => {
-    // node-redis emits an error per failed reconnect attempt: log the first of each outage only.
-    if (down && lastError === err.message) return;
-    lastError = err.message;
-    down = true;
-    log.error({ redis: where, err: err.message }, 'redis unavailable: not ready, reconnecting');
+    if (outageLogged) return;
+    outageLogged = true;
+    log.error({ redis: where, err: err.message }, "redis unavailable: serving this node's clients only, reconnecting");
   });
-  let lastError: string | undefined;
   let closed = false;
   client.connect().catch((err: unknown) => {
     if (!closed) log.error({ redis: where, err }, 'redis client gave up');
@@ -48,12 +47,13 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
 
   const streamName = `${options.prefix}:stream`;
   // A closed namespace's adapter keeps its channels subscribed upstream: released here (lib/cluster/redis-channels.ts).
-  const release = new ChannelRelease(options.prefix);
+  const channelPrefix = channelPrefixOf(options);
+  const release = new ChannelRelease(channelPrefix);
   const readiness = watchAdapterClients(client, streamName, release);
   const adapter = release.adapters(
     createAdapter(client, {
       streamName,
-      channelPrefix: options.prefix,
+      channelPrefix,
       sessionKeyPrefix: `${options.prefix}:session:`,
       blockTimeInMs: READ_BLOCK_MS,
     }),
@@ -61,9 +61,18 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
 
   const isReady = (): boolean => client.isReady && readiness.live();
   const registry = new NodeRegistry(client, options.prefix, log);
-  void readiness.until(true).then(() => {
-    if (!closed) log.info({ redis: where, prefix: options.prefix }, 'cluster ready: reading the stream and subscribed');
-  });
+  void announceReadiness(
+    readiness,
+    () => closed,
+    (ready) => {
+      if (ready)
+        log.info(
+          { redis: where, database: databaseOf(options), prefix: options.prefix },
+          'cluster ready: reading the stream and subscribed',
+        );
+      else log.warn({ redis: where }, 'cluster degraded: cut off from the other nodes until Redis is back');
+    },
+  );
   let closing: Promise<void> | undefined;
   return {
     mode: 'redis',
@@ -89,4 +98,20 @@ export function createRedisCluster(options: RedisOptions, log: Logger): Cluster 
       return closing;
     },
   };
+}
+
+/**
+ * Reports every change of readiness, from the first time the node is ready on: each Redis outage and each
+ * recovery, until `closed`. (The waiters of a destroyed readiness never resolve: the loop is then dropped.)
+ */
+async function announceReadiness(
+  readiness: { until(ready: boolean): Promise<void> },
+  closed: () => boolean,
+  report: (ready: boolean) => void,
+): Promise<void> {
+  for (let ready = true; ; ready = !ready) {
+    await readiness.until(ready);
+    if (closed()) return;
+    report(ready);
+  }
 }

@@ -310,6 +310,24 @@ export const OPTION_TABLE = {
     readme: 'prefix of the Redis stream, keys and channels; the same on every node of one deployment',
     default: DEFAULT_REDIS_PREFIX,
   },
+  strictReadiness: {
+    kind: 'switch',
+    flags: '--strict-readiness',
+    env: 'STRICT_READINESS',
+    help: 'GET /readyz answers 503 while Redis is unreachable too (by default a node cut off from Redis stays ready, degraded)',
+    readme:
+      '`GET /readyz` answers `503` while the node is cut off from Redis too; by default it answers `200` with a degraded body then, so that a Redis outage does not take every node out of the load balancer',
+  },
+  drainDelay: {
+    kind: 'value',
+    flags: '--drain-delay <ms>',
+    env: 'DRAIN_DELAY',
+    help: 'on SIGTERM, keep serving this long with /readyz at 503 before disconnecting the clients, so that the load balancer stops sending new ones',
+    readme:
+      "on SIGTERM (or SIGINT), keep serving this many milliseconds with `GET /readyz` at `503` before disconnecting the clients: give it your load balancer's health-check interval × its fall count",
+    parse: (value: string) => parseLimit(value, 'drain delay'),
+    default: DEFAULT_OPTIONS.drainDelay,
+  },
   workers: {
     kind: 'value',
     flags: '--workers <n>',

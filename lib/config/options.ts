@@ -70,6 +70,10 @@ export interface ServiceOptions extends ServiceLimits {
    * address is the peer's.
    */
   readonly trustProxy: TrustProxy | undefined;
+  /** `/readyz` answers 503 while the node is cut off from Redis, as well as while starting and draining. */
+  readonly strictReadiness: boolean;
+  /** On shutdown, how long (ms) the node keeps serving its clients with `/readyz` at 503 before it disconnects them. */
+  readonly drainDelay: number;
 }
 
 /** {@link ServiceOptions.trustProxy}: how many proxies to believe, or which. */
@@ -116,4 +120,6 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   httpRate: 100,
   maxAuthFailures: 30,
   trustProxy: undefined,
+  strictReadiness: false,
+  drainDelay: 0,
 };

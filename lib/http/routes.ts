@@ -5,7 +5,18 @@ import type { RoomPublisher } from '../core/rooms.js';
 import type { ServiceLimits } from '../core/types.js';
 import { compileValidator } from '../core/validate.js';
 import type { MetricsSource } from '../metrics/types.js';
+import type { ReadinessSource, ReadinessState } from '../runtime/types.js';
 import { BODY_REQUIRED, registerErrorHandlers, sendError } from './errors.js';
+
+/** The body of a 200 `/readyz`, or the message of a 503, per state. */
+const READINESS_TEXT: Readonly<Record<ReadinessState, string>> = {
+  ready: 'READY',
+  degraded: "READY (degraded): cut off from Redis; serving this node's clients and holding their broadcasts for the other nodes",
+  starting: 'not ready: starting; the cluster adapter has not reached Redis yet',
+  draining: 'not ready: draining; the node is shutting down',
+};
+/** The 503 message of a degraded node under `--strict-readiness`. */
+const STRICT_DEGRADED = 'not ready: the cluster adapter is not connected to Redis (--strict-readiness)';
 
 /** Sender name of bus messages published over HTTP. */
 const HTTP_SENDER = 'POST';
@@ -15,8 +26,8 @@ export interface HttpRoutesConfig {
   /** The `/bus` namespace, for `POST /bus-message/:room`. */
   readonly bus: RoomPublisher;
   readonly limits: ServiceLimits;
-  /** Readiness for `GET /readyz`: whether the adapter reaches the cluster (always true in memory mode). */
-  readonly isReady?: () => boolean;
+  /** Readiness for `GET /readyz` (lib/runtime/readiness.ts); without it the node is always ready. */
+  readonly readiness?: ReadinessSource;
   /** The metrics `GET /metrics` serves; without it the route does not exist. */
   readonly metrics?: MetricsSource;
 }
@@ -31,14 +42,15 @@ export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoute
   registerErrorHandlers(app);
 
   app.get('/healthcheck', async (_request, reply) => reply.type('text/plain').send('OK'));
-  // Liveness above, readiness here: a node cut off from Redis is alive but must get no new clients.
-  const isReady = config.isReady ?? (() => true);
+  // Liveness above, readiness here: whether a load balancer should send this node new clients.
+  const readiness = config.readiness ?? { state: () => 'ready', serving: () => true };
   // 503, not INTERNAL's 500: load balancers and orchestrators read "not ready" from that status alone.
-  app.get('/readyz', async (_request, reply) =>
-    isReady()
-      ? reply.type('text/plain').send('READY')
-      : sendError(reply, { code: 'INTERNAL', message: 'not ready: the cluster adapter is not connected to Redis' }, 503),
-  );
+  app.get('/readyz', async (_request, reply) => {
+    const state = readiness.state();
+    if (readiness.serving()) return reply.type('text/plain').send(READINESS_TEXT[state]);
+    const message = state === 'degraded' ? STRICT_DEGRADED : READINESS_TEXT[state];
+    return sendError(reply, { code: 'INTERNAL', message }, 503);
+  });
 
   const metrics = config.metrics;
   if (metrics) app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));

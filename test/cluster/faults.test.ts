@@ -5,12 +5,19 @@ import { READY_DEADLINE_MS } from '../support/deadlines.js';
 import { freePort } from '../support/net.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { connectV4, startServer } from '../support/server.js';
+import { recordLog, type LogRecord } from '../support/log.js';
 import { ack, next, withDeadline } from '../support/wait.js';
+
+/** Whether a `cluster degraded` line was logged before `line`. */
+function hasDegradedBefore(lines: readonly LogRecord[], line: LogRecord): boolean {
+  const at = lines.indexOf(line);
+  return lines.slice(0, at).some((earlier) => typeof earlier.msg === 'string' && earlier.msg.startsWith('cluster degraded'));
+}
 
 describe('cluster mode faults (real redis-server)', function () {
   before(requireRedis);
 
-  it('Redis down at start: the node starts and serves, /readyz is 503 and /healthcheck 200, and it joins the cluster once Redis is up', async () => {
+  it('Redis down at start: the node starts and serves, /readyz is 503 (starting) and /healthcheck 200, and it joins the cluster once Redis is up', async () => {
     const port = await freePort();
     const prefix = randomPrefix();
     const url = `redis://127.0.0.1:${port}`;
@@ -20,8 +27,9 @@ describe('cluster mode faults (real redis-server)', function () {
     expect(notReady.status).to.equal(503);
     expect(await notReady.json()).to.deep.equal({
       ok: false,
-      error: { code: 'INTERNAL', message: 'not ready: the cluster adapter is not connected to Redis' },
+      error: { code: 'INTERNAL', message: 'not ready: starting; the cluster adapter has not reached Redis yet' },
     });
+    expect(lonely.app.readiness()).to.equal('starting');
     expect((await fetch(`${lonely.url}/healthcheck`)).status).to.equal(200);
     // Local clients are served meanwhile.
     const local = await lonely.connect('/layout');
@@ -41,9 +49,10 @@ describe('cluster mode faults (real redis-server)', function () {
     expect(await ack(remote, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['early', 'late'] });
   });
 
-  it('Redis restarted mid-run: /readyz goes 503 then 200, and broadcasts and CLIENTS work across nodes again', async () => {
+  it('Redis restarted mid-run: /readyz stays 200 with a degraded body, one log line per change, and broadcasts and CLIENTS work across nodes again', async () => {
     const redis = await startRedis();
-    const [A, B] = two(await startNodes(redis, 2));
+    const recorder = recordLog('info');
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix(), {}, [{ log: recorder.log }, {}]));
     const a = await A.connect('/layout');
     const b = await B.connect('/layout');
     await ack(a, 'JOIN', { room: 'r', name: 'a' });
@@ -54,10 +63,27 @@ describe('cluster mode faults (real redis-server)', function () {
 
     await redis.kill();
     await withDeadline(Promise.all([A.app.untilReady(false), B.app.untilReady(false)]), 'both nodes to notice that Redis is gone');
-    expect((await fetch(`${A.url}/readyz`)).status).to.equal(503);
+    // Still serving: a load balancer that checks /readyz keeps the node (lib/runtime/readiness.ts).
+    const degraded = await fetch(`${A.url}/readyz`);
+    expect(degraded.status).to.equal(200);
+    expect(await degraded.text()).to.match(/^READY \(degraded\): cut off from Redis/);
+    expect(A.app.readiness()).to.equal('degraded');
+    expect(await (await fetch(`${A.url}/metrics`)).text()).to.include('realtime_rooms_readiness{state="degraded"} 1');
+    await recorder.line((line) => line.msg === 'cluster degraded: cut off from the other nodes until Redis is back', 'cluster degraded');
+    // Local service goes on meanwhile.
+    const local = await A.connect('/layout');
+    expect(await ack(local, 'JOIN', { room: 'r', name: 'local' })).to.deep.equal({ ok: true });
     await redis.restart();
     await withDeadline(Promise.all([A.app.untilReady(), B.app.untilReady()]), 'both nodes to reconnect', READY_DEADLINE_MS);
     expect((await fetch(`${A.url}/readyz`)).status).to.equal(200);
+    expect(A.app.readiness()).to.equal('ready');
+    await recorder.line(
+      (line) => line.msg === 'cluster ready: reading the stream and subscribed' && hasDegradedBefore(recorder.lines, line),
+      'cluster ready again after the restart',
+    );
+    const unavailable = recorder.lines.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('redis unavailable'));
+    expect(unavailable, 'one redis unavailable line per outage').to.have.length(1);
+    local.close();
 
     for (const [from, to, message] of [
       [a, b, 2],
@@ -68,6 +94,27 @@ describe('cluster mode faults (real redis-server)', function () {
       expect(await after).to.deep.include({ message });
     }
     expect(await ack(b, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['a', 'b'] });
+  });
+});
+
+describe('cluster mode: --strict-readiness (real redis-server)', function () {
+  before(requireRedis);
+
+  it('answers /readyz 503 while Redis is unreachable, and 200 again once it is back', async () => {
+    const redis = await startRedis();
+    const node = one(await startNodes(redis, 1, randomPrefix(), { strictReadiness: true }));
+    expect((await fetch(`${node.url}/readyz`)).status).to.equal(200);
+    await redis.kill();
+    await withDeadline(node.app.untilReady(false), 'the node to notice that Redis is gone');
+    const strict = await fetch(`${node.url}/readyz`);
+    expect(strict.status).to.equal(503);
+    expect(await strict.json()).to.deep.equal({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'not ready: the cluster adapter is not connected to Redis (--strict-readiness)' },
+    });
+    await redis.restart();
+    await withDeadline(node.app.untilReady(), 'the node to reconnect', READY_DEADLINE_MS);
+    expect((await fetch(`${node.url}/readyz`)).status).to.equal(200);
   });
 });
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { expectErrorBody, postBusMessage, request } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { ack, barrier, collect, next, silent } from '../support/wait.js';
+import { DEADLINE_MS } from '../support/deadlines.js';
+import { ack, barrier, collect, next, silent, withDeadline } from '../support/wait.js';
 
 const OK_BODY = { ok: true };
 
@@ -21,6 +22,27 @@ describe('HTTP', () => {
       expect(res.body).to.equal('READY');
       expect(srv.app.isReady()).to.equal(true);
       await srv.app.untilReady(false);
+    });
+
+    it('answers 503 while draining: during --drain-delay the node still serves its clients, then disconnects them', async () => {
+      // Long enough for the checks below on a loaded machine; the test waits it out once.
+      const srv = await startServer({ drainDelay: 2_000 });
+      const member = await busMember(srv, 'r');
+      const gone = next(member, 'disconnect');
+      const closed = srv.app.close();
+      const res = await request(`${srv.url}/readyz`);
+      expect(res.status).to.equal(503);
+      expect(res.body).to.deep.equal({
+        ok: false,
+        error: { code: 'INTERNAL', message: 'not ready: draining; the node is shutting down' },
+      });
+      expect(srv.app.readiness()).to.equal('draining');
+      // Still served while draining.
+      expect(await ack(member, 'CLIENTS', { room: 'r' })).to.deep.equal({ ok: true, room: 'r', clients: ['member'] });
+      expect((await request(`${srv.url}/healthcheck`)).status).to.equal(200);
+      await withDeadline(closed, 'the drained node to close', DEADLINE_MS);
+      // A transport close, not 'io server disconnect': socket.io-client reconnects by itself (to another node).
+      expect(await gone).to.equal('transport close');
     });
   });
 
