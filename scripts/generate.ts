@@ -1,9 +1,10 @@
 /**
  * The files generated from the sources, so that they cannot drift from them: `sites.schema.json` (the
  * sites file's JSON Schema, from `SitesFileSchema`), the error-code tables of README.md and
- * protocol/README.md (from `ErrorCatalog`), README.md's table of options (from lib/config/option-table.ts) and
- * its client snippets (from examples/, see readme-examples.ts). `npm run generate` writes them;
- * test/generated.test.ts fails, naming that command, when a committed one is stale.
+ * protocol/README.md (from `ErrorCatalog`), README.md's table of options (from lib/config/option-table.ts),
+ * its client snippets (from examples/, see readme-examples.ts) and its HAProxy and nginx configurations
+ * (from docs/haproxy.cfg and docs/nginx.conf, the files that test/deploy/ runs). `npm run generate` writes
+ * them; test/generated.test.ts fails, naming that command, when a committed one is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,12 @@ export const GENERATE_COMMAND = 'npm run generate';
 /** The repository root. */
 export const repoRoot: string = fileURLToPath(new URL('../', import.meta.url));
 
+/** The HAProxy configuration of README "Behind a reverse proxy", from the repository root; the deploy tests run it. */
+export const HAPROXY_CONFIG = 'docs/haproxy.cfg';
+
+/** The nginx configuration (the http block's part) of README "Behind a reverse proxy"; the deploy tests run it. */
+export const NGINX_CONFIG = 'docs/nginx.conf';
+
 /** A generated file: its path from the repository root, and what it must contain. */
 export interface GeneratedFile {
   readonly path: string;
@@ -31,13 +38,19 @@ export function generatedFiles(read: (path: string) => string = (path) => readFi
     { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
     {
       path: 'README.md',
-      content: withExamples(
-        replaceSection(replaceSection(read('README.md'), 'error-codes', errorCodeTable()), OPTIONS_SECTION, optionsTable()),
-        read,
-      ),
+      content: withExamples(readme(read), read),
     },
     { path: 'protocol/README.md', content: replaceSection(read('protocol/README.md'), 'error-codes', errorCodeTable()) },
   ];
+}
+
+/** README.md with its generated sections up to date: error codes, options, the proxies' configurations. */
+function readme(read: (path: string) => string): string {
+  let text = read('README.md');
+  text = replaceSection(text, 'error-codes', errorCodeTable());
+  text = replaceSection(text, OPTIONS_SECTION, optionsTable());
+  text = replaceSection(text, 'haproxy', codeBlock('haproxy', read(HAPROXY_CONFIG)));
+  return replaceSection(text, 'nginx', codeBlock('nginx', read(NGINX_CONFIG)));
 }
 
 /**
@@ -129,6 +142,11 @@ export function errorCodeTable(): string {
     ([code, info]) => `| \`${code}\` | ${info.status} | ${info.retryable ? 'yes' : 'no'} | ${info.description.replaceAll('|', '\\|')} |`,
   );
   return ['| code | HTTP status | retry | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** A file as a Markdown code block in `language`, exactly as the file has it. */
+export function codeBlock(language: string, file: string): string {
+  return `\`\`\`${language}\n${file.endsWith('\n') ? file : `${file}\n`}\`\`\``;
 }
 
 /**

@@ -1,33 +1,17 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Context } from 'mocha';
 import { createClient } from 'redis';
 import type { RedisOptions } from '../../lib/config/options.js';
+import { findBinary } from './binaries.js';
 import { REDIS_DEADLINE_MS } from './deadlines.js';
 import { freePort } from './net.js';
 import { onTeardown } from './teardown.js';
 import { withDeadline } from './wait.js';
 
 /** The redis-server binary on PATH (or /usr/bin), or undefined when none is installed. */
-export const redisServerBinary: string | undefined = findOnPath('redis-server');
-
-function findOnPath(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export const redisServerBinary: string | undefined = findBinary('redis-server');
 
 /**
  * For a `before` hook of every suite that needs Redis: skips the suite, loudly, when no redis-server is
