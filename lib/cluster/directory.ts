@@ -46,9 +46,10 @@ export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirector
   const { isReady, timeoutMs, registry } = options;
   const unanswered = new UnansweredLog(options.log, timeoutMs);
   const sockets = async <Data>(nsp: RoomSource<Data>, room: string | readonly string[]): Promise<RoomAnswer<MemberView<Data>>> => {
-    const local = localMembers(nsp, typeof room === 'string' ? [room] : room);
+    const rooms = typeof room === 'string' ? [room] : room;
+    const local = localMembers(nsp, rooms);
     if (!isReady()) return { members: local, complete: false };
-    const remote = await fetchRemote<Data>(nsp.adapter, typeof room === 'string' ? [room] : room, timeoutMs);
+    const remote = await fetchRemote<Data>(nsp.adapter, rooms, timeoutMs);
     unanswered.note(nsp.name, remote.asked, remote.answered);
     for (const member of remote.members) local.push(member);
     return { members: local, complete: remote.asked !== undefined && remote.answered >= remote.asked };

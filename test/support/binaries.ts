@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import type { Context } from 'mocha';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -18,4 +19,16 @@ export function findBinary(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A `before` hook for every suite that needs `binary` (found by {@link findBinary}): skips the suite, loudly,
+ * when it is not installed (CI installs it, see .ci/run). `tests` names the suites, `pkg` the Debian package.
+ */
+export function requireBinary(binary: string | undefined, tests: string, pkg: string): (this: Context) => void {
+  return function require(this: Context): void {
+    if (binary) return;
+    console.warn(`\n  !!! ${pkg} not found: SKIPPING the ${tests} (apt-get install ${pkg}) !!!\n`);
+    this.skip();
+  };
 }

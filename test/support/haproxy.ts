@@ -1,8 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Context } from 'mocha';
 import { HAPROXY_CONFIG } from '../../scripts/generate.js';
-import { findBinary } from './binaries.js';
+import { findBinary, requireBinary } from './binaries.js';
 import { repoRoot } from './cli.js';
 import { startDaemon, type TestDaemon } from './daemon.js';
 import { renderHaproxyConfig } from './haproxy-config.js';
@@ -12,15 +11,8 @@ import { tempDir } from './temp.js';
 /** The haproxy binary (Debian installs it in /usr/sbin), or undefined when none is installed. */
 export const haproxyBinary: string | undefined = findBinary('haproxy');
 
-/**
- * For a `before` hook of every suite that needs HAProxy: skips the suite, loudly, when no haproxy is
- * installed (CI installs it, see .ci/run).
- */
-export function requireHaproxy(this: Context): void {
-  if (haproxyBinary) return;
-  console.warn('\n  !!! haproxy not found: SKIPPING the HAProxy tests (apt-get install haproxy) !!!\n');
-  this.skip();
-}
+/** For a `before` hook of every suite that needs HAProxy: skips it, loudly, without haproxy. */
+export const requireHaproxy = requireBinary(haproxyBinary, 'HAProxy tests', 'haproxy');
 
 /** An HAProxy of one test in front of nodes on 127.0.0.1; its lines are its notices and server state changes (stderr) and its request log (stdout). */
 export interface TestHaproxy extends TestDaemon {

@@ -1,8 +1,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Context } from 'mocha';
 import { NGINX_CONFIG } from '../../scripts/generate.js';
-import { findBinary } from './binaries.js';
+import { findBinary, requireBinary } from './binaries.js';
 import { repoRoot } from './cli.js';
 import { startDaemon, type TestDaemon } from './daemon.js';
 import { renderNginxConfig } from './nginx-config.js';
@@ -12,15 +11,8 @@ import { tempDir } from './temp.js';
 /** The nginx binary (Debian installs it in /usr/sbin), or undefined when none is installed. */
 export const nginxBinary: string | undefined = findBinary('nginx');
 
-/**
- * For a `before` hook of every suite that needs nginx: skips the suite, loudly, when no nginx is installed
- * (CI installs it, see .ci/run).
- */
-export function requireNginx(this: Context): void {
-  if (nginxBinary) return;
-  console.warn('\n  !!! nginx not found: SKIPPING the nginx tests (apt-get install nginx) !!!\n');
-  this.skip();
-}
+/** For a `before` hook of every suite that needs nginx: skips it, loudly, without nginx. */
+export const requireNginx = requireBinary(nginxBinary, 'nginx tests', 'nginx');
 
 /** An nginx of one test in front of nodes on 127.0.0.1; its lines are its error log (stderr). */
 export interface TestNginx extends TestDaemon {

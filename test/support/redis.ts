@@ -1,10 +1,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Context } from 'mocha';
 import { createClient } from 'redis';
 import type { RedisOptions } from '../../lib/config/options.js';
-import { findBinary } from './binaries.js';
+import { findBinary, requireBinary } from './binaries.js';
 import { REDIS_DEADLINE_MS } from './deadlines.js';
 import { freePort } from './net.js';
 import { onTeardown } from './teardown.js';
@@ -13,15 +12,8 @@ import { withDeadline } from './wait.js';
 /** The redis-server binary on PATH (or /usr/bin), or undefined when none is installed. */
 export const redisServerBinary: string | undefined = findBinary('redis-server');
 
-/**
- * For a `before` hook of every suite that needs Redis: skips the suite, loudly, when no redis-server is
- * installed (CI installs it, see .ci/run).
- */
-export function requireRedis(this: Context): void {
-  if (redisServerBinary) return;
-  console.warn('\n  !!! redis-server not found on PATH: SKIPPING the Redis cluster tests (apt-get install redis-server) !!!\n');
-  this.skip();
-}
+/** For a `before` hook of every suite that needs Redis: skips it, loudly, without redis-server. */
+export const requireRedis = requireBinary(redisServerBinary, 'Redis cluster tests', 'redis-server');
 
 /** A redis-server of one test, stopped after it. */
 export interface TestRedis {
