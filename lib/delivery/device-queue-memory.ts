@@ -54,7 +54,16 @@ export class MemoryDeviceQueue implements DeviceQueue {
     const devices = this.#devicesOf(ref.site, ref.user) ?? this.#newUser(ref.site, ref.user);
     let device = devices.get(ref.device);
     if (!device) {
-      device = { conns: 0, expiresAt: undefined, rank: 0, nextSeq: 1, messages: new Map(), byEvent: new Map(), bytes: 0, overflowed: false };
+      device = {
+        conns: 0,
+        expiresAt: undefined,
+        rank: 0,
+        nextSeq: 1,
+        messages: new Map(),
+        byEvent: new Map(),
+        bytes: 0,
+        overflowed: false,
+      };
       devices.set(ref.device, device);
     }
     device.conns += 1;

@@ -273,7 +273,12 @@ export class RedisDeviceQueue implements DeviceQueue {
   #keys(ref: DeviceRef): [string, string, string, string] {
     const user = `${part(ref.site)}:${part(ref.user)}:`;
     const device = `${user}${part(ref.device)}`;
-    return [`${this.#prefix}:devs:${user}`, `${this.#prefix}:dev:${device}`, `${this.#prefix}:dq:${device}`, `${this.#prefix}:dm:${device}`];
+    return [
+      `${this.#prefix}:devs:${user}`,
+      `${this.#prefix}:dev:${device}`,
+      `${this.#prefix}:dq:${device}`,
+      `${this.#prefix}:dm:${device}`,
+    ];
   }
 
   /** One script; rejects at once while Redis is unreachable (see the class). */

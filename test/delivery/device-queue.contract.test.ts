@@ -13,7 +13,7 @@ import { withDeadline } from '../support/wait.js';
 interface Harness {
   readonly queue: DeviceQueue;
   /** Resolves once `ms` have passed on the queue's clock: moved (memory), or a key of that TTL expired (Redis). */
-  elapse(ms: number): Promise<void>;
+  readonly elapse: (ms: number) => Promise<void>;
 }
 
 type MakeHarness = (limits: DeviceQueueLimits) => Promise<Harness>;
@@ -168,7 +168,12 @@ function contract(name: string, make: MakeHarness, before?: Mocha.Func): void {
       await queue.push('shop', ['u1'], message('a', true));
       await queue.push('shop', ['u1'], message('a', true));
       const pending = await queue.read(phone, 0, 10);
-      expect(await queue.ack(phone, pending.map((m) => m.seq))).to.equal('removed');
+      expect(
+        await queue.ack(
+          phone,
+          pending.map((m) => m.seq),
+        ),
+      ).to.equal('removed');
       expect(await queue.read(phone, 0, 10)).to.deep.equal([]);
     });
 
