@@ -234,19 +234,22 @@ export function mountDevices(
   };
 }
 
-/** The device fields of a handshake: `auth` (v4 clients) when it has any, else the query (legacy clients). */
+/** The device fields of a handshake, each from `auth` (v4 clients) when there, else from the query (every client). */
 function handshakeFields(socket: Socket): Record<string, unknown> {
   const auth: unknown = socket.handshake.auth;
+  const given = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>) : {};
+  const { query } = socket.handshake;
   const fields: Record<string, unknown> = {};
-  if (typeof auth === 'object' && auth !== null && ('deviceId' in auth || 'messageIds' in auth)) {
-    if ('deviceId' in auth) fields.deviceId = auth.deviceId;
-    if ('messageIds' in auth) fields.messageIds = auth.messageIds;
-    return fields;
-  }
-  const { deviceId, messageIds } = socket.handshake.query;
+  const deviceId = 'deviceId' in given ? given.deviceId : query.deviceId;
   if (deviceId !== undefined) fields.deviceId = deviceId;
-  if (messageIds !== undefined)
-    fields.messageIds =
-      messageIds === 'true' || messageIds === '1' ? true : messageIds === 'false' || messageIds === '0' ? false : messageIds;
+  const messageIds = 'messageIds' in given ? given.messageIds : queryBoolean(query.messageIds);
+  if (messageIds !== undefined) fields.messageIds = messageIds;
   return fields;
+}
+
+/** A query's `true`/`1` and `false`/`0` as booleans; anything else as it is, for the schema to refuse. */
+function queryBoolean(value: unknown): unknown {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return value;
 }
