@@ -97,7 +97,9 @@ describe('README client examples (examples/)', () => {
     const fences = [...clients.matchAll(/^(.*)\n```(ts|js)$/gm)];
     expect(fences.length).to.be.at.least(Object.keys(PRINTS).length);
     for (const fence of fences)
-      expect(fence[1], `a ${fence[2]} block of the Clients or Reliable delivery section without an example marker`).to.match(/^<!-- example: /);
+      expect(fence[1], `a ${fence[2]} block of the Clients or Reliable delivery section without an example marker`).to.match(
+        /^<!-- example: /,
+      );
     const shown = exampleBlocks(readme).map((block) => block.file);
     const files = readdirSync(join(repoRoot, 'examples')).map((name) => `examples/${name}`);
     expect([...shown].sort()).to.deep.equal([...files].sort());
