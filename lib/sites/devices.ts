@@ -192,6 +192,8 @@ export function mountDevices(
       if (!sockets) local.set(state.ref.user, (sockets = new Set()));
       sockets.add(socket);
       void socket.join(DEVICE_SOCKETS_ROOM);
+      // Should this node die, another one ends the device's connection for it (below): its TTL then runs.
+      cluster.directory.trackMember(nsp.name, socket.id, JSON.stringify([state.ref.user, state.ref.device]));
       start(socket, state).catch(fail(socket, 'connect'));
     },
     { namespace: site.namespace },
@@ -204,10 +206,20 @@ export function mountDevices(
       const sockets = local.get(state.ref.user);
       sockets?.delete(socket);
       if (sockets?.size === 0) local.delete(state.ref.user);
+      cluster.directory.trackMember(nsp.name, socket.id, undefined);
       queue.disconnect(state.ref, ttlMs).catch(fail(socket, 'disconnect'));
     },
     { namespace: site.namespace },
   );
+  // The device sockets of a node that died without shutting down (cluster mode): counted out, so that their
+  // devices' TTL runs instead of keeping them connected for ever.
+  hooks.on('lostMembers', (members) => {
+    for (const member of members) {
+      if (member.namespace !== nsp.name) continue;
+      const ref = lostDevice(site.name, member.room);
+      if (ref) queue.disconnect(ref, ttlMs).catch((err: unknown) => log.warn({ err }, 'device queue: disconnect of a lost socket failed'));
+    }
+  });
 
   const wakeHere = (users: readonly unknown[]): void => {
     for (const user of users) {
@@ -232,6 +244,18 @@ export function mountDevices(
       if (cluster.mode !== 'memory') nsp.serverSideEmit(WAKE_EVENT, users);
     },
   };
+}
+
+/** The device a lost member was tracked as (`[user, device]` in JSON), or undefined for anything else. */
+function lostDevice(site: string, room: string): DeviceRef | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(room);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') return undefined;
+  return { site, user: parsed[0], device: parsed[1] };
 }
 
 /** The device fields of a handshake, each from `auth` (v4 clients) when there, else from the query (every client). */

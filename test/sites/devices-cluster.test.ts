@@ -3,12 +3,14 @@ import type { Socket } from 'socket.io-client';
 import { createClient } from 'redis';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { NODE_TTL_MS, SWEEP_INTERVAL_MS } from '../../lib/cluster/node-registry.js';
 import { tokenBackend } from '../support/backend.js';
+import { isClusterReadyLine, startCli } from '../support/cli.js';
 import { startNodes } from '../support/cluster.js';
-import { REDIS_DEADLINE_MS } from '../support/deadlines.js';
+import { DEADLINE_MS, REDIS_DEADLINE_MS } from '../support/deadlines.js';
 import { postSend, type HttpResult } from '../support/http.js';
 import { randomPrefix, requireRedis, startRedis, type TestRedis } from '../support/redis.js';
-import { idOf, type TestServer } from '../support/server.js';
+import { connectV4, idOf, type TestServer } from '../support/server.js';
 import { onTeardown } from '../support/teardown.js';
 import { barrier, nextArgs, recordAll, withDeadline, type Heard } from '../support/wait.js';
 
@@ -194,5 +196,44 @@ describe('reliable delivery across nodes (three nodes, one real redis-server)', 
     await arrival(back, '_resync');
     await probe(publisher, back, 'alice');
     expect(back.heard.map(([event]) => event)).to.deep.equal(['_settings', '_resync', 'probe']);
+  });
+
+  it('starts the TTL of the devices of a node that died without shutting down, from a surviving node', async () => {
+    const backend = await tokenBackend({ alice: ['user_alice'] });
+    const redis = await startRedis();
+    const prefix = randomPrefix();
+    const access = parseSitesFile(
+      { sites: { shop: { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: KEY, userRoomPrefix: 'user_' } } },
+      'test',
+      {},
+    );
+    await startNodes(redis, 1, prefix, { access, deviceTtl: 60 });
+    const doomed = await startCli(['-p', '0', '-H', '127.0.0.1', '-r', redis.url, '--redis-prefix', prefix], {
+      env: { SITE_NAME: 'shop', AUTH_URL: `${backend.url}/rooms`, API_KEY: KEY, USER_ROOM_PREFIX: 'user_', DEVICE_TTL: '60' },
+    });
+    await doomed.waitForLog(isClusterReadyLine, 'the cluster ready line');
+    const key = `${prefix}:dev:shop:alice:phone`;
+    await redis.command(['CONFIG', 'SET', 'notify-keyspace-events', 'Eg']);
+    const subscriber = createClient({ url: redis.url });
+    subscriber.on('error', () => undefined);
+    onTeardown(() => subscriber.destroy());
+    await withDeadline(subscriber.connect(), 'a subscriber to reach redis', REDIS_DEADLINE_MS);
+    let expiring: () => void = () => undefined;
+    const clockStarted = new Promise<void>((resolve) => (expiring = resolve));
+    await subscriber.subscribe('__keyevent@0__:expire', (name) => {
+      if (name === key) expiring();
+    });
+
+    const phone = await connectV4(`${doomed.url}/shop`, { auth: { token: 'alice', deviceId: 'phone' } });
+    await nextArgs(phone, '_settings');
+    await barrier(phone);
+    expect(await redis.command(['PTTL', key]), 'connected: no expiry').to.equal(-1);
+    doomed.child.kill('SIGKILL');
+    await withDeadline(doomed.exited, 'the node to die');
+    // Within the registry's bound for a dead node's members (its liveness TTL, then a sweep).
+    await withDeadline(clockStarted, `the TTL of ${key} to start`, NODE_TTL_MS + SWEEP_INTERVAL_MS + DEADLINE_MS);
+    expect(await redis.command(['PTTL', key]))
+      .to.be.a('number')
+      .within(1, 60_000);
   });
 });
