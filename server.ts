@@ -157,6 +157,9 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
     drainDelay: flags.drainDelay,
+    deviceTtl: flags.deviceTtl,
+    deviceQueue: flags.deviceQueue,
+    maxDevices: flags.maxDevices,
   };
 }
 

@@ -34,6 +34,8 @@ import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
 import { boundedParser } from './limits/parser.js';
+import type { DeviceQueue } from './delivery/device-queue.js';
+import { createDeviceQueue } from './delivery/device-queue-factory.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -78,6 +80,8 @@ export interface AppDependencies {
   readonly log?: Logger;
   /** Scale-out backend to use instead of the one the options choose (the `--workers` processes pass theirs). */
   readonly cluster?: Cluster;
+  /** Reliable delivery's device queue instead of the one the options choose (tests pass one with their own clock). */
+  readonly deviceQueue?: DeviceQueue;
 }
 
 /**
@@ -170,9 +174,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
 
+  const deviceQueue = chooseDeviceQueue(config, cluster, deps, log);
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
   guardBuiltins(io, config.access, context);
-  const sites = mountSites(io, config.access, context);
+  const sites = mountSites(io, config.access, context, {
+    queue: deviceQueue,
+    deviceTtl: config.deviceTtl,
+    maxMessages: config.deviceQueue,
+  });
   const forwarding = mountForwarding(io, config.access.forwarding ?? [], context);
   mountLayout(io.of(Namespaces.layout) as LayoutNamespace, nspContext(Namespaces.layout));
   const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, nspContext(Namespaces.bus));
@@ -192,7 +201,9 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     hooks,
     isReady: () => cluster.isReady(),
     readiness: () => readiness.state(),
-    untilReady: (ready = true) => cluster.untilReady(ready),
+    // The device queue has a Redis connection of its own: a push before it is up would be refused.
+    untilReady: (ready = true) =>
+      ready ? Promise.all([cluster.untilReady(true), deviceQueue?.untilReady()]).then(() => undefined) : cluster.untilReady(false),
     async listen() {
       const port = await listenWithFallback(http, config);
       const urls = serviceUrls(tls !== undefined, config.host, port);
@@ -218,7 +229,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       readiness.drain();
       closing ??= drained(config.drainDelay)
         .then(() => Promise.all([io.close(), http.close()]))
-        .then(() => Promise.all([cluster.close(), authFailures.close(), ...releases.map((release) => release())]))
+        .then(() => Promise.all([cluster.close(), authFailures.close(), deviceQueue?.close(), ...releases.map((release) => release())]))
         .then(() => undefined);
       return closing;
     },
@@ -239,6 +250,22 @@ function authFailureBudget(config: ServiceOptions, log: Logger): AuthFailureBudg
   if (config.maxAuthFailures === 0) return UNLIMITED_AUTH_FAILURES;
   if (config.redis) return new RedisAuthFailureBudget(config.maxAuthFailures, AUTH_FAILURE_WINDOW_S, config.redis, log);
   return new MemoryAuthFailureBudget(config.maxAuthFailures);
+}
+
+/**
+ * The one place that chooses reliable delivery's device queue: none without a site with a `userRoomPrefix`,
+ * Redis with `--redis`, this process's memory in one process. `--workers` without `--redis` has none (each
+ * worker's memory would hold the queues of its own sockets only): those sites push at most once, as the
+ * start log says.
+ */
+function chooseDeviceQueue(config: ServiceOptions, cluster: Cluster, deps: AppDependencies, log: Logger): DeviceQueue | undefined {
+  if (!config.access.sites.some((site) => site.userRoomPrefix !== undefined)) return undefined;
+  if (deps.deviceQueue) return deps.deviceQueue;
+  const limits = { maxMessages: config.deviceQueue, maxBytes: Math.floor(config.maxOutbound / 2), maxDevices: config.maxDevices };
+  if (config.redis) return createDeviceQueue({ mode: 'redis', redis: config.redis }, limits, log);
+  if (cluster.mode === 'memory') return createDeviceQueue({ mode: 'memory' }, limits, log);
+  log.warn('reliable delivery needs --redis with --workers: sites with a userRoomPrefix push at most once');
+  return undefined;
 }
 
 /** fastify logs each bound address; worded so that it reads as the detail of the service's own start line. */

@@ -5,7 +5,17 @@
  * own, pushed by its backend.
  */
 import Type, { type Static } from 'typebox';
-import { AckSuccessSchema, eventNames, Identifier, type AckCallback, type ErrorEvent, type RoomListLimits, type Wire } from './common.js';
+import {
+  AckSuccessSchema,
+  DEFAULT_LIMITS,
+  eventNames,
+  Identifier,
+  type AckCallback,
+  type ErrorEvent,
+  type ProtocolLimits,
+  type RoomListLimits,
+  type Wire,
+} from './common.js';
 
 /**
  * The rooms an auth backend grants a socket: token-url's JSON answer, jwt's rooms claim. At most
@@ -19,6 +29,57 @@ export function grantedRoomsSchema(limits: RoomListLimits) {
 export interface TokenHandshake {
   token?: string;
 }
+
+/**
+ * Schema of a site socket's device fields, in `auth` (v4 clients) or the query (every client, as in the
+ * original). Read on sites with a `userRoomPrefix` only: a socket with a `deviceId` and a user gets reliable
+ * delivery (pending messages queued per device, acked by the client); one without stays at most once.
+ * `messageIds: true` (the query's `messageIds=true`) asks for each message's {@link MessageMeta} before the
+ * ack callback; without it the arguments are exactly the seed service's.
+ */
+export function DeviceHandshakeSchema(limits: ProtocolLimits = DEFAULT_LIMITS) {
+  return Type.Object({
+    deviceId: Type.Optional(Identifier(limits)),
+    messageIds: Type.Optional(Type.Boolean()),
+  });
+}
+
+/** `{ deviceId?, messageIds? }`: the device a socket speaks for, and whether it wants message ids. */
+export type DeviceHandshake = Static<ReturnType<typeof DeviceHandshakeSchema>>;
+
+/** Schema of `_settings`, sent to every socket of a site with a `userRoomPrefix` right after it connects. */
+export const SettingsSchema = Type.Object({
+  /** Seconds a device may stay away before its pending messages are dropped; `0`: never. */
+  device_ttl: Type.Integer({ minimum: 0 }),
+});
+
+/** `_settings { device_ttl }`. */
+export type Settings = Static<typeof SettingsSchema>;
+
+/**
+ * Schema of the meta object a `messageIds` socket receives after a reliable message's arguments (and at
+ * the end of each `_batch` entry): the message's id, the same on every device one push reached, so that a
+ * client drops a message it already applied (delivery is at least once).
+ */
+export const MessageMetaSchema = Type.Object({ _id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** `{ _id }`: a reliable message's stable id. */
+export type MessageMeta = Static<typeof MessageMetaSchema>;
+
+/**
+ * Schema of one `_batch` entry: `[event, ...args]`, with the {@link MessageMeta} last for `messageIds`
+ * sockets. TypeBox has no "string, then anything" tuple: the first item is checked to be the event name.
+ */
+export const BatchEntrySchema = Type.Array(Type.Unknown(), { minItems: 1, prefixItems: [Type.String({ minLength: 1 })] });
+
+/** `[event, ...args]` (or `[event, ...args, { _id }]`). */
+export type BatchEntry = [event: string, ...args: unknown[]];
+
+/** Schema of `_batch`'s first argument: the device's pending messages, oldest first. */
+export const BatchSchema = Type.Array(BatchEntrySchema);
+
+/** The acknowledgement of a reliable message or of a whole `_batch`: call it once the client has applied them. */
+export type DeliveryAck = () => void;
 
 /** Handshake fields of mode credentials, in `auth` only (never the query, which proxies log). */
 export interface CredentialsHandshake {
@@ -56,12 +117,18 @@ export interface SiteClientToServerEvents {
 export interface SiteServerToClientEvents {
   /** A failed `AUTH` without an ack, and on a jwt site the token's expiry, just before the disconnect. */
   ERROR: (event: ErrorEvent) => void;
+  /** Sites with a `userRoomPrefix`: right after the connect, to every socket. */
+  _settings: (settings: Settings) => void;
+  /** A device socket's pending messages, oldest first, right after `_settings`; one ack removes exactly these. */
+  _batch: (entries: BatchEntry[], ack: DeliveryAck) => void;
+  /** The device's queue was cleared (a `resync` push acked out of order, or its queue overflowed): resync in full. */
+  _resync: () => void;
 }
 
 /** The event names of a site namespace in each direction, as values (the maps above are types only). */
 export const SiteEvents = {
   clientToServer: eventNames<SiteClientToServerEvents>()(['AUTH']),
-  serverToClient: eventNames<SiteServerToClientEvents>()(['ERROR']),
+  serverToClient: eventNames<SiteServerToClientEvents>()(['ERROR', '_settings', '_batch', '_resync']),
 } as const;
 
 /**
@@ -74,15 +141,35 @@ export function pushRequestSchema(limits: RoomListLimits) {
     rooms: Type.Array(Identifier(limits), { minItems: 1, maxItems: limits.maxRoomsPerSocket }),
     event: Type.String({ minLength: 1, maxLength: limits.maxIdLength }),
     args: Type.Optional(Type.Array(Type.Unknown())),
+    /** Reliable delivery: an ack of this message out of order (for its event) clears the device's queue and sends `_resync`. */
+    resync: Type.Optional(Type.Boolean()),
   });
 }
+
+/**
+ * Schema of `POST /send`'s query besides `site` and `apiKey`: `resync=true|false` (also `1|0`), the seed
+ * service's form of the body's `resync`. Anything else is `BAD_REQUEST`: the seed took `resync=false` for true.
+ */
+export const PushQuerySchema = Type.Object({
+  resync: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])),
+});
+
+/** `{ resync? }` of the push query. */
+export type PushQuery = Static<typeof PushQuerySchema>;
 
 /** `{ rooms, event, args? }`: the body of a push. */
 export type PushRequest = Static<ReturnType<typeof pushRequestSchema>>;
 
 /** Schema of a push's answer: how many sockets it reached (a socket in several of the rooms counts once). */
 export const PushResultSchema = AckSuccessSchema(
-  Type.Object({ delivered: Type.Integer({ minimum: 0 }), partial: Type.Optional(Type.Literal(true)) }),
+  Type.Object({
+    delivered: Type.Integer({ minimum: 0 }),
+    partial: Type.Optional(Type.Literal(true)),
+    /** Sites with a `userRoomPrefix`: how many devices the message was queued for (reliable delivery). */
+    queued: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Sites with a `userRoomPrefix`, when queued for some device: the message's id, as its clients see it (`_id`). */
+    id: Type.Optional(Type.String()),
+  }),
 );
 
 /**

@@ -20,6 +20,8 @@ const LAYERS: Readonly<Record<string, number>> = {
   'lib/runtime': 3,
   'lib/limits': 3,
   'lib/metrics': 3,
+  // Above the cluster backend, whose Redis client the device queue uses; below the sites that deliver through it.
+  'lib/delivery': 3.5,
   'lib/namespaces': 4,
   'lib/sites': 4,
   lib: 5,

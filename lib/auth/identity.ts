@@ -22,3 +22,14 @@ export function setIdentity(socket: Socket, identity: Identity): void {
 export function identityOf(socket: Socket): Identity | undefined {
   return identities.get(socket);
 }
+
+/**
+ * The user id of an identity on a site: the mode's own (jwt's user claim), else the granted room that starts
+ * with the site's `userRoomPrefix` (`user_8` → `8`); undefined when neither says.
+ */
+export function userIdOf(identity: Identity, prefix: string | undefined): string | undefined {
+  if (identity.user !== undefined && identity.user !== '') return identity.user;
+  if (prefix === undefined) return undefined;
+  const room = identity.rooms.find((candidate) => candidate.startsWith(prefix) && candidate.length > prefix.length);
+  return room?.slice(prefix.length);
+}

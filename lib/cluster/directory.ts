@@ -59,6 +59,9 @@ export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirector
       const { members, complete } = await sockets(nsp, key);
       return { members: members.map((member) => member.id), complete };
     },
+    membersOfAny(nsp, keys) {
+      return sockets(nsp, keys);
+    },
     isMember(nsp, key, id) {
       // A socket lives on one node: one of this node's is answered here, without asking the others.
       const own = nsp.sockets.get(id);

@@ -31,3 +31,5 @@ export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
       return createWorkersCluster(choice.timeoutMs, log.child({ component: 'cluster' }));
   }
 }
+/** The Redis client other concerns' Redis backends open their own connection with (lib/delivery/device-queue-redis.ts). */
+export { newClient, redactedUrl, type RedisClient } from './redis-client.js';

@@ -1,6 +1,6 @@
 import { MemoryPresence } from './presence.js';
 import { localIds } from './local-rooms.js';
-import type { Cluster, RoomDirectory } from './types.js';
+import type { Cluster, MemberView, RoomDirectory, RoomSource } from './types.js';
 
 /**
  * One process: every member is local. Lookups read the adapter's room sets directly and synchronously, and
@@ -12,6 +12,14 @@ export const memoryDirectory: RoomDirectory = {
     const room = nsp.adapter.rooms.get(key);
     // A fresh array: the caller sends it (PEERS) and the set changes as the newcomer joins.
     return { members: room ? [...room] : [], complete: true };
+  },
+  membersOfAny<Data>(nsp: RoomSource<Data>, keys: readonly string[]) {
+    const members: MemberView<Data>[] = [];
+    for (const id of localIds(nsp, keys)) {
+      const socket = nsp.sockets.get(id);
+      if (socket) members.push(socket);
+    }
+    return { members, complete: true };
   },
   isMember(nsp, key, id) {
     return nsp.adapter.rooms.get(key)?.has(id) === true ? 'member' : 'absent';

@@ -62,6 +62,8 @@ export type Membership = 'member' | 'absent' | 'unknown';
 export interface RoomDirectory {
   /** Ids of the sockets in adapter room `key` (or in any of `key`s, each once), on every node. Order unspecified. */
   memberIds<Data>(nsp: RoomSource<Data>, key: string | readonly string[]): RoomAnswer<string> | Promise<RoomAnswer<string>>;
+  /** The sockets in any of adapter rooms `keys` (each once), on every node, with their data. Order unspecified. */
+  membersOfAny<Data>(nsp: RoomSource<Data>, keys: readonly string[]): RoomAnswer<MemberView<Data>> | Promise<RoomAnswer<MemberView<Data>>>;
   /** Whether the socket with id `id` is in adapter room `key`, on any node. */
   isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): Membership | Promise<Membership>;
   /** The sockets in adapter room `key`, on every node, in join order. */

@@ -79,6 +79,8 @@ export interface SiteConfig {
   readonly updateUserTimeoutMs: number;
   /** Attempts per `updateUserUrl` notification, the first included. */
   readonly updateUserAttempts: number;
+  /** Reliable delivery: seconds a device may stay away (`--device-ttl` when undefined); 0: never expire. */
+  readonly deviceTtl: number | undefined;
 }
 
 /** Sites and namespace auth, as loaded from a sites file or the environment. */

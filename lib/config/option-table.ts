@@ -3,6 +3,7 @@ import {
   parseBoolean,
   parseByteSize,
   parseCorsOrigin,
+  parseDeviceTtl,
   parseLimit,
   parseLogLevel,
   parsePort,
@@ -348,6 +349,36 @@ export const OPTION_TABLE = {
       "on SIGTERM (or SIGINT), keep serving this many milliseconds with `GET /readyz` at `503` before disconnecting the clients: give it your load balancer's health-check interval × its fall count",
     parse: (value: string) => parseLimit(value, 'drain delay'),
     default: DEFAULT_OPTIONS.drainDelay,
+  },
+  deviceTtl: {
+    kind: 'value',
+    flags: '--device-ttl <s>',
+    env: 'DEVICE_TTL',
+    help: "reliable delivery: seconds a device may stay away before its pending messages are dropped (0 = never); a site's deviceTtl overrides it",
+    readme:
+      "reliable delivery (sites with a `userRoomPrefix`): seconds a device may stay disconnected before its pending messages are dropped, counted from its last disconnect (a reconnect stops the clock); `0` keeps them until the device is evicted; a site's `deviceTtl` overrides it. Sent to clients as `_settings { device_ttl }`",
+    parse: parseDeviceTtl,
+    default: DEFAULT_OPTIONS.deviceTtl,
+  },
+  deviceQueue: {
+    kind: 'value',
+    flags: '--device-queue <n>',
+    env: 'DEVICE_QUEUE',
+    help: 'reliable delivery: messages one device may have pending; past it the oldest are dropped and the device told to resync',
+    readme:
+      'reliable delivery: messages one device may have pending (also at most half of `--max-outbound` in bytes, so that its `_batch` fits the connection); past it the oldest are dropped and the device gets `_resync` when it next connects',
+    parse: (value: string) => parsePositiveInteger(value, 'device queue'),
+    default: DEFAULT_OPTIONS.deviceQueue,
+  },
+  maxDevices: {
+    kind: 'value',
+    flags: '--max-devices <n>',
+    env: 'MAX_DEVICES',
+    help: 'reliable delivery: devices one user of a site may have queues for; a new one past it evicts the one away longest',
+    readme:
+      'reliable delivery: devices one user of a site may have queues for; a new one past it makes the service forget the device away longest (else the one connected longest) with its pending messages',
+    parse: (value: string) => parsePositiveInteger(value, 'max devices'),
+    default: DEFAULT_OPTIONS.maxDevices,
   },
   workers: {
     kind: 'value',

@@ -80,6 +80,18 @@ export interface ServiceOptions extends ServiceLimits {
   readonly strictReadiness: boolean;
   /** On shutdown, how long (ms) the node keeps serving its clients with `/readyz` at 503 before it disconnects them. */
   readonly drainDelay: number;
+  /**
+   * Reliable delivery (sites with a `userRoomPrefix`): seconds a device may stay away before its pending
+   * messages are dropped (a site's `deviceTtl` overrides it); 0 keeps them until the device is evicted.
+   */
+  readonly deviceTtl: number;
+  /**
+   * Messages one device's queue holds at most (and, separately, half of `maxOutbound` in bytes, so that its
+   * `_batch` always fits the connection); past it the oldest are dropped and the device is told to resync.
+   */
+  readonly deviceQueue: number;
+  /** Devices one user of a site may have queues for; a new one past it evicts the one away longest. */
+  readonly maxDevices: number;
 }
 
 /** {@link ServiceOptions.trustProxy}: how many proxies to believe, or which. */
@@ -139,4 +151,8 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   trustProxy: undefined,
   strictReadiness: false,
   drainDelay: 0,
+  // A phone that is off overnight still finds its messages in the morning.
+  deviceTtl: 86_400,
+  deviceQueue: 1000,
+  maxDevices: 10,
 };

@@ -90,6 +90,18 @@ export function parseLimit(value: string, what: string): number {
   return n;
 }
 
+/** The longest device TTL, in seconds: a year (a device away longer is gone for good). */
+export const MAX_DEVICE_TTL_S = 365 * 24 * 3600;
+
+/** Parses a device TTL in seconds: an integer from 0 (never expire) to {@link MAX_DEVICE_TTL_S}. */
+export function parseDeviceTtl(value: string): number {
+  const n = parseInteger(value);
+  if (n === undefined || n > MAX_DEVICE_TTL_S) {
+    throw new OptionError(`device TTL must be a number of seconds from 0 (never expire) to ${MAX_DEVICE_TTL_S}, got '${value}'`);
+  }
+  return n;
+}
+
 /** The names proxy-addr gives ranges of addresses, accepted in `--trust-proxy` beside addresses and CIDRs. */
 const ADDRESS_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 

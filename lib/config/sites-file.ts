@@ -17,6 +17,7 @@ import {
   type SiteConfig,
 } from './access.js';
 import { OptionError } from './errors.js';
+import { MAX_DEVICE_TTL_S } from './parse.js';
 import { readSecretText, resolveSecret, SecretError, type Secret } from './secrets.js';
 
 const AuthSchema = Type.Object(
@@ -47,6 +48,8 @@ const SiteSchema = Type.Object(
     updateUserUrl: Type.Optional(Type.String({ minLength: 1 })),
     updateUserTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
     updateUserAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    /** Reliable delivery: seconds a device may stay away; overrides `--device-ttl` (DEVICE_TTL) for this site. */
+    deviceTtl: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TTL_S })),
   },
   { additionalProperties: false },
 );
@@ -138,6 +141,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
       updateUserUrl: site.updateUserUrl,
       updateUserTimeoutMs: site.updateUserTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
       updateUserAttempts: site.updateUserAttempts ?? DEFAULT_UPDATE_USER_ATTEMPTS,
+      deviceTtl: site.deviceTtl,
     };
   });
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { identityOf, type Identity } from '../auth/identity.js';
+import { identityOf, userIdOf, type Identity } from '../auth/identity.js';
 import type { SiteConfig } from '../config/access.js';
 import type { ServiceContext } from '../core/context.js';
 import { andThen } from '../core/maybe.js';
@@ -37,7 +37,7 @@ export function notifyUserPresence(site: SiteConfig, context: ServiceContext): v
     field: 'last_connected' | 'last_disconnected',
   ): void => {
     const identity = identityOf(socket);
-    const user = identity && userOf(identity, site.userRoomPrefix);
+    const user = identity && userIdOf(identity, site.userRoomPrefix);
     if (!identity || user === undefined) return;
     void andThen(count(user), (changed) => changed && send(identity, user, field));
   };
@@ -46,13 +46,6 @@ export function notifyUserPresence(site: SiteConfig, context: ServiceContext): v
   const key = (user: string): string => `${site.name}\u0000${user}`;
   context.hooks.on('connection', (socket) => track(socket, (user) => presence.add(key(user)), 'last_connected'), scope);
   context.hooks.on('disconnect', (socket) => track(socket, (user) => presence.remove(key(user)), 'last_disconnected'), scope);
-}
-
-function userOf(identity: Identity, prefix: string | undefined): string | undefined {
-  if (identity.user !== undefined && identity.user !== '') return identity.user;
-  if (prefix === undefined) return undefined;
-  const room = identity.rooms.find((candidate) => candidate.startsWith(prefix) && candidate.length > prefix.length);
-  return room?.slice(prefix.length);
 }
 
 async function putWithRetries(url: string, body: string, authorization: string, site: SiteConfig, log: Logger): Promise<void> {

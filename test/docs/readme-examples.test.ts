@@ -6,7 +6,9 @@ import { expect } from 'chai';
 import { GENERATE_COMMAND } from '../../scripts/generate.js';
 import { exampleBlocks, fenceLanguage, withExamples } from '../../scripts/readme-examples.js';
 import { repoRoot, runCli } from '../support/cli.js';
-import { startServer } from '../support/server.js';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { tokenBackend } from '../support/backend.js';
+import { startServer, type TestServer } from '../support/server.js';
 import { tempDir } from '../support/temp.js';
 
 /**
@@ -26,7 +28,29 @@ const PRINTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>
   },
   'examples/trigger.ts': { player: ["player received EVENTS: { at: 12.5, id: 'cue-3' }"] },
   'examples/legacy-v2.cjs': { tv: ['tv received EVENT from phone in living-room: {"layout":"split"}'] },
+  'examples/reliable-delivery.ts': {
+    phone: [
+      'phone keeps its messages 86400 s while away',
+      'phone applied update_store product { id: 1 }',
+      'phone keeps its messages 86400 s while away',
+      'phone applied update_store product { id: 2 }',
+    ],
+  },
+  'examples/reliable-legacy.cjs': {
+    tablet: ['tablet applied update_store product {"id":1}', 'tablet applied update_store product {"id":2}'],
+  },
 };
+
+/**
+ * The server an example runs against, when it needs more than the defaults: the reliable-delivery examples
+ * need site `shop` (userRoomPrefix `user_`, API key `shop-key`) whose auth backend knows `alice-token`.
+ */
+async function serverFor(file: string): Promise<TestServer> {
+  if (!file.startsWith('examples/reliable-')) return startServer();
+  const backend = await tokenBackend({ 'alice-token': ['user_alice'] });
+  const shop = { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: 'shop-key', userRoomPrefix: 'user_' };
+  return startServer({ access: parseSitesFile({ sites: { shop } }, 'test', {}) });
+}
 
 function read(path: string): string {
   return readFileSync(join(repoRoot, path), 'utf8');
@@ -68,12 +92,14 @@ async function withLegacyClient(file: string): Promise<string> {
 describe('README client examples (examples/)', () => {
   const readme = read('README.md');
 
-  it('shows every code snippet of the Clients section from a file of examples/, and every file there', () => {
-    const clients = section(readme, 'Clients');
+  it('shows every code snippet of the Clients and Reliable delivery sections from a file of examples/, and every file there', () => {
+    const clients = section(readme, 'Clients') + section(readme, 'Reliable delivery');
     const fences = [...clients.matchAll(/^(.*)\n```(ts|js)$/gm)];
     expect(fences.length).to.be.at.least(Object.keys(PRINTS).length);
     for (const fence of fences)
-      expect(fence[1], `a ${fence[2]} block of the Clients section without an example marker`).to.match(/^<!-- example: /);
+      expect(fence[1], `a ${fence[2]} block of the Clients or Reliable delivery section without an example marker`).to.match(
+        /^<!-- example: /,
+      );
     const shown = exampleBlocks(readme).map((block) => block.file);
     const files = readdirSync(join(repoRoot, 'examples')).map((name) => `examples/${name}`);
     expect([...shown].sort()).to.deep.equal([...files].sort());
@@ -102,7 +128,7 @@ describe('README client examples (examples/)', () => {
 
   for (const [file, prints] of Object.entries(PRINTS)) {
     it(`${file} runs against a server and prints what it received`, async () => {
-      const server = await startServer();
+      const server = await serverFor(file);
       const entry = file.endsWith('.cjs') ? await withLegacyClient(file) : file;
       const exit = await runCli([], { entry, env: { REALTIME_URL: server.url } });
       expect(exit.stderr).to.equal('');
