@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
+import type { RecoveryBounds } from '../delivery/recovery-buffer.js';
 import { createMemoryCluster } from './memory.js';
 import { createRedisCluster } from './redis.js';
 import type { Cluster } from './types.js';
@@ -11,7 +12,7 @@ export { RedisAuthFailureBudget } from './auth-failures-redis.js';
 /** Which backend {@link createCluster} builds. */
 export type ClusterChoice =
   /** One process: Socket.IO's in-memory adapter. */
-  | { readonly mode: 'memory' }
+  | { readonly mode: 'memory'; readonly recovery?: RecoveryBounds }
   /** Nodes anywhere sharing one Redis; lookups wait at most `timeoutMs` for the others (`--cluster-timeout`). */
   | { readonly mode: 'redis'; readonly redis: RedisOptions; readonly timeoutMs: number }
   /** The `--workers` processes of one machine, relaying through their primary; lookups as with Redis. */
@@ -24,7 +25,7 @@ export type ClusterChoice =
 export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
   switch (choice.mode) {
     case 'memory':
-      return createMemoryCluster();
+      return createMemoryCluster(choice.recovery);
     case 'redis':
       return createRedisCluster(choice.redis, choice.timeoutMs, log.child({ component: 'redis' }));
     case 'workers':
