@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { createCluster, RedisAuthFailureBudget, type Cluster } from './cluster/index.js';
+import { createCluster, RECOVERY_MAX_SESSIONS, RedisAuthFailureBudget, type Cluster, type RecoveryBounds } from './cluster/index.js';
 import { sendFrameworkError } from './http/errors.js';
 import { DebugRequestLogs } from './http/request-logs.js';
 import { registerHttpRoutes } from './http/routes.js';
@@ -13,8 +13,7 @@ import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
 import { DEFAULT_OPTIONS, RECOVERY_MAX_PACKETS, type ServiceOptions } from './config/options.js';
-import { RECOVERY_MAX_SESSIONS, type RecoveryBounds } from './delivery/recovery-buffer.js';
-import { recoveryOption, sendStartOffsets } from './delivery/recovery.js';
+import { recoveringNamespaces, recoveryOption, sendStartOffsets } from './delivery/recovery.js';
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { guardBuiltins, mountSites } from './sites/mount.js';
@@ -117,12 +116,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
+  const recovering = recoveringNamespaces(config.access);
   const cluster =
     deps.cluster ??
     createCluster(
       config.redis
-        ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout }
-        : { mode: 'memory', ...(config.recoveryWindow > 0 ? { recovery: recoveryBounds(config) } : {}) },
+        ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout, recovers: recovering }
+        : { mode: 'memory', ...(config.recoveryWindow > 0 ? { recovery: recoveryBounds(config, recovering) } : {}) },
       log,
     );
   const recovery = recoveryOption(config.recoveryWindow, cluster, log);
@@ -179,7 +179,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
   logLimits(hooks, limitsLog);
-  if (recovery) sendStartOffsets(hooks, cluster);
+  if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
   const metrics = createMetrics(hooks, { readiness, engine: io.engine });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
@@ -247,11 +247,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   };
 }
 
-/** What one process keeps for recovery without Redis, per namespace. */
-function recoveryBounds(config: ServiceOptions): RecoveryBounds {
+/** What one process keeps for recovery without Redis. */
+function recoveryBounds(config: ServiceOptions, covers: (name: string) => boolean): RecoveryBounds {
   return {
     windowMs: config.recoveryWindow,
     maxBytes: config.recoveryBuffer,
+    budget: { bytes: 0 },
+    covers,
     maxPackets: RECOVERY_MAX_PACKETS,
     maxSessions: RECOVERY_MAX_SESSIONS,
   };

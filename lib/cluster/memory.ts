@@ -1,4 +1,4 @@
-import { currentOffsetOf, recoveryAdapter, type RecoveryBounds } from '../delivery/recovery-buffer.js';
+import { currentOffsetOf, recoveryAdapter, type RecoveryBounds } from './recovery-adapter.js';
 import { MemoryPresence } from './presence.js';
 import { localIds } from './local-rooms.js';
 import type { Cluster, MemberView, RoomDirectory, RoomSource } from './types.js';
@@ -34,7 +34,7 @@ export const memoryDirectory: RoomDirectory = {
 
 /**
  * Socket.IO's own in-memory adapter, or with `recovery` the bounded recovery adapter of
- * lib/delivery/recovery-buffer.ts: always ready, nothing to close. One per service (presence is its own).
+ * lib/cluster/recovery-adapter.ts: always ready, nothing to close. One per service (presence is its own).
  */
 export function createMemoryCluster(recovery?: RecoveryBounds): Cluster {
   return {

@@ -29,7 +29,12 @@ const READ_BLOCK_MS = 1000;
  * it first has, degraded (200) during a later outage (lib/runtime/readiness.ts).
  * Lookups wait at most `timeoutMs` for the other nodes (`--cluster-timeout`, lib/cluster/directory.ts).
  */
-export function createRedisCluster(options: RedisOptions, timeoutMs: number, log: Logger): Cluster {
+export function createRedisCluster(
+  options: RedisOptions,
+  timeoutMs: number,
+  log: Logger,
+  recovers: (namespace: string) => boolean = () => true,
+): Cluster {
   const client = newClient(options);
   const where = redactedUrl(options.url);
   // One line per outage: node-redis emits an error per failed reconnect attempt, with changing messages.
@@ -57,13 +62,14 @@ export function createRedisCluster(options: RedisOptions, timeoutMs: number, log
   const outbox = new StreamOutbox(client, streamName, options.outageBuffer ?? DEFAULT_OUTAGE_BUFFER, log);
   const offsets = new StreamOffsets(client, streamName, log);
   const adapter = release.adapters(
-    offsets.readers(
+    offsets.adapters(
       createAdapter(client, {
         streamName,
         channelPrefix,
         sessionKeyPrefix: `${options.prefix}:session:`,
         blockTimeInMs: READ_BLOCK_MS,
       }),
+      recovers,
     ),
   );
 

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Adapter, type BroadcastOptions, type Session } from 'socket.io-adapter';
 
-/** What one process keeps for connection-state recovery, per namespace. */
+/** What one process keeps for connection-state recovery. */
 export interface RecoveryBounds {
   /** How long (ms) a session and a broadcast are kept: `--recovery-window`. */
   readonly windowMs: number;
-  /** Bytes of kept broadcasts at most (their encoded size): `--recovery-buffer`. */
+  /** Bytes of kept broadcasts at most (their encoded size), all namespaces together: `--recovery-buffer`. */
   readonly maxBytes: number;
-  /** Kept broadcasts at most, whatever their size. */
+  /** What the namespaces keep now, in bytes: one count shared by every adapter of the process. */
+  readonly budget: { bytes: number };
+  /** Kept broadcasts at most per namespace, whatever their size. */
   readonly maxPackets: number;
-  /** Disconnected sessions kept at most; the oldest go first. */
+  /** Disconnected sessions kept at most per namespace; the oldest go first. */
   readonly maxSessions: number;
+  /** Whether the namespace called `name` recovers sessions (see lib/delivery/recovery.ts): others run as Socket.IO's plain adapter. */
+  covers(name: string): boolean;
 }
 
 /** Sessions kept at most per namespace by default: about 100 bytes each plus the socket's rooms and data. */
@@ -72,7 +76,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
   return class RecoveryAdapter extends Adapter {
     readonly #epoch = randomBytes(4).toString('hex');
     /** Kept broadcasts, oldest first, from index #head on (the array is compacted now and then). */
-    #packets: KeptPacket[] = [];
+    #packets: (KeptPacket | undefined)[] = [];
     #head = 0;
     #bytes = 0;
     #lastSeq = 0;
@@ -85,8 +89,11 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
     #sessions = new Map<string, KeptSession>();
     readonly #timer: NodeJS.Timeout;
 
-    constructor(nsp: unknown) {
+    readonly #enabled: boolean;
+
+    constructor(nsp: { name: string }) {
       super(nsp);
+      this.#enabled = bounds.covers(nsp.name);
       // Expiry also without traffic: a quiet namespace lets go of its sessions and packets too.
       this.#timer = setInterval(() => this.#expire(Date.now()), Math.max(1000, Math.min(bounds.windowMs, 10_000)));
       this.#timer.unref();
@@ -104,12 +111,14 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
       };
     }
 
-    /** The offset of the newest broadcast: what a new session starts from. */
-    currentOffset(): string {
+    /** The offset of the newest broadcast: what a new session starts from (undefined where recovery is off). */
+    currentOffset(): string | undefined {
+      if (!this.#enabled) return undefined;
       return `${this.#epoch}-${this.#lastSeq.toString(36)}`;
     }
 
     override persistSession(session: SessionToPersist): void {
+      if (!this.#enabled) return;
       // Re-inserted at the end: the map's order is the order of disconnection, oldest first.
       this.#sessions.delete(session.pid);
       this.#sessions.set(session.pid, { session, disconnectedAt: Date.now() });
@@ -138,7 +147,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
 
     override broadcast(packet: { type?: number; id?: number; data?: unknown[] }, opts: BroadcastOptions): void {
       // As Socket.IO's: an event without ack, not volatile. (An ack cannot be restored.)
-      if (packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined && Array.isArray(packet.data)) {
+      if (this.#enabled && packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined && Array.isArray(packet.data)) {
         const seq = ++this.#lastSeq;
         // The client keeps the last string argument of an event as its offset.
         packet.data.push(`${this.#epoch}-${seq.toString(36)}`);
@@ -161,6 +170,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
         // Not measured when no path encoded it (an adapter upgrade): counted by its JSON instead.
         if (kept.bytes === 0) kept.bytes = JSON.stringify(kept.data).length;
         this.#bytes += kept.bytes;
+        bounds.budget.bytes += kept.bytes;
         this.#expire(kept.emittedAt);
         return;
       }
@@ -172,6 +182,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
       this.#sessions.clear();
       this.#packets = [];
       this.#head = 0;
+      bounds.budget.bytes -= this.#bytes;
       this.#bytes = 0;
     }
 
@@ -181,9 +192,10 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
       while (this.#head < this.#packets.length) {
         const packet = this.#packets[this.#head] as KeptPacket;
         const live = this.#packets.length - this.#head;
-        if (packet.emittedAt >= oldest && live <= bounds.maxPackets && this.#bytes <= bounds.maxBytes) break;
+        if (packet.emittedAt >= oldest && live <= bounds.maxPackets && bounds.budget.bytes <= bounds.maxBytes) break;
         this.#drop(packet);
-        this.#head++;
+        // Released now, not at the next compaction: a dropped packet's payload must not outlive it.
+        this.#packets[this.#head++] = undefined;
       }
       // Compacted when most of the array is dropped: amortised O(1) per packet.
       if (this.#head > 1024 && this.#head * 2 > this.#packets.length) {
@@ -196,8 +208,10 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
       }
     }
 
+    /** Drops a kept packet; a namespace over the shared budget drops its own oldest first. */
     #drop(packet: KeptPacket): void {
       this.#bytes -= packet.bytes;
+      bounds.budget.bytes -= packet.bytes;
       if (packet.rooms.size === 0) this.#dropped.set(EVERY_SOCKET, packet.seq);
       for (const room of packet.rooms) this.#dropped.set(room, packet.seq);
       if (this.#dropped.size > MAX_WATERMARKS) {
@@ -246,5 +260,5 @@ function reaches(packet: KeptPacket, rooms: readonly string[]): boolean {
 /** Whether `adapter` is one {@link recoveryAdapter} made, with its offset. */
 export function currentOffsetOf(adapter: unknown): string | undefined {
   const offsetOf = (adapter as { currentOffset?: unknown }).currentOffset;
-  return typeof offsetOf === 'function' ? (offsetOf.call(adapter) as string) : undefined;
+  return typeof offsetOf === 'function' ? (offsetOf.call(adapter) as string | undefined) : undefined;
 }
