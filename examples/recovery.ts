@@ -21,10 +21,12 @@ const phone: LayoutSocket = io(`${url}/layout`);
 await Promise.all([stayJoined(tv, 'kitchen', 'tv'), stayJoined(phone, 'kitchen', 'phone')]);
 const missed = new Promise((resolve) => phone.on('EVENT', ({ message }) => resolve(console.log('phone received EVENT:', message))));
 
+const away = new Promise((resolve) => phone.once('disconnect', resolve));
 phone.io.engine.close(); // the phone's network drops (a tunnel, a lift); socket.io-client reconnects by itself
-await new Promise((resolve) => phone.once('disconnect', resolve));
+await away;
+const back = new Promise<void>((resolve) => phone.once('connect', () => resolve()));
 await tv.emitWithAck('NOTIFY', { room: 'kitchen', message: 'sent while the phone was away' });
-await new Promise<void>((resolve) => phone.once('connect', () => resolve()));
+await back;
 await missed; // replayed before 'connect', once and in order
 tv.close();
 phone.close();

@@ -147,7 +147,13 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
 
     override broadcast(packet: { type?: number; id?: number; data?: unknown[] }, opts: BroadcastOptions): void {
       // As Socket.IO's: an event without ack, not volatile. (An ack cannot be restored.)
-      if (this.#enabled && packet.type === 2 && packet.id === undefined && opts.flags?.volatile === undefined && Array.isArray(packet.data)) {
+      if (
+        this.#enabled &&
+        packet.type === 2 &&
+        packet.id === undefined &&
+        opts.flags?.volatile === undefined &&
+        Array.isArray(packet.data)
+      ) {
         const seq = ++this.#lastSeq;
         // The client keeps the last string argument of an event as its offset.
         packet.data.push(`${this.#epoch}-${seq.toString(36)}`);

@@ -104,7 +104,8 @@ export class StreamOffsets {
         if (!toOneLocalSocket(adapter, opts)) return broadcast(packet, opts);
         const data = packet.data;
         const offset = newest();
-        if (packet.type === 2 && Array.isArray(data) && typeof data[data.length - 1] === 'string' && offset !== undefined) data.push(offset);
+        if (packet.type === 2 && Array.isArray(data) && typeof data[data.length - 1] === 'string' && offset !== undefined)
+          data.push(offset);
         return localBroadcast(adapter, packet, opts);
       };
       return built;

@@ -146,7 +146,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
       updateUserTimeoutMs: site.updateUserTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
       updateUserAttempts: site.updateUserAttempts ?? DEFAULT_UPDATE_USER_ATTEMPTS,
       deviceTtl: site.deviceTtl,
-      recovery: site.recovery === true,
+      ...(site.recovery === true ? { recovery: true } : {}),
     };
   });
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};
@@ -162,12 +162,12 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
     if (entry.namespace !== undefined) {
       if (taken.includes(entry.namespace.slice(1)))
         fail(`${field}.namespace`, `'${entry.namespace}' is already a site or built-in namespace`);
-      return { kind: 'namespace', namespace: entry.namespace, auth, recovery: entry.recovery === true };
+      return { kind: 'namespace', namespace: entry.namespace, auth, ...(entry.recovery === true ? { recovery: true } : {}) };
     }
     const prefix = entry.prefix ?? '';
     const clash = taken.find((name) => name.startsWith(prefix));
     if (clash !== undefined) fail(`${field}.prefix`, `'${prefix}' would also match the namespace /${clash}`);
-    return { kind: 'prefix', prefix, auth, recovery: entry.recovery === true };
+    return { kind: 'prefix', prefix, auth, ...(entry.recovery === true ? { recovery: true } : {}) };
   });
   return { sites, builtins, forwarding };
 }

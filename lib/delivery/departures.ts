@@ -1,5 +1,12 @@
 /** Socket.IO's disconnect reasons after which a session is kept for recovery (socket.io's RECOVERABLE_DISCONNECT_REASONS). */
-const RECOVERABLE = new Set(['transport error', 'transport close', 'forced close', 'ping timeout', 'server shutting down', 'forced server close']);
+const RECOVERABLE = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'server shutting down',
+  'forced server close',
+]);
 
 /** Whether a socket that disconnected for `reason` may come back recovered (when recovery is on). */
 export function mayRecover(reason: string): boolean {

@@ -1,17 +1,16 @@
 import type { Logger } from 'pino';
 import type { ServerOptions, Socket } from 'socket.io';
-import { Namespaces } from '../../protocol/index.js';
+import { Namespaces, OFFSET_EVENT } from '../../protocol/index.js';
 import type { Cluster } from '../cluster/types.js';
 import type { AccessConfig } from '../config/access.js';
 import type { ServiceHooks } from '../core/types.js';
 
 /**
- * The event that gives a new session its first recovery offset. socket.io-client (v4) keeps the last string
- * argument of every event it receives as its offset and sends it back when it reconnects; a client that has
- * received nothing yet has none, and plain Socket.IO cannot recover it. This event (one string argument,
- * which listeners may ignore) gives it one at connect.
+ * The protocol's `_offset`: socket.io-client (v4) keeps the last string argument of every event it receives
+ * as its offset and sends it back when it reconnects; a client that has received nothing yet has none, and
+ * plain Socket.IO cannot recover it. This event gives it one at connect.
  */
-export const OFFSET_EVENT = '_offset';
+export { OFFSET_EVENT };
 
 /**
  * Which namespaces recover sessions: the built-in ones always (their events have a fixed shape, and listeners

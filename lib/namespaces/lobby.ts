@@ -188,7 +188,9 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     const droppedAt = socket.data.droppedAt ?? 0;
     socket.data.droppedAt = undefined;
     const { members } = await directory.members(nsp, roomKey(lobby));
-    const newcomers = members.filter((member) => member.id !== socket.id && (member.data.joinedAt ?? 0) >= droppedAt).map((member) => member.id);
+    const newcomers = members
+      .filter((member) => member.id !== socket.id && (member.data.joinedAt ?? 0) >= droppedAt)
+      .map((member) => member.id);
     if (newcomers.length > 0) nsp.to(newcomers).emit('JOINED', socket.id);
   }
   // A node that dies cannot say LEFT for its lobby sockets: one of the others does it for it (cluster mode),
@@ -207,7 +209,9 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     if (recoveryWindow > 0) socket.on('disconnecting', recordDrop);
     const { lobby } = socket.data;
     if (socket.recovered && lobby !== undefined) {
-      welcomeBack(socket, lobby).catch((err: unknown) => context.log.warn({ err, socketId: socket.id }, 'could not welcome back a recovered peer'));
+      welcomeBack(socket, lobby).catch((err: unknown) =>
+        context.log.warn({ err, socketId: socket.id }, 'could not welcome back a recovered peer'),
+      );
       return;
     }
     const lobbyId = handshakeLobbyId(socket);

@@ -20,7 +20,12 @@ const messagesOf = (events: readonly { message: unknown }[]): unknown[] => event
  * Drops `socket`'s connection, waits until `server` has let go of it, runs `meanwhile`, then reconnects it
  * (as socket.io-client does by itself after its back-off) and resolves once it is connected again.
  */
-async function dropAndReturn(server: TestServer, ns: string, socket: Socket, meanwhile: () => Promise<void> = async () => {}): Promise<void> {
+async function dropAndReturn(
+  server: TestServer,
+  ns: string,
+  socket: Socket,
+  meanwhile: () => Promise<void> = async () => {},
+): Promise<void> {
   const gone = server.serverDisconnect(ns, idOf(socket));
   dropConnection(socket);
   await gone;
@@ -65,7 +70,9 @@ for (const fastPath of [true, false]) {
       const server = await startServer({ fastPath });
       const sender = await member(server, 'r', 'sender');
       const offsets: unknown[] = [];
-      const quiet = await server.connect('/layout', RECONNECTING, (socket) => socket.on(OFFSET_EVENT, (offset: unknown) => offsets.push(offset)));
+      const quiet = await server.connect('/layout', RECONNECTING, (socket) =>
+        socket.on(OFFSET_EVENT, (offset: unknown) => offsets.push(offset)),
+      );
       await ack(quiet, 'JOIN', { room: 'r', name: 'quiet' });
       expect(offsets).to.have.length(1);
       expect(offsets[0]).to.be.a('string');
@@ -127,10 +134,15 @@ for (const fastPath of [true, false]) {
     it('recovers nothing with --recovery-window 0, and sends no start offset', async () => {
       const server = await startServer({ fastPath, recoveryWindow: 0 });
       const offsets: unknown[] = [];
-      const phone = await server.connect('/layout', RECONNECTING, (socket) => socket.on(OFFSET_EVENT, (offset: unknown) => offsets.push(offset)));
+      const phone = await server.connect('/layout', RECONNECTING, (socket) =>
+        socket.on(OFFSET_EVENT, (offset: unknown) => offsets.push(offset)),
+      );
       await ack(phone, 'JOIN', { room: 'r', name: 'phone' });
       const sender = await member(server, 'r', 'sender');
-      const [event] = await Promise.all([new Promise<unknown[]>((resolve) => phone.once('EVENT', (...args: unknown[]) => resolve(args))), ack(sender, 'NOTIFY', { room: 'r', message: 1 })]);
+      const [event] = await Promise.all([
+        new Promise<unknown[]>((resolve) => phone.once('EVENT', (...args: unknown[]) => resolve(args))),
+        ack(sender, 'NOTIFY', { room: 'r', message: 1 }),
+      ]);
       // Without recovery no offset is appended to broadcasts.
       expect(event).to.have.length(1);
       await dropAndReturn(server, '/layout', phone);
@@ -206,7 +218,9 @@ describe('connection-state recovery in lobbies: a recovered peer is never announ
     await ack(gone, 'JOIN', 'l');
     const goneId = idOf(gone);
     // LEFT comes after the window (and its grace): when the peer reconnects then, its session has expired.
-    await dropAndReturn(server, '/lobby', gone, async () => expect(await next<string>(stays, 'LEFT')).to.equal(goneId));
+    await dropAndReturn(server, '/lobby', gone, async () => {
+      expect(await next<string>(stays, 'LEFT')).to.equal(goneId);
+    });
     expect(gone.recovered).to.equal(false);
     expect(idOf(gone)).to.not.equal(goneId);
     expect(server.roomsOf('/lobby', idOf(gone))).to.deep.equal([]);
