@@ -160,6 +160,8 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     deviceTtl: flags.deviceTtl,
     deviceQueue: flags.deviceQueue,
     maxDevices: flags.maxDevices,
+    recoveryWindow: flags.recoveryWindow,
+    recoveryBuffer: flags.recoveryBuffer,
   };
 }
 

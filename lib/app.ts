@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { Namespaces } from '../protocol/index.js';
-import { createCluster, RedisAuthFailureBudget, type Cluster } from './cluster/index.js';
+import { createCluster, RECOVERY_MAX_SESSIONS, RedisAuthFailureBudget, type Cluster, type RecoveryBounds } from './cluster/index.js';
 import { sendFrameworkError } from './http/errors.js';
 import { DebugRequestLogs } from './http/request-logs.js';
 import { registerHttpRoutes } from './http/routes.js';
@@ -12,7 +12,8 @@ import { createLogger } from './runtime/logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
 import { mountTrigger, type TriggerNamespace } from './namespaces/trigger.js';
-import { DEFAULT_OPTIONS, type ServiceOptions } from './config/options.js';
+import { DEFAULT_OPTIONS, RECOVERY_MAX_PACKETS, type ServiceOptions } from './config/options.js';
+import { recoveringNamespaces, recoveryOption, sendStartOffsets } from './delivery/recovery.js';
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { guardBuiltins, mountSites } from './sites/mount.js';
@@ -115,9 +116,16 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
 
   const hooks = new HookDispatcher(log.child({ component: 'hooks' }));
+  const recovering = recoveringNamespaces(config.access);
   const cluster =
     deps.cluster ??
-    createCluster(config.redis ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout } : { mode: 'memory' }, log);
+    createCluster(
+      config.redis
+        ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout, recovers: recovering }
+        : { mode: 'memory', ...(config.recoveryWindow > 0 ? { recovery: recoveryBounds(config, recovering) } : {}) },
+      log,
+    );
+  const recovery = recoveryOption(config.recoveryWindow, cluster, log);
   const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn) =>
     hooks.limited({ limit: 'attachments', action: 'disconnected', address: connectionAddress(conn), socketId: conn.id }),
   );
@@ -133,6 +141,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       parser: parser.parser,
       // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
       cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
+      ...(recovery ? { connectionStateRecovery: recovery } : {}),
     },
     {
       fastPath: config.fastPath,
@@ -164,11 +173,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     // The address the connection's bounds found at its handshake (lib/engine/connection-guard.ts), not parsed again.
     clientAddress: (socket) => connectionAddress(socket.conn),
     onClose: (release) => releases.push(release),
+    recoveryWindow: recovery ? config.recoveryWindow : 0,
   };
   const nspContext = (name: string): ServiceContext => withLog(context, context.log.child({ nsp: name }));
   // Subscribers first: a connection reaches them in the order they subscribed.
   logConnections(hooks, context.log);
   logLimits(hooks, limitsLog);
+  if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
   const metrics = createMetrics(hooks, { readiness, engine: io.engine });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
@@ -233,6 +244,18 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
         .then(() => undefined);
       return closing;
     },
+  };
+}
+
+/** What one process keeps for recovery without Redis. */
+function recoveryBounds(config: ServiceOptions, covers: (name: string) => boolean): RecoveryBounds {
+  return {
+    windowMs: config.recoveryWindow,
+    maxBytes: config.recoveryBuffer,
+    budget: { bytes: 0 },
+    covers,
+    maxPackets: RECOVERY_MAX_PACKETS,
+    maxSessions: RECOVERY_MAX_SESSIONS,
   };
 }
 

@@ -82,3 +82,18 @@ type AllNames<Map, Names extends readonly PropertyKey[]> = [MissingNames<Map, Na
 export function eventNames<Map>() {
   return <const Names extends readonly (keyof Map & string)[]>(names: Names & AllNames<Map, Names>): Names => names;
 }
+
+/**
+ * The event that gives a new session its first connection-state recovery offset, right after it connects
+ * (Socket.IO v4 clients of the namespaces that recover sessions). socket.io-client keeps the last string
+ * argument of every event as its offset by itself; listening to this event is never needed.
+ */
+export const OFFSET_EVENT = '_offset';
+
+/**
+ * What a namespace that recovers sessions sends besides its own events. With recovery on, every other event
+ * also carries its offset as one more, last argument, which listeners that take fewer arguments ignore.
+ */
+export interface RecoveryServerToClientEvents {
+  [OFFSET_EVENT]: (offset: string) => void;
+}

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { RedisOptions } from '../config/options.js';
+import type { RecoveryBounds } from './recovery-adapter.js';
+export { RECOVERY_MAX_SESSIONS, type RecoveryBounds } from './recovery-adapter.js';
 import { createMemoryCluster } from './memory.js';
 import { createRedisCluster } from './redis.js';
 import type { Cluster } from './types.js';
@@ -11,9 +13,15 @@ export { RedisAuthFailureBudget } from './auth-failures-redis.js';
 /** Which backend {@link createCluster} builds. */
 export type ClusterChoice =
   /** One process: Socket.IO's in-memory adapter. */
-  | { readonly mode: 'memory' }
+  | { readonly mode: 'memory'; readonly recovery?: RecoveryBounds }
   /** Nodes anywhere sharing one Redis; lookups wait at most `timeoutMs` for the others (`--cluster-timeout`). */
-  | { readonly mode: 'redis'; readonly redis: RedisOptions; readonly timeoutMs: number }
+  | {
+      readonly mode: 'redis';
+      readonly redis: RedisOptions;
+      readonly timeoutMs: number;
+      /** Which namespaces recover sessions (all when absent); the others' adapters keep none and add no offsets. */
+      readonly recovers?: (namespace: string) => boolean;
+    }
   /** The `--workers` processes of one machine, relaying through their primary; lookups as with Redis. */
   | { readonly mode: 'workers'; readonly timeoutMs: number };
 
@@ -24,9 +32,9 @@ export type ClusterChoice =
 export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
   switch (choice.mode) {
     case 'memory':
-      return createMemoryCluster();
+      return createMemoryCluster(choice.recovery);
     case 'redis':
-      return createRedisCluster(choice.redis, choice.timeoutMs, log.child({ component: 'redis' }));
+      return createRedisCluster(choice.redis, choice.timeoutMs, log.child({ component: 'redis' }), choice.recovers);
     case 'workers':
       return createWorkersCluster(choice.timeoutMs, log.child({ component: 'cluster' }));
   }

@@ -1,3 +1,4 @@
+import { currentOffsetOf, recoveryAdapter, type RecoveryBounds } from './recovery-adapter.js';
 import { MemoryPresence } from './presence.js';
 import { localIds } from './local-rooms.js';
 import type { Cluster, MemberView, RoomDirectory, RoomSource } from './types.js';
@@ -31,11 +32,16 @@ export const memoryDirectory: RoomDirectory = {
   trackMember() {},
 };
 
-/** Socket.IO's own in-memory adapter: always ready, nothing to close. One per service (presence is its own). */
-export function createMemoryCluster(): Cluster {
+/**
+ * Socket.IO's own in-memory adapter, or with `recovery` the bounded recovery adapter of
+ * lib/cluster/recovery-adapter.ts: always ready, nothing to close. One per service (presence is its own).
+ */
+export function createMemoryCluster(recovery?: RecoveryBounds): Cluster {
   return {
     mode: 'memory',
-    adapter: undefined,
+    adapter: recovery ? recoveryAdapter(recovery) : undefined,
+    recovers: recovery !== undefined,
+    recoveryOffset: currentOffsetOf,
     directory: memoryDirectory,
     presence: new MemoryPresence(),
     isReady: () => true,

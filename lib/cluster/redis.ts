@@ -7,6 +7,7 @@ import { NodeRegistry } from './node-registry.js';
 import { ChannelRelease } from './redis-channels.js';
 import { MemoryPresence } from './presence.js';
 import { watchAdapterClients } from './redis-readiness.js';
+import { StreamOffsets } from './stream-offsets.js';
 import { StreamOutbox } from './stream-outbox.js';
 import type { Cluster } from './types.js';
 
@@ -28,7 +29,12 @@ const READ_BLOCK_MS = 1000;
  * it first has, degraded (200) during a later outage (lib/runtime/readiness.ts).
  * Lookups wait at most `timeoutMs` for the other nodes (`--cluster-timeout`, lib/cluster/directory.ts).
  */
-export function createRedisCluster(options: RedisOptions, timeoutMs: number, log: Logger): Cluster {
+export function createRedisCluster(
+  options: RedisOptions,
+  timeoutMs: number,
+  log: Logger,
+  recovers: (namespace: string) => boolean = () => true,
+): Cluster {
   const client = newClient(options);
   const where = redactedUrl(options.url);
   // One line per outage: node-redis emits an error per failed reconnect attempt, with changing messages.
@@ -54,16 +60,21 @@ export function createRedisCluster(options: RedisOptions, timeoutMs: number, log
   const readiness = watchAdapterClients(client, streamName, release);
   // Before the adapter exists: every XADD of its stream goes through the outbox.
   const outbox = new StreamOutbox(client, streamName, options.outageBuffer ?? DEFAULT_OUTAGE_BUFFER, log);
+  const offsets = new StreamOffsets(client, streamName, log);
   const adapter = release.adapters(
-    createAdapter(client, {
-      streamName,
-      channelPrefix,
-      sessionKeyPrefix: `${options.prefix}:session:`,
-      blockTimeInMs: READ_BLOCK_MS,
-    }),
+    offsets.adapters(
+      createAdapter(client, {
+        streamName,
+        channelPrefix,
+        sessionKeyPrefix: `${options.prefix}:session:`,
+        blockTimeInMs: READ_BLOCK_MS,
+      }),
+      recovers,
+    ),
   );
 
-  const isReady = (): boolean => client.isReady && readiness.live();
+  // Ready once it can also give new sessions a recovery offset: a client that connects then can be recovered.
+  const isReady = (): boolean => client.isReady && readiness.live() && offsets.newest() !== undefined;
   const registry = new NodeRegistry(client, options.prefix, log);
   void announceReadiness(
     readiness,
@@ -84,6 +95,9 @@ export function createRedisCluster(options: RedisOptions, timeoutMs: number, log
     directory: clusterDirectory({ isReady, timeoutMs, log, registry }),
     // Per process for now: a user connected through two nodes counts as online on each.
     presence: new MemoryPresence(),
+    // The streams adapter restores sessions from the stream (the session itself is a Redis key): any node can.
+    recovers: true,
+    recoveryOffset: () => offsets.newest(),
     attach(hooks, reportLost) {
       stampJoins(hooks);
       registry.start(reportLost);
@@ -92,7 +106,7 @@ export function createRedisCluster(options: RedisOptions, timeoutMs: number, log
     },
     isReady,
     canBroadcast: () => outbox.accepting(),
-    untilReady: (ready = true) => readiness.until(ready),
+    untilReady: (ready = true) => (ready ? readiness.until(true).then(() => offsets.known()) : readiness.until(false)),
     close() {
       // After io.close(): the adapter has stopped using the connections; the stream reader's blocking read
       // and any connection still trying to reach a Redis that is down would otherwise keep the process up.

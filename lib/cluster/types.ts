@@ -108,6 +108,18 @@ export interface Cluster {
    * rather than ack what would be dropped. Always true in memory and workers mode.
    */
   canBroadcast(): boolean;
+  /**
+   * Whether a socket whose connection dropped can come back to any node and recover its session (Socket.IO's
+   * connection-state recovery): in memory mode with a recovery window, and with Redis. Not with `--workers`
+   * alone: `@socket.io/cluster-adapter` keeps no sessions.
+   */
+  readonly recovers: boolean;
+  /**
+   * The offset a session that starts now can later be recovered from (sent to it as `_offset`, see
+   * lib/delivery/recovery.ts), for a socket of the namespace whose adapter is `adapter`; undefined when there
+   * is none (no recovery, or Redis not reached yet).
+   */
+  recoveryOffset(adapter: unknown): string | undefined;
   /** Users' socket counts, for user-level online/offline (today per process in every mode). */
   readonly presence: PresenceCounter;
   /**

@@ -18,6 +18,9 @@ export function createWorkersCluster(timeoutMs: number, log: Logger): Cluster {
     mode: 'workers',
     adapter: createAdapter(),
     directory: clusterDirectory({ isReady: () => true, timeoutMs, log }),
+    // The cluster adapter keeps no sessions: a dropped client reconnects (perhaps to another worker) afresh.
+    recovers: false,
+    recoveryOffset: () => undefined,
     isReady: () => true,
     canBroadcast: () => true,
     untilReady: () => Promise.resolve(),

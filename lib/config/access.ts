@@ -56,9 +56,13 @@ export type AuthConfig =
  * one namespace (the legacy `/sharedsocket`), or every namespace `/<prefix><name>` (the do-socket-service's `do-`), each
  * of them isolated from the others.
  */
-export type ForwardingConfig =
+export type ForwardingConfig = (
   | { readonly kind: 'namespace'; readonly namespace: string; readonly auth: AuthConfig }
-  | { readonly kind: 'prefix'; readonly prefix: string; readonly auth: AuthConfig };
+  | { readonly kind: 'prefix'; readonly prefix: string; readonly auth: AuthConfig }
+) & {
+  /** Connection-state recovery on (`recovery: true`): re-emitted events then get the offset as a last argument. */
+  readonly recovery?: boolean;
+};
 
 /** The JWT algorithms mode jwt accepts. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -81,6 +85,11 @@ export interface SiteConfig {
   readonly updateUserAttempts: number;
   /** Reliable delivery: seconds a device may stay away (`--device-ttl` when undefined); 0: never expire. */
   readonly deviceTtl: number | undefined;
+  /**
+   * Connection-state recovery on (`recovery: true`; off by default): pushed events then carry the recovery
+   * offset as one more, last argument, which clients written for the original service would take for an ack.
+   */
+  readonly recovery?: boolean;
 }
 
 /** Sites and namespace auth, as loaded from a sites file or the environment. */

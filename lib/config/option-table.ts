@@ -380,6 +380,26 @@ export const OPTION_TABLE = {
     parse: (value: string) => parsePositiveInteger(value, 'max devices'),
     default: DEFAULT_OPTIONS.maxDevices,
   },
+  recoveryWindow: {
+    kind: 'value',
+    flags: '--recovery-window <ms>',
+    env: 'RECOVERY_WINDOW',
+    help: 'how long a client whose connection dropped may come back and recover its session (id, rooms, name, missed broadcasts), in ms; 0 turns recovery off',
+    readme:
+      'how long (ms) a client whose connection dropped may reconnect and recover its session: the same socket id, its rooms, its name and every broadcast it missed, in order (`socket.recovered === true`); `0` turns recovery off. See [Recovering a dropped connection](#recovering-a-dropped-connection)',
+    parse: (value: string) => parseLimit(value, 'recovery window'),
+    default: DEFAULT_OPTIONS.recoveryWindow,
+  },
+  recoveryBuffer: {
+    kind: 'value',
+    flags: '--recovery-buffer <bytes>',
+    env: 'RECOVERY_BUFFER',
+    help: 'without --redis: the bytes of broadcasts each namespace keeps for recovery (at most 100000 of them); a client whose missed broadcasts were dropped gets a clean session',
+    readme:
+      'without `--redis`: the bytes of broadcasts each namespace keeps for recovery, oldest dropped first (at most 100,000 broadcasts, none older than the window); a client that missed a dropped one is not recovered but gets a clean session. With `--redis` the Redis stream keeps them (its last 10,000 entries)',
+    parse: parseByteSize,
+    default: DEFAULT_OPTIONS.recoveryBuffer,
+  },
   workers: {
     kind: 'value',
     flags: '--workers <n>',

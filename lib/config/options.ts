@@ -92,6 +92,16 @@ export interface ServiceOptions extends ServiceLimits {
   readonly deviceQueue: number;
   /** Devices one user of a site may have queues for; a new one past it evicts the one away longest. */
   readonly maxDevices: number;
+  /**
+   * How long, in ms, a client that lost its connection may come back and recover it (Socket.IO's
+   * connection-state recovery: its id, rooms, name and every broadcast it missed); 0 turns recovery off.
+   */
+  readonly recoveryWindow: number;
+  /**
+   * Bytes of broadcasts one process keeps for recovery (each namespace at most this much, and at most
+   * {@link RECOVERY_MAX_PACKETS} of them), in memory mode; with `--redis` the Redis stream keeps them.
+   */
+  readonly recoveryBuffer: number;
 }
 
 /** {@link ServiceOptions.trustProxy}: how many proxies to believe, or which. */
@@ -121,6 +131,15 @@ export const DEFAULT_REDIS_PREFIX = 'realtime-rooms';
 
 /** Default {@link RedisOptions.outageBuffer}: 16 MiB. */
 export const DEFAULT_OUTAGE_BUFFER = 16 * 1024 * 1024;
+
+/** Default {@link ServiceOptions.recoveryWindow}: 2 minutes, Socket.IO's own default. */
+export const DEFAULT_RECOVERY_WINDOW = 120_000;
+
+/** Default {@link ServiceOptions.recoveryBuffer}: 32 MiB per namespace. */
+export const DEFAULT_RECOVERY_BUFFER = 32 * 1024 * 1024;
+
+/** How many broadcasts one namespace keeps for recovery at most in memory mode, whatever their size. */
+export const RECOVERY_MAX_PACKETS = 100_000;
 
 /** Defaults of every option; the CLI's `--help` shows the same values. */
 export const DEFAULT_OPTIONS: ServiceOptions = {
@@ -155,4 +174,6 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   deviceTtl: 86_400,
   deviceQueue: 1000,
   maxDevices: 10,
+  recoveryWindow: DEFAULT_RECOVERY_WINDOW,
+  recoveryBuffer: DEFAULT_RECOVERY_BUFFER,
 };

@@ -50,6 +50,8 @@ const SiteSchema = Type.Object(
     updateUserAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
     /** Reliable delivery: seconds a device may stay away; overrides `--device-ttl` (DEVICE_TTL) for this site. */
     deviceTtl: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TTL_S })),
+    /** Connection-state recovery for this site (off by default: it adds an argument to every pushed event). */
+    recovery: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -67,6 +69,8 @@ export const SitesFileSchema = Type.Object(
             namespace: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9][\\w-]{0,63}$' })),
             prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][\\w-]{0,63}$' })),
             auth: Type.Optional(AuthSchema),
+            /** Connection-state recovery (off by default: it adds an argument to every re-emitted event). */
+            recovery: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -142,6 +146,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
       updateUserTimeoutMs: site.updateUserTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
       updateUserAttempts: site.updateUserAttempts ?? DEFAULT_UPDATE_USER_ATTEMPTS,
       deviceTtl: site.deviceTtl,
+      ...(site.recovery === true ? { recovery: true } : {}),
     };
   });
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};
@@ -157,12 +162,12 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
     if (entry.namespace !== undefined) {
       if (taken.includes(entry.namespace.slice(1)))
         fail(`${field}.namespace`, `'${entry.namespace}' is already a site or built-in namespace`);
-      return { kind: 'namespace', namespace: entry.namespace, auth };
+      return { kind: 'namespace', namespace: entry.namespace, auth, ...(entry.recovery === true ? { recovery: true } : {}) };
     }
     const prefix = entry.prefix ?? '';
     const clash = taken.find((name) => name.startsWith(prefix));
     if (clash !== undefined) fail(`${field}.prefix`, `'${prefix}' would also match the namespace /${clash}`);
-    return { kind: 'prefix', prefix, auth };
+    return { kind: 'prefix', prefix, auth, ...(entry.recovery === true ? { recovery: true } : {}) };
   });
   return { sites, builtins, forwarding };
 }

@@ -21,6 +21,11 @@ export interface ServiceContext {
   readonly authFailures: AuthFailureGuard;
   /** The client address of a socket's connection, as the per-address limits count it (`--trust-proxy` applied). */
   readonly clientAddress: (socket: Socket) => string;
+  /**
+   * How long (ms) a socket whose connection dropped may come back with its session recovered (Socket.IO's
+   * connection-state recovery); 0 when recovery is off or the backend keeps no sessions.
+   */
+  readonly recoveryWindow: number;
   /** Registers what the service must release when it closes (an auth backend's connection pool). */
   readonly onClose: (release: () => Promise<void>) => void;
 }

@@ -4,18 +4,29 @@ import {
   type LobbyServerToClientEvents,
   type RtcSignalRequest,
 } from '../../protocol/index.js';
-import type { RoomAnswer } from '../cluster/types.js';
+import type { JoinStamps, RoomAnswer } from '../cluster/types.js';
 import type { ServiceContext } from '../core/context.js';
 import { RequestError } from '../core/errors.js';
 import { andThen } from '../core/maybe.js';
 import { requestListener, requireArgs, type RequestHandler } from '../core/reply.js';
 import { assertBroadcastable, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../core/validate.js';
+import { DeferredDepartures, mayRecover } from '../delivery/departures.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
+/**
+ * How long after the recovery window a dropped peer's LEFT waits: a session restored at the window's last
+ * moment is back in the lobby by then.
+ */
+const RECOVERY_GRACE_MS = 1000;
+
 /** Per-socket state on `/lobby`: the one lobby the socket is in, if any. */
-export interface LobbySocketData {
+export interface LobbySocketData extends JoinStamps {
   lobby?: string;
+  /** When (wall-clock ms) the socket joined its lobby: a recovered peer announces itself to those who came later. */
+  joinedAt?: number;
+  /** When the socket's connection dropped, recorded before Socket.IO keeps its session for recovery. */
+  droppedAt?: number;
 }
 
 /** The server's typed `/lobby` namespace. */
@@ -88,6 +99,7 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     // delivers broadcasts (locally too) only once Redis has taken them, which would put JOINED behind
     // PEERS and the ack. The others get the broadcast; they are not ordered against the newcomer anyway.
     socket.to(key).emit('JOINED', socket.id);
+    socket.data.joinedAt = Date.now();
     joinRoom(hooks, socket, lobby);
     directory.trackMember(nsp.name, socket.id, lobby);
     socket.emit('JOINED', socket.id);
@@ -106,6 +118,7 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
       if (socket.data.lobby !== lobby) throw new RequestError('NOT_IN_LOBBY', `not in lobby ${JSON.stringify(lobby)}`);
       leaveRoom(hooks, socket, lobby);
       socket.data.lobby = undefined;
+      socket.data.joinedAt = undefined;
       directory.trackMember(nsp.name, socket.id, undefined);
       nsp.to(roomKey(lobby)).emit('LEFT', socket.id);
     },
@@ -137,19 +150,70 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
   };
 
   const joinFromHandshake = requestListener<LobbySocket>('JOIN', (socket, args) => join(socket, args[0]), context);
-  // Shared by every socket (Socket.IO calls it with the socket as `this`): no closure per connection.
-  function announceLeave(this: LobbySocket): void {
-    if (this.data.lobby === undefined) return;
-    nsp.to(roomKey(this.data.lobby)).emit('LEFT', this.id);
-    directory.trackMember(nsp.name, this.id, undefined);
+  const { recoveryWindow } = context;
+  const departures = new DeferredDepartures();
+  context.onClose(() => Promise.resolve(departures.clear()));
+
+  function announceLeft(id: string, lobby: string): void {
+    nsp.to(roomKey(lobby)).emit('LEFT', id);
+    directory.trackMember(nsp.name, id, undefined);
   }
-  // A node that dies cannot say LEFT for its lobby sockets: one of the others does it for it (cluster mode).
+  // Shared by every socket (Socket.IO calls them with the socket as `this`): no closure per connection.
+  function recordDrop(this: LobbySocket): void {
+    if (this.data.lobby !== undefined) this.data.droppedAt = Date.now();
+  }
+  function announceLeave(this: LobbySocket, reason: string): void {
+    const { lobby } = this.data;
+    if (lobby === undefined) return;
+    if (recoveryWindow === 0 || !mayRecover(reason)) return announceLeft(this.id, lobby);
+    // It may come back recovered, to this node or another, within the window: LEFT only if it has not.
+    // (Still tracked meanwhile, so that if this node dies a surviving one says LEFT for it.)
+    const { id } = this;
+    departures.schedule(id, recoveryWindow + RECOVERY_GRACE_MS, () => {
+      void Promise.resolve(directory.isMember(nsp, roomKey(lobby), id)).then((membership) => {
+        const back = membership === 'member';
+        context.log.debug({ socketId: id, lobby, back }, back ? 'dropped peer came back: no LEFT' : 'dropped peer did not come back: LEFT');
+        if (!back) announceLeft(id, lobby);
+      });
+    });
+  }
+  /**
+   * A socket that recovered its session is back in its lobby (Socket.IO restored its rooms and data) and got
+   * the JOINED and LEFT it missed. The peers who joined while it was away got PEERS without it: they alone are
+   * told it JOINED. Its peers from before never heard it left, and hear nothing.
+   */
+  async function welcomeBack(socket: LobbySocket, lobby: string): Promise<void> {
+    departures.cancel(socket.id);
+    directory.trackMember(nsp.name, socket.id, lobby);
+    const droppedAt = socket.data.droppedAt ?? 0;
+    socket.data.droppedAt = undefined;
+    const { members } = await directory.members(nsp, roomKey(lobby));
+    const newcomers = members
+      .filter((member) => member.id !== socket.id && (member.data.joinedAt ?? 0) >= droppedAt)
+      .map((member) => member.id);
+    if (newcomers.length > 0) nsp.to(newcomers).emit('JOINED', socket.id);
+  }
+  // A node that dies cannot say LEFT for its lobby sockets: one of the others does it for it (cluster mode),
+  // unless the socket has meanwhile recovered its session on another node.
   hooks.on('lostMembers', (members) => {
-    for (const member of members) if (member.namespace === nsp.name) nsp.to(roomKey(member.room)).emit('LEFT', member.socketId);
+    for (const member of members) {
+      if (member.namespace !== nsp.name) continue;
+      void Promise.resolve(directory.isMember(nsp, roomKey(member.room), member.socketId)).then((membership) => {
+        if (membership !== 'member') nsp.to(roomKey(member.room)).emit('LEFT', member.socketId);
+      });
+    }
   });
 
   serveRequests(nsp, handlers, context, (socket) => {
     socket.on('disconnect', announceLeave);
+    if (recoveryWindow > 0) socket.on('disconnecting', recordDrop);
+    const { lobby } = socket.data;
+    if (socket.recovered && lobby !== undefined) {
+      welcomeBack(socket, lobby).catch((err: unknown) =>
+        context.log.warn({ err, socketId: socket.id }, 'could not welcome back a recovered peer'),
+      );
+      return;
+    }
     const lobbyId = handshakeLobbyId(socket);
     if (lobbyId !== undefined) joinFromHandshake.call(socket, lobbyId);
   });

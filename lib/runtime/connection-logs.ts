@@ -11,7 +11,14 @@ export function logConnections(hooks: ServiceHooks, log: Logger): void {
   if (!log.isLevelEnabled('debug')) return;
   hooks.on('connection', (socket) =>
     log.debug(
-      { nsp: socket.nsp.name, socketId: socket.id, address: connectionAddress(socket.conn), transport: socket.conn.transport.name },
+      {
+        nsp: socket.nsp.name,
+        socketId: socket.id,
+        address: connectionAddress(socket.conn),
+        transport: socket.conn.transport.name,
+        // A recovered session keeps its socket id: this tells its second 'connected' from the first.
+        ...(socket.recovered ? { recovered: true } : {}),
+      },
       'connected',
     ),
   );

@@ -184,7 +184,10 @@ describe('behind HAProxy (docs/haproxy.cfg; real nodes, real redis-server)', fun
     const exit = await withDeadline(A.exited, 'node1 to exit after SIGTERM', SHUTDOWN_DEADLINE_MS + DRAIN_DELAY_MS);
     expect(exit.code, exit.stderr).to.equal(0);
 
-    for (const member of drained) expect(await nodeOf(nodes, member.id())).to.equal(1);
+    // Recovered (through Redis) on node2 with the socket id they had on node1: found in node2's log.
+    const [, B] = nodes;
+    for (const member of drained)
+      await B.waitForLog((line) => line.msg === 'connected' && line.socketId === member.id(), `${member.name} on node2`);
     expect(await clientsOf(polling.socket)).to.have.members(members.map((member) => member.name));
     const again = others.map((member) => next(member.socket, 'EVENT'));
     await ack(polling.socket, 'NOTIFY', { room: ROOM, message: 'after' });

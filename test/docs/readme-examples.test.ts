@@ -27,6 +27,9 @@ const PRINTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>
     bob: ["bob received answer: alice's answer", 'bob received MESSAGE: hello everyone'],
   },
   'examples/trigger.ts': { player: ["player received EVENTS: { at: 12.5, id: 'cue-3' }"] },
+  'examples/recovery.ts': {
+    phone: ['phone received EVENT: sent while the phone was away', 'phone is back: recovered its id, rooms and name, nothing to redo'],
+  },
   'examples/legacy-v2.cjs': { tv: ['tv received EVENT from phone in living-room: {"layout":"split"}'] },
   'examples/reliable-delivery.ts': {
     phone: [

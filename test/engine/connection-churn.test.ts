@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket as EngineSocket } from 'engine.io';
 import { heapAfterGc } from '../support/gc.js';
 import { rawClient } from '../support/raw-engine.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
 import { ack, withDeadline } from '../support/wait.js';
 
 // Connections that come and go: whatever one cost, the server gives back when it closes. Each cycle opens
@@ -61,7 +61,7 @@ describe('connection churn', () => {
   it(`gives back everything after ${CYCLES.toLocaleString('en')} connect/join/close cycles: connections, sockets, rooms, heap`, async function () {
     this.timeout(this.timeout() * 4);
     // Thousands of connects from one address in seconds: the connect rate would refuse most of them.
-    const srv = await startServer({ connectRate: 0 });
+    const srv = await startServer({ ...WITHOUT_RECOVERY, connectRate: 0 });
     const witness = await srv.connect('/layout', { transports: ['websocket'] });
     await ack(witness, 'JOIN', { room: 'r', name: 'W' });
     const engine = trackEngine(srv);

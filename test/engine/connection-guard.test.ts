@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { LimitHit } from '../../lib/core/types.js';
 import { pollingSession, webSocketSession, type Eio, type RawSession } from '../support/engine-io.js';
 import { heldMemory } from '../support/memory.js';
-import { FAST_PATH, startServer, type TestServer } from '../support/server.js';
+import { FAST_PATH, startServer, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
 import { ack } from '../support/wait.js';
 
 /**
@@ -67,7 +67,8 @@ function expectCutOff(result: AttackResult, victim: RawSession): void {
 
 describe(`outbound bound (lib/engine/connection-guard.ts)${FAST_PATH ? '' : ', fast path off'}`, () => {
   // The publisher sends far above one client's event rate on purpose: it is the victim's reading that is tested.
-  const start = (): Promise<TestServer> => startServer({ maxOutbound: MAX_OUTBOUND, maxPayload: MAX_PAYLOAD, eventRate: 0 });
+  const start = (): Promise<TestServer> =>
+    startServer({ ...WITHOUT_RECOVERY, maxOutbound: MAX_OUTBOUND, maxPayload: MAX_PAYLOAD, eventRate: 0 });
 
   for (const eio of [4, 3] as const satisfies readonly Eio[]) {
     const heartbeat = eio === 4 ? 'pongs' : 'pings';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import type { ErrorCode } from '../../protocol/index.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from '../../lib/config/options.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
 import { ack, barrier, next, recordAll, settle, silent, type Recording } from '../support/wait.js';
 
 // Bad requests of every kind, on every namespace: each one is answered exactly once (its ack, or one
@@ -57,7 +57,7 @@ async function startClients(
   options: Partial<ServiceOptions>,
   join: (socket: Socket, name: 'A' | 'B') => Promise<unknown>,
 ): Promise<Clients> {
-  const srv = await startServer({ maxIdLength: MAX_ID, ...options });
+  const srv = await startServer({ ...WITHOUT_RECOVERY, maxIdLength: MAX_ID, ...options });
   const [member, bystander, outsider] = await Promise.all([srv.connect(ns, WS), srv.connect(ns, WS), srv.connect(ns, WS)]);
   await join(member, 'A');
   await join(bystander, 'B');
@@ -328,7 +328,7 @@ for (const ns of ['/layout', '/bus']) {
       ];
       for (const { label, transports: only } of transports) {
         it(`disconnects a client (${label}) that sends more than maxPayload; the room's other members see nothing and keep working`, async () => {
-          const srv = await startServer({ maxPayload: 2048 });
+          const srv = await startServer({ ...WITHOUT_RECOVERY, maxPayload: 2048 });
           const [big, member, third] = await Promise.all([
             srv.connect(ns, only ? { transports: only } : {}),
             srv.connect(ns),
@@ -365,7 +365,7 @@ for (const ns of ['/layout', '/bus']) {
     describe('room cap', () => {
       it('lets a socket JOIN 1000 rooms, refuses the 1001st with LIMIT until it leaves one; others unaffected', async () => {
         // The 1000 JOINs go at once, past the default event rate: the room cap is under test here.
-        const srv = await startServer({ eventRate: 0 });
+        const srv = await startServer({ ...WITHOUT_RECOVERY, eventRate: 0 });
         const [a, b] = await Promise.all([srv.connect(ns), srv.connect(ns)]);
         const rooms = Array.from({ length: 1000 }, (_, i) => `room-${i}`);
         const joined = await Promise.all(rooms.map((room) => ack(a, 'JOIN', { room, name: 'A' })));
@@ -566,7 +566,7 @@ describe('/lobby bad input', () => {
     });
 
     it('reports a number as handshake lobbyId with one ERROR, and the socket stays connected', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       // The ERROR follows the connect at once, so the recorder must be there before it.
       let recorder: Recording | undefined;
       const socket = await srv.connect('/lobby', { auth: { lobbyId: 5 } }, (fresh) => (recorder = recordAll(fresh)));
@@ -740,7 +740,7 @@ describe('/trigger bad input', () => {
   describe('room cap', () => {
     it('lets a socket JOIN 1000 rooms, refuses the 1001st with LIMIT until it leaves one; others unaffected', async () => {
       // The 1000 JOINs go at once, past the default event rate: the room cap is under test here.
-      const srv = await startServer({ eventRate: 0 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, eventRate: 0 });
       const [a, b] = await Promise.all([srv.connect('/trigger'), srv.connect('/trigger')]);
       const rooms = Array.from({ length: 1000 }, (_, i) => `room-${i}`);
       const joined = await Promise.all(rooms.map((room) => ack(a, 'JOIN', room)));

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io-client';
 import { one, three, two } from '../support/arrays.js';
 import type { LimitHit } from '../../lib/core/types.js';
 import { failure } from '../support/reply.js';
-import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
+import { idOf, startServer, type ClientOptions, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
 import { ack, next, recordAll, settle, silent, type Heard } from '../support/wait.js';
 
 const NS = '/lobby';
@@ -46,7 +46,7 @@ describe('/lobby namespace', () => {
   describe('connect with lobbyId', () => {
     for (const where of ['auth', 'query'] as const) {
       it(`joins the lobby named in the handshake ${where}: JOINED to every member, then PEERS to the newcomer`, async () => {
-        const srv = await startServer();
+        const srv = await startServer(WITHOUT_RECOVERY);
         const [a, outsider] = two(await connectMany(srv, 2));
         await ack(a, 'JOIN', 'L');
         await ack(outsider, 'JOIN', 'other');
@@ -71,7 +71,7 @@ describe('/lobby namespace', () => {
     }
 
     it('without lobbyId joins nothing and waits for JOIN', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const { socket: a, log } = await connectRecorded(srv, {});
       await settle(a);
       expect(log).to.deep.equal([]);
@@ -80,7 +80,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers an invalid handshake lobbyId with ERROR {event: JOIN} and keeps the socket connected and usable', async () => {
-      const srv = await startServer({ maxIdLength: 8 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, maxIdLength: 8 });
       const member = one(await lobbyOf(srv, 'xxxxxxxx', 1));
       const memberLog = record(member);
 
@@ -94,7 +94,7 @@ describe('/lobby namespace', () => {
     });
 
     it('does not coerce a non-string handshake lobbyId', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const { socket: a, log } = await connectRecorded(srv, { auth: { lobbyId: 42 } });
       await settle(a);
       expect(log).to.deep.equal([['ERROR', { event: 'JOIN', code: 'BAD_REQUEST', message: 'lobby must be string' }]]);
@@ -104,7 +104,7 @@ describe('/lobby namespace', () => {
 
   describe('JOIN', () => {
     it('sends JOINED to every member including the newcomer, then PEERS to the newcomer alone, and acks {ok, lobby, peers}', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b, c, outsider, elsewhere] = [...three(await connectMany(srv, 3)), ...two(await connectMany(srv, 2))];
       await ack(elsewhere, 'JOIN', 'M');
       const logs = [a, b, c, outsider, elsewhere].map(record);
@@ -143,7 +143,7 @@ describe('/lobby namespace', () => {
     ];
     for (const [form, payload] of forms) {
       it(`accepts ${form}`, async () => {
-        const srv = await startServer();
+        const srv = await startServer(WITHOUT_RECOVERY);
         const [a, b] = two(await connectMany(srv, 2));
         await ack(a, 'JOIN', 'L');
         const aLog = record(a);
@@ -159,7 +159,7 @@ describe('/lobby namespace', () => {
     }
 
     it('refuses a second JOIN with ALREADY_IN_LOBBY, for the same or another lobby, and changes nothing', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L1', 2));
       const c = one(await lobbyOf(srv, 'L2', 1));
       const logs = [a, b, c].map(record);
@@ -177,7 +177,7 @@ describe('/lobby namespace', () => {
     });
 
     it('refuses a JOIN into a full lobby (--max-lobby-members) with LIMIT; the refused socket is in no lobby and can JOIN another', async () => {
-      const srv = await startServer({ maxLobbyMembers: 3 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, maxLobbyMembers: 3 });
       const hits: LimitHit[] = [];
       srv.app.hooks.on('limited', (hit) => hits.push(hit));
       const members = await lobbyOf(srv, 'L', 3);
@@ -206,7 +206,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers a handshake lobbyId into a full lobby with an ERROR (LIMIT), and the socket stays connected', async () => {
-      const srv = await startServer({ maxLobbyMembers: 1 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, maxLobbyMembers: 1 });
       await lobbyOf(srv, 'L', 1);
       const { socket, log } = await connectRecorded(srv, { auth: { lobbyId: 'L' } });
       await settle(socket);
@@ -216,7 +216,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers a malformed lobby with BAD_REQUEST and joins nothing', async () => {
-      const srv = await startServer({ maxIdLength: 8 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, maxIdLength: 8 });
       const a = await srv.connect(NS);
       const log = record(a);
       const cases: [unknown, string][] = [
@@ -244,7 +244,7 @@ describe('/lobby namespace', () => {
     ];
     for (const [form, payload] of forms) {
       it(`given ${form}, leaves and the remaining members receive LEFT <id>`, async () => {
-        const srv = await startServer();
+        const srv = await startServer(WITHOUT_RECOVERY);
         const [a, b, c] = three(await lobbyOf(srv, 'L', 3));
         const elsewhere = one(await lobbyOf(srv, 'M', 1));
         const logs = [a, b, c, elsewhere].map(record);
@@ -260,7 +260,7 @@ describe('/lobby namespace', () => {
     }
 
     it('answers NOT_IN_LOBBY when not in any lobby or in another one, and changes nothing', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L1', 2));
       const c = one(await lobbyOf(srv, 'L2', 1));
       const outsider = await srv.connect(NS);
@@ -278,7 +278,7 @@ describe('/lobby namespace', () => {
     });
 
     it('lets the socket JOIN another lobby afterwards', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L1', 2));
       const c = one(await lobbyOf(srv, 'L2', 1));
       expect(await ack(a, 'LEAVE', 'L1')).to.deep.equal({ ok: true });
@@ -303,7 +303,7 @@ describe('/lobby namespace', () => {
 
   describe('BROADCAST', () => {
     it('sends MESSAGE {from, message} to every member of the lobby, the sender included, and to no one else', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b, c] = three(await lobbyOf(srv, 'L', 3));
       const elsewhere = one(await lobbyOf(srv, 'M', 1));
       const outsider = await srv.connect(NS);
@@ -317,7 +317,7 @@ describe('/lobby namespace', () => {
     });
 
     it('accepts the payload as a JSON string and passes any JSON message through unchanged', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L', 2));
       const log = record(b);
       const messages = ['a string', '{"looks":"like json"}', 42, 0, false, null, [], {}, { deep: { a: [1] } }];
@@ -327,7 +327,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers NOT_IN_LOBBY when the sender is not in a lobby, and delivers nothing', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const member = one(await lobbyOf(srv, 'L', 1));
       const outsider = await srv.connect(NS);
       const logs = [member, outsider].map(record);
@@ -337,7 +337,7 @@ describe('/lobby namespace', () => {
     });
 
     it('requires a message field', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const a = one(await lobbyOf(srv, 'L', 1));
       const log = record(a);
       expect(await ack(a, 'BROADCAST', {})).to.deep.equal(failure('BAD_REQUEST', 'message is required'));
@@ -348,7 +348,7 @@ describe('/lobby namespace', () => {
 
   describe('RTCSIGNAL', () => {
     it('delivers {...rest, to, from} to the peer `to` alone, with `from` set by the server', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b, c] = three(await lobbyOf(srv, 'L', 3));
       const logs = [a, b, c].map(record);
       const rest = { type: 'offer', sdp: 'v=0\r\n', candidate: { sdpMid: '0', sdpMLineIndex: 0 } };
@@ -364,7 +364,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers UNKNOWN_PEER for a `to` in another lobby or unknown, and delivers nothing', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L', 2));
       const elsewhere = one(await lobbyOf(srv, 'M', 1));
       const outsider = await srv.connect(NS);
@@ -380,7 +380,7 @@ describe('/lobby namespace', () => {
     });
 
     it('answers NOT_IN_LOBBY when the sender is not in a lobby, and delivers nothing', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const member = one(await lobbyOf(srv, 'L', 1));
       const outsider = await srv.connect(NS);
       const logs = [member, outsider].map(record);
@@ -392,7 +392,7 @@ describe('/lobby namespace', () => {
     // Peer ids are Socket.IO socket ids (20 characters), not client-chosen lobby ids: the configurable
     // maxIdLength ("longest room id, lobby id or display name") must not make every peer unreachable.
     it('does not apply maxIdLength to `to` (a socket id, not a lobby id)', async () => {
-      const srv = await startServer({ maxIdLength: 8 });
+      const srv = await startServer({ ...WITHOUT_RECOVERY, maxIdLength: 8 });
       const [a, b] = two(await lobbyOf(srv, 'L', 2));
       const atB = next(b, 'RTCSIGNAL');
       expect(await ack(a, 'RTCSIGNAL', { to: idOf(b), type: 'offer' })).to.deep.equal({ ok: true });
@@ -400,7 +400,7 @@ describe('/lobby namespace', () => {
     });
 
     it('requires a string `to`', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L', 2));
       const log = record(b);
       expect(await ack(a, 'RTCSIGNAL', { type: 'offer' })).to.deep.equal(failure('BAD_REQUEST', 'to is required'));
@@ -412,7 +412,7 @@ describe('/lobby namespace', () => {
 
   describe('disconnect', () => {
     it('sends LEFT <id> to the remaining members of its lobby, and the lobby forgets it', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b, c] = three(await lobbyOf(srv, 'L', 3));
       const elsewhere = one(await lobbyOf(srv, 'M', 1));
       const logs = [a, c, elsewhere].map(record);
@@ -430,7 +430,7 @@ describe('/lobby namespace', () => {
     });
 
     it('sends nothing when the socket was in no lobby (any more)', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await lobbyOf(srv, 'L', 2));
       await ack(b, 'LEAVE', 'L');
       const log = record(a);
@@ -465,7 +465,7 @@ describe('/lobby namespace', () => {
     ];
     for (const { event, args, error } of cases) {
       it(`a failed ${event} emits ERROR {event, code, message} to that socket alone and keeps it usable`, async () => {
-        const srv = await startServer();
+        const srv = await startServer(WITHOUT_RECOVERY);
         const [lobbied, peer] = two(await lobbyOf(srv, 'L', 2));
         const other = one(await lobbyOf(srv, 'L2', 1));
         const logs = [lobbied, peer, other].map(record);
@@ -481,7 +481,7 @@ describe('/lobby namespace', () => {
     }
 
     it('a request that fails because the sender is in no lobby emits ERROR NOT_IN_LOBBY', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const outsider = await srv.connect(NS);
       const error = next(outsider, 'ERROR');
       outsider.emit('BROADCAST', { message: 1 });
@@ -489,7 +489,7 @@ describe('/lobby namespace', () => {
     });
 
     it('a successful request without an ack emits nothing but its effects', async () => {
-      const srv = await startServer();
+      const srv = await startServer(WITHOUT_RECOVERY);
       const [a, b] = two(await connectMany(srv, 2));
       await ack(b, 'JOIN', 'L');
       const logs = [a, b].map(record);

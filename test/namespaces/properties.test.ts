@@ -8,7 +8,7 @@ import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { ErrorCatalog, LayoutEvents, LobbyEvents, TriggerBroadcasts, TriggerEvents } from '../../protocol/index.js';
 import { asEncoded, binaryCount, brokenJsonArb, keyArb, PROTOTYPE_KEYS, valueArb, wireForm } from '../support/arbitraries.js';
 import { scaled } from '../support/deadlines.js';
-import { startServer, type ClientOptions, type TestServer } from '../support/server.js';
+import { startServer, type ClientOptions, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
 import { ack, next, recordAll, withDeadline, type EventSocket, type Heard } from '../support/wait.js';
 
 // Property tests: arbitrary requests, well-formed or not, of every event of every namespace, through real
@@ -675,7 +675,7 @@ async function propertyServer(): Promise<TestServer> {
   );
   // Two fresh clients per run, runs back to back, and wrong tokens on purpose: the per-address limits (connect
   // rate, failed-auth budget) have their own tests in test/limits/, and here would only end the runs early.
-  return startServer({ access, maxIdLength: MAX_ID, maxPayload: MAX_PAYLOAD, connectRate: 0, maxAuthFailures: 0 });
+  return startServer({ ...WITHOUT_RECOVERY, access, maxIdLength: MAX_ID, maxPayload: MAX_PAYLOAD, connectRate: 0, maxAuthFailures: 0 });
 }
 
 /** The counterexample as text; fast-check's printer recurses once per level and overflows on the deep values. */

@@ -51,6 +51,14 @@ export interface TestServer {
 export const FAST_PATH: boolean = process.env.FAST_PATH === undefined || parseBoolean(process.env.FAST_PATH, 'FAST_PATH');
 
 /**
+ * Options for tests that compare every argument a client receives, or the server's memory, and whose subject
+ * is not recovery: with recovery on (the default) every event of a built-in namespace carries its recovery
+ * offset as one more, last argument, new sessions get `_offset`, and the process keeps broadcasts for the
+ * window (test/delivery/recovery.test.ts covers all of that, and its bound).
+ */
+export const WITHOUT_RECOVERY = { recoveryWindow: 0 } as const satisfies Partial<ServiceOptions>;
+
+/**
  * Starts the service on 127.0.0.1, port 0, logging nothing, with the run's {@link FAST_PATH} unless `options`
  * says otherwise; it is closed after the current test.
  */
