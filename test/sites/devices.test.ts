@@ -9,6 +9,7 @@ import { tokenBackend } from '../support/backend.js';
 import { expectErrorBody, postSend, type HttpResult } from '../support/http.js';
 import { rawClient } from '../support/raw-engine.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
+import { dropConnection } from '../support/drop.js';
 import { onTeardown } from '../support/teardown.js';
 import { barrier, nextArgs, recordAll, received, withDeadline, type Heard, type Recording } from '../support/wait.js';
 
@@ -452,3 +453,26 @@ function legacyId(socket: LegacySocket): string {
   if (typeof id !== 'string') throw new Error('legacy socket not connected');
   return id;
 }
+
+describe('reliable delivery on a site with recovery: true', () => {
+  it('gives a recovered device socket its pending messages as a _batch on connect, under its old id', async () => {
+    const srv = await deviceServer({}, { recovery: true });
+    const phone = await device(srv, 'alice', 'phone', { transports: ['websocket'], auth: { messageIds: true } });
+    const id = idOf(phone.socket);
+    const gone = srv.serverDisconnect('/shop', id);
+    dropConnection(phone.socket);
+    await gone;
+    const reliable = await push(srv, { rooms: ['user_alice'], event: 'order', args: [7] });
+    expect(reliable.body).to.include({ delivered: 0, queued: 1 });
+    const back = new Promise<void>((resolve) => phone.socket.once('connect', () => resolve()));
+    phone.socket.connect();
+    await back;
+    expect(phone.socket.recovered).to.equal(true);
+    expect(idOf(phone.socket)).to.equal(id);
+    const [, entries, batchAck] = await arrival(phone, '_batch');
+    const { id: orderId } = reliable.body as { id: string };
+    expect(entries).to.deep.equal([['order', 7, { _id: orderId }]]);
+    (batchAck as () => void)();
+    await probe(srv, phone, 'alice');
+  });
+});
