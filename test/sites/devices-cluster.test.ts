@@ -12,7 +12,7 @@ import { postSend, type HttpResult } from '../support/http.js';
 import { randomPrefix, requireRedis, startRedis, type TestRedis } from '../support/redis.js';
 import { connectV4, idOf, type TestServer } from '../support/server.js';
 import { onTeardown } from '../support/teardown.js';
-import { barrier, nextArgs, recordAll, withDeadline, type Heard } from '../support/wait.js';
+import { barrier, nextArgs, recordAll, withDeadline, type Heard, arrival as heardArrival } from '../support/wait.js';
 
 const KEY = 'shop-key';
 
@@ -60,19 +60,7 @@ async function leave(node: TestServer, client: Device): Promise<void> {
 
 /** The first `event` the client heard, already or still to come. */
 function arrival(client: Device, event: string): Promise<Heard> {
-  const found = (): Heard | undefined => client.heard.find(([name]) => name === event);
-  let listener: ((name: string) => void) | undefined;
-  const arrived = new Promise<Heard>((resolve) => {
-    const now = found();
-    if (now) return resolve(now);
-    listener = (name) => {
-      if (name === event) resolve(found() ?? [event]);
-    };
-    client.socket.onAny(listener);
-  });
-  return withDeadline(arrived, `event ${event}`).finally(() => {
-    if (listener) client.socket.offAny(listener);
-  });
+  return heardArrival(client.socket, client.heard, event);
 }
 
 function ackOf(heard: Heard | undefined): () => void {

@@ -11,7 +11,7 @@ import { rawClient } from '../support/raw-engine.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
 import { dropConnection } from '../support/drop.js';
 import { onTeardown } from '../support/teardown.js';
-import { barrier, nextArgs, recordAll, received, withDeadline, type Heard, type Recording } from '../support/wait.js';
+import { barrier, nextArgs, recordAll, received, type Heard, type Recording, arrival as heardArrival } from '../support/wait.js';
 
 const KEY = 'shop-key';
 const GRANTS = { alice: ['user_alice', 'staff'], bob: ['user_bob', 'staff'], carol: ['staff'] };
@@ -94,22 +94,9 @@ async function probe(srv: TestServer, client: Device, user: string): Promise<voi
   ackOf(['probe', ...(await arrived)])();
 }
 
-/** Resolves with the first `event` the client heard (already, or still to come); rejects after a deadline. */
+/** The first `event` the client heard, already or still to come. */
 function arrival(client: Device, event: string): Promise<Heard> {
-  const found = (): Heard | undefined => client.heard.find(([name]) => name === event);
-  let listener: ((name: string) => void) | undefined;
-  const arrived = new Promise<Heard>((resolve) => {
-    const now = found();
-    if (now) return resolve(now);
-    // After recordAll's listener, registered first: the event is in `heard` when this one runs.
-    listener = (name) => {
-      if (name === event) resolve(found() ?? [event]);
-    };
-    client.socket.onAny(listener);
-  });
-  return withDeadline(arrived, `event ${event}`).finally(() => {
-    if (listener) client.socket.offAny(listener);
-  });
+  return heardArrival(client.socket, client.heard, event);
 }
 
 function events(client: Device): string[] {

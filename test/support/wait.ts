@@ -72,6 +72,27 @@ export function recordAll(socket: AnyEventSocket): Recording {
   return { heard, stop: () => socket.offAny(listener) };
 }
 
+/**
+ * Resolves with the first `event` that `socket`'s recording `heard` has (already, or still to come); rejects
+ * naming the event after a deadline. The recording must have been started first (its listener runs before
+ * this one, so the event is in `heard` when this one sees it).
+ */
+export function arrival(socket: AnyEventSocket, heard: readonly Heard[], event: string): Promise<Heard> {
+  const found = (): Heard | undefined => heard.find(([name]) => name === event);
+  let listener: ((name: string) => void) | undefined;
+  const arrived = new Promise<Heard>((resolve) => {
+    const now = found();
+    if (now) return resolve(now);
+    listener = (name) => {
+      if (name === event) resolve(found() ?? [event]);
+    };
+    socket.onAny(listener);
+  });
+  return withDeadline(arrived, `event ${event}`).finally(() => {
+    if (listener) socket.offAny(listener);
+  });
+}
+
 /** Collects every `event` on `socket` from now on, in arrival order. */
 export function collect<T = unknown>(socket: EventSocket, event: string): T[] {
   const seen: T[] = [];
