@@ -20,6 +20,9 @@ import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './se
  */
 const RECOVERY_GRACE_MS = 1000;
 
+/** Socket.IO's disconnect reason when its server closes (`io.close()`, on SIGTERM). */
+const SHUTTING_DOWN = 'server shutting down';
+
 /** Per-socket state on `/lobby`: the one lobby the socket is in, if any. */
 export interface LobbySocketData extends JoinStamps {
   lobby?: string;
@@ -27,6 +30,8 @@ export interface LobbySocketData extends JoinStamps {
   joinedAt?: number;
   /** When the socket's connection dropped, recorded before Socket.IO keeps its session for recovery. */
   droppedAt?: number;
+  /** Its peers were told it LEFT at once (its node was shutting down): a recovery announces it to them all. */
+  announcedLeft?: boolean;
 }
 
 /** The server's typed `/lobby` namespace. */
@@ -159,22 +164,35 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     directory.trackMember(nsp.name, id, undefined);
   }
   // Shared by every socket (Socket.IO calls them with the socket as `this`): no closure per connection.
-  function recordDrop(this: LobbySocket): void {
-    if (this.data.lobby !== undefined) this.data.droppedAt = Date.now();
+  // Runs before Socket.IO keeps the session, so that what it records is in the session (also in Redis).
+  function recordDrop(this: LobbySocket, reason: string): void {
+    if (this.data.lobby === undefined) return;
+    this.data.droppedAt = Date.now();
+    // A node that shuts down cannot wait out the window: its peers hear LEFT now, and JOINED if it comes back.
+    if (reason === SHUTTING_DOWN) this.data.announcedLeft = true;
   }
   function announceLeave(this: LobbySocket, reason: string): void {
     const { lobby } = this.data;
     if (lobby === undefined) return;
-    if (recoveryWindow === 0 || !mayRecover(reason)) return announceLeft(this.id, lobby);
+    if (recoveryWindow === 0 || !mayRecover(reason) || this.data.announcedLeft === true) return announceLeft(this.id, lobby);
     // It may come back recovered, to this node or another, within the window: LEFT only if it has not.
     // (Still tracked meanwhile, so that if this node dies a surviving one says LEFT for it.)
     const { id } = this;
     departures.schedule(id, recoveryWindow + RECOVERY_GRACE_MS, () => {
-      void Promise.resolve(directory.isMember(nsp, roomKey(lobby), id)).then((membership) => {
-        const back = membership === 'member';
-        context.log.debug({ socketId: id, lobby, back }, back ? 'dropped peer came back: no LEFT' : 'dropped peer did not come back: LEFT');
-        if (!back) announceLeft(id, lobby);
-      });
+      Promise.resolve(directory.isMember(nsp, roomKey(lobby), id))
+        .then((membership) => {
+          const back = membership === 'member';
+          context.log.debug(
+            { socketId: id, lobby, back },
+            back ? 'dropped peer came back: no LEFT' : 'dropped peer did not come back: LEFT',
+          );
+          if (!back) announceLeft(id, lobby);
+        })
+        .catch((err: unknown) => {
+          // Without an answer, LEFT: a peer that is back can JOIN again; a ghost would stay for ever.
+          context.log.warn({ err, socketId: id, lobby }, 'could not look up a dropped peer: LEFT');
+          announceLeft(id, lobby);
+        });
     });
   }
   /**
@@ -186,7 +204,13 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
     departures.cancel(socket.id);
     directory.trackMember(nsp.name, socket.id, lobby);
     const droppedAt = socket.data.droppedAt ?? 0;
+    const toldLeft = socket.data.announcedLeft === true;
     socket.data.droppedAt = undefined;
+    socket.data.announcedLeft = undefined;
+    if (toldLeft) {
+      socket.to(roomKey(lobby)).emit('JOINED', socket.id);
+      return;
+    }
     const { members } = await directory.members(nsp, roomKey(lobby));
     const newcomers = members
       .filter((member) => member.id !== socket.id && (member.data.joinedAt ?? 0) >= droppedAt)
@@ -198,9 +222,14 @@ export function mountLobby(nsp: LobbyNamespace, context: ServiceContext): void {
   hooks.on('lostMembers', (members) => {
     for (const member of members) {
       if (member.namespace !== nsp.name) continue;
-      void Promise.resolve(directory.isMember(nsp, roomKey(member.room), member.socketId)).then((membership) => {
-        if (membership !== 'member') nsp.to(roomKey(member.room)).emit('LEFT', member.socketId);
-      });
+      void Promise.resolve(directory.isMember(nsp, roomKey(member.room), member.socketId))
+        .catch((err: unknown) => {
+          context.log.warn({ err, socketId: member.socketId }, 'could not look up a lost peer: LEFT');
+          return 'absent' as const;
+        })
+        .then((membership) => {
+          if (membership !== 'member') nsp.to(roomKey(member.room)).emit('LEFT', member.socketId);
+        });
     }
   });
 

@@ -279,6 +279,31 @@ describe('connection-state recovery across nodes (real redis-server)', function 
     expect(messagesOf(heard)).to.deep.equal(['missed']);
   });
 
+  it('says LEFT at once for the peers of a node that shuts down, and JOINED when such a peer recovers on another node', async () => {
+    const redis = await startRedis();
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix()));
+    const stays = await B.connect('/lobby');
+    await ack(stays, 'JOIN', 'l');
+    const phone = await A.connect('/lobby', RECONNECTING);
+    await ack(phone, 'JOIN', 'l');
+    const id = idOf(phone);
+    const left = next<string>(stays, 'LEFT');
+    const dropped = next(phone, 'disconnect');
+    await A.app.close();
+    expect(await left).to.equal(id);
+    await dropped;
+    const joined = next<string>(stays, 'JOINED');
+    const back = next(phone, 'connect');
+    reconnectTo(phone, `${B.url}/lobby`);
+    phone.connect();
+    await back;
+    expect(phone.recovered).to.equal(true);
+    expect(await joined).to.equal(id);
+    const signal = next<{ from: string }>(stays, 'RTCSIGNAL');
+    await ack(phone, 'RTCSIGNAL', { to: idOf(stays), sdp: 'x' });
+    expect((await signal).from).to.equal(id);
+  });
+
   it('keeps a lobby peer that comes back through another node: no LEFT, and the lobby works across both nodes', async () => {
     const redis = await startRedis();
     const recorder = recordLog('debug');
