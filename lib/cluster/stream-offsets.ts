@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { RestoringSessions, type ConnectingNamespace } from './restoring-sessions.js';
 
 /** What the tracker uses of the node-redis client that publishes the broadcasts. */
 export interface OffsetsClient {
@@ -17,7 +18,7 @@ interface Packet {
 
 /** The part of a streams adapter this module wraps (socket.io-adapter's ClusterAdapter and the streams adapter). */
 interface StreamAdapter {
-  readonly nsp: { readonly name: string; readonly sockets: ReadonlyMap<string, unknown> };
+  readonly nsp: ConnectingNamespace & { readonly sockets: ReadonlyMap<string, unknown> };
   broadcast(packet: Packet, opts: BroadcastOptions): unknown;
   persistSession(session: unknown): void;
   restoreSession(pid: string, offset: string): Promise<unknown>;
@@ -50,6 +51,8 @@ const localBroadcast = (adapter: unknown, packet: Packet, opts: BroadcastOptions
  *   stream entry each. An emit to one socket of this node is delivered at once instead, as without recovery.
  *   It is not replayed after a drop; one whose last argument is a string (which the client would take as its
  *   offset) carries the newest delivered offset, which the client has then received everything up to.
+ * - **A broadcast while a restored session connects** is kept for it (restoring-sessions.ts): the
+ *   adapter's restore reads the stream up to that moment, and the socket is in no namespace's sockets yet.
  * - **Namespaces without recovery.** Socket.IO's option is server-wide; the namespaces `covers` leaves out
  *   keep no sessions and add no offset.
  */
@@ -93,11 +96,21 @@ export class StreamOffsets {
         adapter.restoreSession = () => Promise.reject(new Error('connection-state recovery is off for this namespace'));
         return built;
       }
+      const restoring = new RestoringSessions();
+      restoring.install(adapter.nsp, built as unknown as Adapter);
+      const restore = adapter.restoreSession.bind(adapter);
+      adapter.restoreSession = async (pid, offset) => {
+        const session = await restore(pid, offset);
+        // No delivery runs between the adapter's last read of the stream and this (only promise callbacks do).
+        if (isRestored(session)) restoring.restored(session.sid, session.rooms);
+        return session;
+      };
       // Called just before a broadcast reaches this node's sockets (read from the stream, or published here).
       const addOffset = (adapter.addOffsetIfNecessary as AddOffset).bind(adapter);
       adapter.addOffsetIfNecessary = (packet: Packet, opts: BroadcastOptions, offset: string) => {
         addOffset(packet, opts, offset);
         if (offset !== '') seen(offset);
+        if (Array.isArray(packet.data)) restoring.delivered(packet.data, opts);
       };
       const broadcast = adapter.broadcast.bind(adapter);
       adapter.broadcast = (packet, opts) => {
@@ -126,6 +139,13 @@ export class StreamOffsets {
     if (this.#newest === undefined || newer(id, this.#newest)) this.#newest = id;
     this.#known();
   }
+}
+
+/** Whether the adapter's restore found a session (its sid and rooms). */
+function isRestored(session: unknown): session is { sid: string; rooms: string[] } {
+  if (typeof session !== 'object' || session === null) return false;
+  const { sid, rooms } = session as { sid?: unknown; rooms?: unknown };
+  return typeof sid === 'string' && Array.isArray(rooms) && rooms.every((room) => typeof room === 'string');
 }
 
 /** Whether a broadcast goes to exactly one socket, of this node (a `socket.emit`, or `to(id)` of a local peer). */
