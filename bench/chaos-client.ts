@@ -99,11 +99,13 @@ export class ChaosClient<S extends Socket> {
     });
   }
 
-  /** Cuts the connection as a network does (no close frame); the client reconnects by itself. */
-  drop(): void {
-    if (!this.socket.connected) return;
+  /** Cuts the connection as a network does (no close frame), unless it is already being lost; the client reconnects by itself. */
+  drop(): boolean {
+    // A client of the node being killed is losing its connection anyway: that loss is the kill's.
+    if (!this.socket.connected || this.#cause !== undefined) return false;
     this.#cause = 'drop';
     dropConnection(this.socket);
+    return true;
   }
 
   /** Marks the next disconnect as caused by the kill of this client's node. */

@@ -63,7 +63,7 @@ export const CHAOS_FULL: ChaosSizes = {
   seed: 42,
 };
 
-/** Small and short for `npm test` (test/bench-chaos.test.ts): its figures mean nothing, its outcomes do. */
+/** Small and short for `npm test` (test/bench.test.ts): its figures mean nothing, its outcomes do. */
 export const CHAOS_QUICK: ChaosSizes = {
   devices: 20,
   pushesPerSecond: 20,
@@ -157,10 +157,7 @@ async function chaosPhase(sizes: ChaosSizes, args: string[], log: (line: string)
       const cut = Math.round(everyone.length * sizes.dropFraction);
       for (let i = 0; i < cut; i++) {
         const client = everyone[Math.floor(random() * everyone.length)];
-        if (client?.connected) {
-          client.drop();
-          drops++;
-        }
+        if (client?.drop()) drops++;
       }
     }, sizes.jitterEveryMs);
     const victim = cluster.nodes[1];
