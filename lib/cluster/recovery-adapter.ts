@@ -172,7 +172,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
           bytes: 0,
         };
         this.#packets.push(kept);
-        this.#restoring.delivered(packet.data, opts);
+        this.#restoring.delivered(packet.data, opts, '');
         this.#measuring = kept;
         try {
           super.broadcast(packet, opts);

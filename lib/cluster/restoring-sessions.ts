@@ -8,6 +8,8 @@ export const MAX_LATE_PACKETS = 1000;
 /** A restored session that has not connected yet. */
 interface Pending {
   readonly rooms: readonly string[];
+  /** Whether a broadcast of this offset is not among the restored ones already. */
+  readonly isNew: (offset: string) => boolean;
   readonly since: number;
   readonly packets: unknown[][];
   overflowed: boolean;
@@ -42,22 +44,25 @@ export interface RestoredSocket {
 export class RestoringSessions {
   readonly #pending = new Map<string, Pending>();
 
-  /** Session `sid` was restored with `rooms`: broadcasts to them are kept for it from now until it connects. */
-  restored(sid: string, rooms: readonly string[]): void {
+  /**
+   * Session `sid` was restored with `rooms`: broadcasts to them are kept for it from now until it connects,
+   * but for those `isNew` refuses (with Redis, a node may deliver an entry after the restore read it).
+   */
+  restored(sid: string, rooms: readonly string[], isNew: (offset: string) => boolean = () => true): void {
     const now = Date.now();
     for (const [id, pending] of this.#pending) {
       if (pending.since + CONNECT_WITHIN_MS >= now) break;
       this.#pending.delete(id);
     }
     this.#pending.delete(sid);
-    this.#pending.set(sid, { rooms, since: now, packets: [], overflowed: false });
+    this.#pending.set(sid, { rooms, isNew, since: now, packets: [], overflowed: false });
   }
 
-  /** A broadcast (its data, offset included) is being delivered to this node's sockets. */
-  delivered(data: unknown[], opts: Pick<BroadcastOptions, 'rooms' | 'except'>): void {
+  /** A broadcast (its data, `offset` appended) is being delivered to this node's sockets. */
+  delivered(data: unknown[], opts: Pick<BroadcastOptions, 'rooms' | 'except'>, offset: string): void {
     if (this.#pending.size === 0) return;
     for (const pending of this.#pending.values()) {
-      if (pending.overflowed || !reaches(opts, pending.rooms)) continue;
+      if (pending.overflowed || !reaches(opts, pending.rooms) || !pending.isNew(offset)) continue;
       if (pending.packets.length >= MAX_LATE_PACKETS) {
         pending.overflowed = true;
         pending.packets.length = 0;

@@ -101,8 +101,12 @@ export class StreamOffsets {
       const restore = adapter.restoreSession.bind(adapter);
       adapter.restoreSession = async (pid, offset) => {
         const session = await restore(pid, offset);
-        // No delivery runs between the adapter's last read of the stream and this (only promise callbacks do).
-        if (isRestored(session)) restoring.restored(session.sid, session.rooms);
+        // No delivery runs between the adapter's last read of the stream and this (only promise callbacks do);
+        // but this node's reader may deliver later an entry that read already returned: not kept twice.
+        if (isRestored(session)) {
+          const last = lastOffsetOf(session.missedPackets) ?? offset;
+          restoring.restored(session.sid, session.rooms, (id) => id !== '' && newer(id, last));
+        }
         return session;
       };
       // Called just before a broadcast reaches this node's sockets (read from the stream, or published here).
@@ -110,7 +114,7 @@ export class StreamOffsets {
       adapter.addOffsetIfNecessary = (packet: Packet, opts: BroadcastOptions, offset: string) => {
         addOffset(packet, opts, offset);
         if (offset !== '') seen(offset);
-        if (Array.isArray(packet.data)) restoring.delivered(packet.data, opts);
+        if (Array.isArray(packet.data)) restoring.delivered(packet.data, opts, offset);
       };
       const broadcast = adapter.broadcast.bind(adapter);
       adapter.broadcast = (packet, opts) => {
@@ -141,11 +145,18 @@ export class StreamOffsets {
   }
 }
 
-/** Whether the adapter's restore found a session (its sid and rooms). */
-function isRestored(session: unknown): session is { sid: string; rooms: string[] } {
+/** Whether the adapter's restore found a session (its sid, rooms and missed packets). */
+function isRestored(session: unknown): session is { sid: string; rooms: string[]; missedPackets: unknown[] } {
   if (typeof session !== 'object' || session === null) return false;
-  const { sid, rooms } = session as { sid?: unknown; rooms?: unknown };
-  return typeof sid === 'string' && Array.isArray(rooms) && rooms.every((room) => typeof room === 'string');
+  const { sid, rooms, missedPackets } = session as { sid?: unknown; rooms?: unknown; missedPackets?: unknown };
+  return typeof sid === 'string' && Array.isArray(rooms) && rooms.every((room) => typeof room === 'string') && Array.isArray(missedPackets);
+}
+
+/** The stream id the adapter appended to the last missed packet (each packet's data ends with its entry id). */
+function lastOffsetOf(missedPackets: readonly unknown[]): string | undefined {
+  const last = missedPackets.at(-1);
+  const id = Array.isArray(last) ? (last as unknown[]).at(-1) : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Whether a broadcast goes to exactly one socket, of this node (a `socket.emit`, or `to(id)` of a local peer). */
