@@ -15,6 +15,13 @@ interface Pending {
   overflowed: boolean;
 }
 
+/** One broadcast as this node delivered it. */
+export interface Delivery {
+  readonly data: unknown[];
+  readonly opts: Pick<BroadcastOptions, 'rooms' | 'except'>;
+  readonly offset: string;
+}
+
 /** The namespace as Socket.IO hands it to an adapter: what {@link RestoringSessions.install} listens on. */
 export interface ConnectingNamespace {
   readonly name: string;
@@ -43,31 +50,61 @@ export interface RestoredSocket {
  */
 export class RestoringSessions {
   readonly #pending = new Map<string, Pending>();
+  /** Deliveries recorded for restores in progress (see {@link watch}); undefined once one overflowed. */
+  readonly #watchers = new Set<{ deliveries: Delivery[] | undefined }>();
+
+  /**
+   * Records every delivery from now until the returned function is called, which answers them (undefined
+   * past {@link MAX_LATE_PACKETS}): with Redis, a node may deliver an entry that the restore's last read of
+   * the stream did not return before that read's answer arrives.
+   */
+  watch(): () => Delivery[] | undefined {
+    const watcher: { deliveries: Delivery[] | undefined } = { deliveries: [] };
+    this.#watchers.add(watcher);
+    return () => {
+      this.#watchers.delete(watcher);
+      return watcher.deliveries;
+    };
+  }
 
   /**
    * Session `sid` was restored with `rooms`: broadcasts to them are kept for it from now until it connects,
    * but for those `isNew` refuses (with Redis, a node may deliver an entry after the restore read it).
    */
-  restored(sid: string, rooms: readonly string[], isNew: (offset: string) => boolean = () => true): void {
+  restored(
+    sid: string,
+    rooms: readonly string[],
+    isNew: (offset: string) => boolean = () => true,
+    earlier: readonly Delivery[] | undefined = [],
+  ): void {
     const now = Date.now();
     for (const [id, pending] of this.#pending) {
       if (pending.since + CONNECT_WITHIN_MS >= now) break;
       this.#pending.delete(id);
     }
     this.#pending.delete(sid);
-    this.#pending.set(sid, { rooms, isNew, since: now, packets: [], overflowed: false });
+    const pending: Pending = { rooms, isNew, since: now, packets: [], overflowed: earlier === undefined };
+    this.#pending.set(sid, pending);
+    for (const delivery of earlier ?? []) this.#keep(pending, delivery);
   }
 
   /** A broadcast (its data, `offset` appended) is being delivered to this node's sockets. */
   delivered(data: unknown[], opts: Pick<BroadcastOptions, 'rooms' | 'except'>, offset: string): void {
-    if (this.#pending.size === 0) return;
-    for (const pending of this.#pending.values()) {
-      if (pending.overflowed || !reaches(opts, pending.rooms) || !pending.isNew(offset)) continue;
-      if (pending.packets.length >= MAX_LATE_PACKETS) {
-        pending.overflowed = true;
-        pending.packets.length = 0;
-      } else pending.packets.push(data);
+    if (this.#pending.size === 0 && this.#watchers.size === 0) return;
+    const delivery: Delivery = { data, opts, offset };
+    for (const pending of this.#pending.values()) this.#keep(pending, delivery);
+    for (const watcher of this.#watchers) {
+      if (watcher.deliveries && watcher.deliveries.length >= MAX_LATE_PACKETS) watcher.deliveries = undefined;
+      watcher.deliveries?.push(delivery);
     }
+  }
+
+  #keep(pending: Pending, { data, opts, offset }: Delivery): void {
+    if (pending.overflowed || !reaches(opts, pending.rooms) || !pending.isNew(offset)) return;
+    if (pending.packets.length >= MAX_LATE_PACKETS) {
+      pending.overflowed = true;
+      pending.packets.length = 0;
+    } else pending.packets.push(data);
   }
 
   /**

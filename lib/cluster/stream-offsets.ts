@@ -100,12 +100,21 @@ export class StreamOffsets {
       restoring.install(adapter.nsp, built as unknown as Adapter);
       const restore = adapter.restoreSession.bind(adapter);
       adapter.restoreSession = async (pid, offset) => {
-        const session = await restore(pid, offset);
-        // No delivery runs between the adapter's last read of the stream and this (only promise callbacks do);
-        // but this node's reader may deliver later an entry that read already returned: not kept twice.
+        // The reader's answers and the restore's reads come on different connections: an entry added just
+        // after the restore's last read may be delivered here before that read's answer, or a read entry
+        // after it. So every delivery during the restore is seen, and what the restore returned is not kept twice.
+        const meanwhile = restoring.watch();
+        let session: unknown;
+        try {
+          session = await restore(pid, offset);
+        } catch (err) {
+          meanwhile();
+          throw err;
+        }
+        const during = meanwhile();
         if (isRestored(session)) {
           const last = lastOffsetOf(session.missedPackets) ?? offset;
-          restoring.restored(session.sid, session.rooms, (id) => id !== '' && newer(id, last));
+          restoring.restored(session.sid, session.rooms, (id) => id !== '' && newer(id, last), during);
         }
         return session;
       };
