@@ -4,7 +4,9 @@
  * bench/results.json and the results section of BENCHMARKS.md. `--quick` is a smoke test of the harness
  * (tiny sizes, short phases): its figures mean nothing. `--scenario` picks scenarios: `compare` (the
  * scenarios against the baselines), `flood`, `soak` (ten minutes, so only when asked for; `--duration`
- * shortens it); a run of anything but the default `compare,flood` prints its results without writing them.
+ * shortens it), `chaos` (two nodes and Redis under cut connections and a `kill -9`, two runs of a minute and
+ * more: only when asked for, and only where redis-server is installed); a run of anything but the default
+ * `compare,flood` prints its results without writing them.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { chaos, CHAOS_FULL, CHAOS_QUICK, type ChaosResult, type ChaosSizes } from './chaos.js';
+import { chaosTable } from './chaos-table.js';
 import { flood, FLOOD_FULL, FLOOD_QUICK, type FloodResult, type FloodSizes } from './flood.js';
 import type { PhaseStats } from './room-traffic.js';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
@@ -42,18 +46,19 @@ export const QUICK: BenchSizes = {
 };
 
 /** The scenario groups `--scenario` selects from. */
-export type Scenario = 'compare' | 'flood' | 'soak';
+export type Scenario = 'compare' | 'flood' | 'soak' | 'chaos';
 
 /** What `npm run bench` runs without `--scenario`: everything but the ten-minute soak. */
 export const DEFAULT_SCENARIOS: readonly Scenario[] = ['compare', 'flood'];
 
-const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'soak'];
+const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'soak', 'chaos'];
 
 /** What to run besides the sizes of the comparison scenarios. */
 export interface RunOptions {
   readonly scenarios?: readonly Scenario[];
   readonly flood?: FloodSizes;
   readonly soak?: SoakSizes;
+  readonly chaos?: ChaosSizes;
   /** The command line recorded in the report. */
   readonly command?: string;
 }
@@ -84,6 +89,8 @@ export interface BenchReport {
   flood?: FloodResult;
   /** The soak scenario, against the service with its default limits. */
   soak?: SoakResult;
+  /** The chaos scenario: two nodes and Redis, with and without connection-state recovery. */
+  chaos?: ChaosResult;
 }
 
 async function withServer<T>(
@@ -132,6 +139,11 @@ export async function runBench(
   if (service && scenarios.includes('soak')) {
     log('service: soak');
     report.soak = await withServer(service, (server) => soak(server, options.soak ?? (quick ? SOAK_QUICK : SOAK_FULL), log));
+  }
+  if (scenarios.includes('chaos')) {
+    if (!hasRedis) throw new Error('the chaos scenario needs redis-server on the PATH');
+    log('service: chaos');
+    report.chaos = await chaos(options.chaos ?? (quick ? CHAOS_QUICK : CHAOS_FULL), log);
   }
   return report;
 }
@@ -278,6 +290,7 @@ export function markdownTable(report: BenchReport): string {
   }
   if (report.flood) lines.push(...(lines.length ? [''] : []), floodTable(report.flood));
   if (report.soak) lines.push(...(lines.length ? [''] : []), soakTable(report.soak));
+  if (report.chaos) lines.push(...(lines.length ? [''] : []), chaosTable(report.chaos));
   return lines.join('\n');
 }
 

@@ -67,7 +67,8 @@ export interface RunningServer {
 /** Whether servers and load generator can be pinned to separate cores. */
 export const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (released again, for a child to listen on). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -78,14 +79,8 @@ async function freePort(): Promise<number> {
 /** Starts `spec` and resolves once it logs that it is listening. */
 export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   const port = await freePort();
-  const nodeArgs = ['--expose-gc', '--require', join(root, 'bench/probe.cjs'), ...spec.args];
-  const [command, args] = canPin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, ...spec.env, PORT: String(port), NODE_ENV: 'production', NODE_V8_COVERAGE: '' },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  await waitForListening(child, spec.name, spec.args.includes('--redis') ? 'cluster ready' : 'listening on');
+  const child = spawnSystem(spec, port);
+  await waitForListening(child, spec.name, listeningMarker(spec));
   const pid = child.pid ?? 0;
   return {
     port,
@@ -98,21 +93,47 @@ export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   };
 }
 
-function waitForListening(child: ChildProcess, name: string, marker: string): Promise<void> {
+/**
+ * Spawns `spec` listening on `port` (pinned, with the probe), its stdout piped to the caller and its stderr
+ * inherited. Resolve its start with {@link waitForListening} and {@link listeningMarker}.
+ */
+export function spawnSystem(spec: SystemSpec, port: number): ChildProcess {
+  const nodeArgs = ['--expose-gc', '--require', join(root, 'bench/probe.cjs'), ...spec.args];
+  const [command, args] = canPin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  return spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...spec.env, PORT: String(port), NODE_ENV: 'production', NODE_V8_COVERAGE: '' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+}
+
+/** The log text that says `spec` is up: with `--redis`, only once it reads the stream and is subscribed. */
+export function listeningMarker(spec: SystemSpec): string {
+  return spec.args.includes('--redis') ? 'cluster ready' : 'listening on';
+}
+
+/** Resolves once `child` has written `marker` to its stdout; rejects when it exits first or takes over 20 s. */
+export function waitForListening(child: ChildProcess, name: string, marker: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s: ${output}`)), 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes(marker)) {
         clearTimeout(timer);
+        child.off('exit', onExit);
+        // Keeps reading (a child blocks on a full pipe) without keeping what it writes.
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
         resolve();
       }
-    });
-    child.once('exit', (code) => {
+    };
+    const onExit = (code: number | null): void => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${String(code)} before listening: ${output}`));
-    });
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
   });
 }
 
@@ -151,7 +172,8 @@ function requestSnapshot(child: ChildProcess, path: string): Promise<void> {
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** Stops `child` with SIGTERM (SIGKILL after 5 s) and resolves once it has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -204,16 +226,24 @@ export async function startWorkers(spec: SystemSpec, workers: number): Promise<R
 /** Whether a `redis-server` binary is on the PATH (the multi-node scenario needs one). */
 export const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 
+/** A private redis-server (no persistence) on a free port of 127.0.0.1. */
+export async function startRedisServer(): Promise<{ readonly port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await waitForListening(redis, 'redis-server', 'Ready to accept connections');
+  return { port, stop: () => stopChild(redis) };
+}
+
 /**
  * Starts a private redis-server on a free port and `nodes` instances of `spec` attached to it with
  * `--redis`, each pinned like any other system. CPU is summed over the nodes (Redis's own is not counted).
  */
 export async function startCluster(spec: SystemSpec, nodes: number): Promise<RunningServer> {
-  const redisPort = await freePort();
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await waitForListening(redis, 'redis-server', 'Ready to accept connections');
+  const redis = await startRedisServer();
+  const redisPort = redis.port;
+  const stopRedis = (): Promise<void> => redis.stop();
   const started: RunningServer[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
@@ -223,7 +253,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     }
   } catch (err) {
     await Promise.all(started.map((node) => node.stop()));
-    await stopChild(redis);
+    await stopRedis();
     throw err;
   }
   const first = started[0];
@@ -237,7 +267,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     heapSnapshot: (path) => first.heapSnapshot(path),
     stop: async () => {
       await Promise.all(started.map((node) => node.stop()));
-      await stopChild(redis);
+      await stopRedis();
     },
   };
 }

@@ -2,12 +2,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { chaos, CHAOS_QUICK, type ChaosPhase } from '../bench/chaos.js';
+import { chaosTable } from '../bench/chaos-table.js';
 import { flood, FLOOD_KINDS, FLOOD_QUICK } from '../bench/flood.js';
 import type { PhaseStats } from '../bench/room-traffic.js';
 import { floodTable, markdownTable, QUICK, runBench, soakTable } from '../bench/run.js';
 import { soak, SOAK_QUICK } from '../bench/soak.js';
 import { hasRedis, startSystem, SYSTEMS, type RunningServer } from '../bench/systems.js';
 import { scaled } from './support/deadlines.js';
+import { requireRedis } from './support/redis.js';
 import { onTeardown } from './support/teardown.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -121,5 +124,45 @@ describe('benchmark soak scenario (quick)', function () {
     expect(result.lost, 'lost EVENTs').to.equal(0);
     expect(result.passed, 'the verdict follows the RSS margin').to.equal(result.rssGrowth <= SOAK_QUICK.rssMargin);
     expect(soakTable(result)).to.include(result.passed ? '| result | pass |' : '| result | FAIL |');
+  });
+});
+
+/** What both chaos runs must show: the jitter and the kill happened, nothing crashed, every push arrived. */
+function expectReliable(phase: ChaosPhase, label: string): void {
+  expect(phase.crashes, `${label}: node exits nobody asked for`).to.deep.equal([]);
+  expect(phase.drops, `${label}: the jitter cut connections`).to.be.greaterThan(0);
+  expect(phase.killedClients, `${label}: clients were on the killed node`).to.be.greaterThan(0);
+  expect(phase.deviceReconnects.drop.all, `${label}: devices came back after cuts`).to.be.greaterThan(0);
+  expect(phase.deviceReconnects.kill.all, `${label}: devices came back after the kill`).to.be.greaterThan(0);
+  expect(phase.devices.published, `${label}: pushes published`).to.be.greaterThan(0);
+  expect(phase.devices.unqueued, `${label}: pushes that found no device`).to.equal(0);
+  // Every id a 200 answered reached its device at least once.
+  expect(phase.devices.delivered, `${label}: published pushes delivered`).to.equal(phase.devices.published);
+  expect(phase.rooms.fenced, `${label}: every room's last NOTIFY reached every member`).to.equal(true);
+}
+
+// The chaos scenario at small sizes on real processes (two nodes, one redis-server): outcomes only, never
+// a timing or a ratio (those are BENCHMARKS.md's, from the full run).
+describe('benchmark chaos scenario (quick)', function () {
+  this.timeout(scaled(180_000));
+  before(requireRedis);
+
+  it('delivers every reliable push across cut connections and a kill -9, and recovered room clients miss nothing', async () => {
+    if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');
+    const result = await chaos(CHAOS_QUICK);
+    const { withRecovery: on, withoutRecovery: off } = result;
+    expectReliable(on, 'recovery on');
+    expectReliable(off, '--recovery-window 0');
+
+    expect(on.roomReconnects.drop.recovered, 'recovery on: room clients recovered after cuts').to.be.greaterThan(0);
+    expect(on.rooms.misses.dropRecovered, 'recovery on: misses of recovered clients').to.equal(0);
+    expect(on.rooms.alwaysRecovered.expected, 'recovery on: messages owed to clients never given a new session').to.be.greaterThan(0);
+    expect(on.rooms.alwaysRecovered.delivered, 'recovery on: delivered to clients never given a new session').to.equal(
+      on.rooms.alwaysRecovered.expected,
+    );
+    expect(off.roomReconnects.drop.all, '--recovery-window 0: room clients came back after cuts').to.be.greaterThan(0);
+    expect(off.roomReconnects.drop.recovered, '--recovery-window 0: nothing recovers').to.equal(0);
+
+    expect(chaosTable(result)).to.include('| delivered / published (goal 100 %) |');
   });
 });

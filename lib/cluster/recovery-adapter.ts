@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Adapter, type BroadcastOptions, type Session } from 'socket.io-adapter';
+import { RestoringSessions, type ConnectingNamespace } from './restoring-sessions.js';
 
 /** What one process keeps for connection-state recovery. */
 export interface RecoveryBounds {
@@ -87,13 +88,16 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
     /** Every broadcast up to this one may have been dropped, whatever its rooms. */
     #floor = 0;
     #sessions = new Map<string, KeptSession>();
+    /** Broadcasts between a session's restore and its connect (see restoring-sessions.ts). */
+    readonly #restoring = new RestoringSessions();
     readonly #timer: NodeJS.Timeout;
 
     readonly #enabled: boolean;
 
-    constructor(nsp: { name: string }) {
+    constructor(nsp: ConnectingNamespace) {
       super(nsp);
       this.#enabled = bounds.covers(nsp.name);
+      if (this.#enabled) this.#restoring.install(nsp, this);
       // Expiry also without traffic: a quiet namespace lets go of its sessions and packets too.
       this.#timer = setInterval(() => this.#expire(Date.now()), Math.max(1000, Math.min(bounds.windowMs, 10_000)));
       this.#timer.unref();
@@ -142,6 +146,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
         const packet = this.#packets[i] as KeptPacket;
         if (reaches(packet, rooms)) missedPackets.push(packet.data);
       }
+      this.#restoring.restored(kept.session.sid, rooms);
       return Promise.resolve({ ...kept.session, missedPackets });
     }
 
@@ -167,6 +172,7 @@ export function recoveryAdapter(bounds: RecoveryBounds): typeof Adapter {
           bytes: 0,
         };
         this.#packets.push(kept);
+        this.#restoring.delivered(packet.data, opts, '');
         this.#measuring = kept;
         try {
           super.broadcast(packet, opts);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { RestoringSessions, type ConnectingNamespace } from './restoring-sessions.js';
 
 /** What the tracker uses of the node-redis client that publishes the broadcasts. */
 export interface OffsetsClient {
@@ -17,7 +18,7 @@ interface Packet {
 
 /** The part of a streams adapter this module wraps (socket.io-adapter's ClusterAdapter and the streams adapter). */
 interface StreamAdapter {
-  readonly nsp: { readonly name: string; readonly sockets: ReadonlyMap<string, unknown> };
+  readonly nsp: ConnectingNamespace & { readonly sockets: ReadonlyMap<string, unknown> };
   broadcast(packet: Packet, opts: BroadcastOptions): unknown;
   persistSession(session: unknown): void;
   restoreSession(pid: string, offset: string): Promise<unknown>;
@@ -50,6 +51,8 @@ const localBroadcast = (adapter: unknown, packet: Packet, opts: BroadcastOptions
  *   stream entry each. An emit to one socket of this node is delivered at once instead, as without recovery.
  *   It is not replayed after a drop; one whose last argument is a string (which the client would take as its
  *   offset) carries the newest delivered offset, which the client has then received everything up to.
+ * - **A broadcast while a restored session connects** is kept for it (restoring-sessions.ts): the
+ *   adapter's restore reads the stream up to that moment, and the socket is in no namespace's sockets yet.
  * - **Namespaces without recovery.** Socket.IO's option is server-wide; the namespaces `covers` leaves out
  *   keep no sessions and add no offset.
  */
@@ -93,11 +96,34 @@ export class StreamOffsets {
         adapter.restoreSession = () => Promise.reject(new Error('connection-state recovery is off for this namespace'));
         return built;
       }
+      const restoring = new RestoringSessions();
+      restoring.install(adapter.nsp, built as unknown as Adapter);
+      const restore = adapter.restoreSession.bind(adapter);
+      adapter.restoreSession = async (pid, offset) => {
+        // The reader's answers and the restore's reads come on different connections: an entry added just
+        // after the restore's last read may be delivered here before that read's answer, or a read entry
+        // after it. So every delivery during the restore is seen, and what the restore returned is not kept twice.
+        const meanwhile = restoring.watch();
+        let session: unknown;
+        try {
+          session = await restore(pid, offset);
+        } catch (err) {
+          meanwhile();
+          throw err;
+        }
+        const during = meanwhile();
+        if (isRestored(session)) {
+          const last = lastOffsetOf(session.missedPackets) ?? offset;
+          restoring.restored(session.sid, session.rooms, (id) => id !== '' && newer(id, last), during);
+        }
+        return session;
+      };
       // Called just before a broadcast reaches this node's sockets (read from the stream, or published here).
       const addOffset = (adapter.addOffsetIfNecessary as AddOffset).bind(adapter);
       adapter.addOffsetIfNecessary = (packet: Packet, opts: BroadcastOptions, offset: string) => {
         addOffset(packet, opts, offset);
         if (offset !== '') seen(offset);
+        if (Array.isArray(packet.data)) restoring.delivered(packet.data, opts, offset);
       };
       const broadcast = adapter.broadcast.bind(adapter);
       adapter.broadcast = (packet, opts) => {
@@ -126,6 +152,20 @@ export class StreamOffsets {
     if (this.#newest === undefined || newer(id, this.#newest)) this.#newest = id;
     this.#known();
   }
+}
+
+/** Whether the adapter's restore found a session (its sid, rooms and missed packets). */
+function isRestored(session: unknown): session is { sid: string; rooms: string[]; missedPackets: unknown[] } {
+  if (typeof session !== 'object' || session === null) return false;
+  const { sid, rooms, missedPackets } = session as { sid?: unknown; rooms?: unknown; missedPackets?: unknown };
+  return typeof sid === 'string' && Array.isArray(rooms) && rooms.every((room) => typeof room === 'string') && Array.isArray(missedPackets);
+}
+
+/** The stream id the adapter appended to the last missed packet (each packet's data ends with its entry id). */
+function lastOffsetOf(missedPackets: readonly unknown[]): string | undefined {
+  const last = missedPackets.at(-1);
+  const id = Array.isArray(last) ? (last as unknown[]).at(-1) : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Whether a broadcast goes to exactly one socket, of this node (a `socket.emit`, or `to(id)` of a local peer). */

@@ -9,6 +9,11 @@ import { recordLog } from '../support/log.js';
 import { heldMemory } from '../support/memory.js';
 import { ack, collect, next, silent } from '../support/wait.js';
 import { OFFSET_EVENT } from '../../lib/delivery/recovery.js';
+import type { ServerResponse } from 'node:http';
+import type { AccessConfig } from '../../lib/config/access.js';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
+import { reply, startBackend } from '../support/backend.js';
+import { withDeadline } from '../support/wait.js';
 
 /** A client over WebSocket only (so that its connection can be dropped), which reconnects when told to. */
 const RECONNECTING: ClientOptions = { transports: ['websocket'] };
@@ -321,5 +326,84 @@ describe('connection-state recovery across nodes (real redis-server)', function 
     expect(check).to.include({ socketId: idOf(phone), lobby: 'l' });
     await silent(stays, 'LEFT');
     expect(left).to.deep.equal([]);
+  });
+});
+
+/**
+ * A `/layout` whose auth backend answers at once until `hold()`; then it keeps the next request open until
+ * `release()`, as a slow backend would: a recovering socket is then restored but not yet connected.
+ */
+interface SlowAuth {
+  readonly access: AccessConfig;
+  hold(): void;
+  held(): Promise<void>;
+  release(): void;
+}
+
+async function slowAuth(): Promise<SlowAuth> {
+  let holding = false;
+  let open: ServerResponse | undefined;
+  let arrived: () => void = () => undefined;
+  const came = new Promise<void>((resolve) => (arrived = resolve));
+  const backend = await startBackend((_request, res) => {
+    if (!holding) return reply(res, 200, []);
+    holding = false;
+    open = res;
+    arrived();
+  });
+  const access = parseSitesFile({ namespaces: { layout: { auth: { mode: 'token-url', url: `${backend.url}/rooms` } } } }, 'test', {});
+  return {
+    access,
+    hold: () => (holding = true),
+    held: () => withDeadline(came, 'the held auth request'),
+    release: () => {
+      if (open) reply(open, 200, []);
+    },
+  };
+}
+
+/**
+ * Drops `phone` (on `A`, in room `r` with `sender`), and brings it back through `B` while its auth request
+ * is held: a broadcast then finds its session restored, in its rooms, and not yet connected.
+ */
+async function meanwhileDelivered(auth: SlowAuth, A: TestServer, B: TestServer): Promise<void> {
+  const sender = await member(B, 'r', 'sender', { auth: { token: 't' } });
+  const phone = await member(A, 'r', 'phone', { auth: { token: 't' } });
+  const heard = collect<{ message: unknown }>(phone, 'EVENT');
+  if (A !== B) reconnectTo(phone, `${B.url}/layout`);
+  const gone = A.serverDisconnect('/layout', idOf(phone));
+  dropConnection(phone);
+  await gone;
+  await ack(sender, 'NOTIFY', { room: 'r', message: 'missed' });
+  auth.hold();
+  const back = next(phone, 'connect');
+  phone.connect();
+  await auth.held();
+  await ack(sender, 'NOTIFY', { room: 'r', message: 'meanwhile' });
+  auth.release();
+  await back;
+  expect(phone.recovered).to.equal(true);
+  const last = new Promise<void>((resolve) => phone.on('EVENT', ({ message }: { message: unknown }) => message === 'after' && resolve()));
+  await ack(sender, 'NOTIFY', { room: 'r', message: 'after' });
+  await withDeadline(last, 'EVENT after');
+  expect(messagesOf(heard)).to.deep.equal(['missed', 'meanwhile', 'after']);
+}
+
+describe('connection-state recovery while the recovered socket is still in its middlewares (a slow auth backend)', function () {
+  it('one process: a broadcast meanwhile reaches the client after the ones it missed, once', async () => {
+    const auth = await slowAuth();
+    const server = await startServer({ access: auth.access });
+    await meanwhileDelivered(auth, server, server);
+  });
+
+  describe('two nodes, real redis-server', function () {
+    before(requireRedis);
+
+    it('a broadcast meanwhile reaches the client after the ones it missed, once', async () => {
+      const auth = await slowAuth();
+      const redis = await startRedis();
+      const [A, B] = two(await startNodes(redis, 2, randomPrefix(), { access: auth.access }));
+      await meanwhileDelivered(auth, A, B);
+    });
   });
 });
