@@ -8,7 +8,7 @@ import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { MAX_LISTED_ROOMS, RoomCountResultSchema, RosterResultSchema } from '../../protocol/index.js';
 import { one, two } from '../support/arrays.js';
 import { tokenBackend } from '../support/backend.js';
-import { isClusterReadyLine, startCli } from '../support/cli.js';
+import { expectUsageError, isClusterReadyLine, runCli, startCli } from '../support/cli.js';
 import { startNodes } from '../support/cluster.js';
 import { scaled } from '../support/deadlines.js';
 import { expectErrorBody, request, type HttpResult, type HttpTarget } from '../support/http.js';
@@ -206,6 +206,15 @@ describe('roster API (GET /api/namespaces/:ns/rooms/…)', () => {
     expectErrorBody(await get(srv, '/api/namespaces/lobby/rooms', null), 401, 'UNAUTHORIZED', /disabled/);
     expectErrorBody(await roster(srv, 'open', 'r', 'anything'), 401, 'UNAUTHORIZED', /no apiKey configured/);
     expect(okBody(await roster(srv, 'shop', 'staff', SHOP_KEY), checkRoster)).to.deep.include({ clients: [] });
+  });
+});
+
+describe('--api-token (API_TOKEN)', () => {
+  it('is a usage error when it names a variable that is not set, and says which option', async () => {
+    expectUsageError(
+      await runCli(['-p', '0', '-H', '127.0.0.1'], { env: { API_TOKEN: 'env:NO_SUCH_ROSTER_TOKEN' } }),
+      /--api-token \(API_TOKEN\): environment variable NO_SUCH_ROSTER_TOKEN is not set/,
+    );
   });
 });
 
