@@ -13,6 +13,7 @@ import { createApp, type App } from './lib/app.js';
 import { createCluster } from './lib/cluster/index.js';
 import { createLogger } from './lib/runtime/logger.js';
 import { OptionError } from './lib/config/errors.js';
+import { resolveSecret, SecretError, type Secret } from './lib/config/secrets.js';
 import { DEFAULT_OPTIONS, type ServiceOptions } from './lib/config/options.js';
 import {
   BUILTIN_FLAGS,
@@ -154,6 +155,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     connectRate: flags.connectRate,
     httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
+    apiToken: apiTokenOf(flags.apiToken, env),
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
     drainDelay: flags.drainDelay,
@@ -163,6 +165,17 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     recoveryWindow: flags.recoveryWindow,
     recoveryBuffer: flags.recoveryBuffer,
   };
+}
+
+/** `--api-token` (API_TOKEN) as a secret; empty is unset (`API_TOKEN: ${API_TOKEN}` in a compose file). */
+function apiTokenOf(text: string | undefined, env: NodeJS.ProcessEnv): Secret | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return resolveSecret(text, env);
+  } catch (err) {
+    if (err instanceof SecretError) throw new OptionError(`--api-token (API_TOKEN): ${err.message}`);
+    throw err;
+  }
 }
 
 function assertReadable(file: string, flag: string): void {

@@ -16,7 +16,9 @@ import { DEFAULT_OPTIONS, RECOVERY_MAX_PACKETS, type ServiceOptions } from './co
 import { recoveringNamespaces, recoveryOption, sendStartOffsets } from './delivery/recovery.js';
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
-import { guardBuiltins, mountSites } from './sites/mount.js';
+import { registerRosterRoutes, type RosterNamespace } from './http/roster.js';
+import { recordUsers } from './auth/user-data.js';
+import { guardBuiltins, mountSites, type MountedSite } from './sites/mount.js';
 import { withLog, type ServiceContext } from './core/context.js';
 import { HookDispatcher } from './core/hooks.js';
 import { limitsOf } from './core/limits.js';
@@ -110,6 +112,9 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     frameworkErrors: sendFrameworkError,
     bodyLimit: config.maxPayload,
     forceCloseConnections: true,
+    // A room in a path (`/bus-message/:room`, the roster API) may be --max-id-length UTF-16 units, each at
+    // most 9 characters percent-encoded; fastify's default of 100 refused longer rooms before validation.
+    routerOptions: { maxParamLength: config.maxIdLength * 9 },
     // The same trust as the sockets' (lib/limits/address.ts): one client address for routes and sockets alike.
     trustProxy: trust,
     ...(tls ? { https: httpsOptions(tls) } : {}),
@@ -184,6 +189,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const metrics = createMetrics(hooks, { readiness, engine: io.engine });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
+  // Whose socket it is, in its data, so that a roster on any node can say (the sites' prefixes by namespace).
+  recordUsers(
+    hooks,
+    new Map(
+      config.access.sites.flatMap((site) => (site.userRoomPrefix === undefined ? [] : [[site.namespace, site.userRoomPrefix] as const])),
+    ),
+  );
 
   const deviceQueue = chooseDeviceQueue(config, cluster, deps, log);
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
@@ -203,6 +215,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   limitHttpRate(http, hooks, config.httpRate);
   await registerHttpRoutes(http, { bus, limits: context.limits, readiness, metrics });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
+  registerRosterRoutes(http, {
+    namespaces: rosterNamespaces(io, sites),
+    operatorToken: config.apiToken,
+    limits: context.limits,
+    authFailures,
+    directory: cluster.directory,
+    clusterTimeoutMs: config.clusterTimeout,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -263,6 +283,19 @@ function recoveryBounds(config: ServiceOptions, covers: (name: string) => boolea
 function drained(ms: number): Promise<void> {
   if (ms === 0) return Promise.resolve();
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The namespaces of the roster API, by name without the slash: the built-ins behind the operator token,
+ * each site behind its API key. Forwarding namespaces are not served (their rooms are not client rooms).
+ */
+function rosterNamespaces(io: Server, sites: ReadonlyMap<string, MountedSite>): Map<string, RosterNamespace> {
+  const namespaces = new Map<string, RosterNamespace>();
+  for (const name of Object.values(Namespaces)) namespaces.set(name.slice(1), { nsp: io.of(name), guard: { kind: 'operator' } });
+  for (const site of sites.values()) {
+    namespaces.set(site.nsp.name.slice(1), { nsp: site.nsp, guard: { kind: 'site', apiKey: site.config.apiKey } });
+  }
+  return namespaces;
 }
 
 /**

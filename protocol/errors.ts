@@ -73,7 +73,7 @@ export const ErrorCatalog = {
     status: 503,
     retryable: true,
     description:
-      "The cluster cannot take the request now, and nothing was done; retry. A broadcast while Redis is unreachable and this node's outage buffer (`--outage-buffer`) is full, so it would be lost; or a `/lobby` RTCSIGNAL to a peer found on none of the nodes that answered while another node did not answer in time (`--cluster-timeout`): it may be on that node.",
+      "The cluster cannot take the request now, and nothing was done; retry. A broadcast while Redis is unreachable and this node's outage buffer (`--outage-buffer`) is full, so it would be lost; or a `/lobby` RTCSIGNAL to a peer found on none of the nodes that answered while another node did not answer in time (`--cluster-timeout`): it may be on that node; or a roster or room count (`GET /api/namespaces/…`) while some node did not answer in time, so the answer would be incomplete.",
   },
   NOT_FOUND: {
     status: 404,

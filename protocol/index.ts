@@ -22,6 +22,7 @@ export * from './layout.js';
 export * from './lobby.js';
 export * from './trigger.js';
 export * from './sites.js';
+export * from './roster.js';
 
 /** The namespaces the service always serves. */
 export const Namespaces = {

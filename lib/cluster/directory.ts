@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { ServiceHooks } from '../core/types.js';
 import { fetchRemote } from './bounded-fetch.js';
-import { localIds } from './local-rooms.js';
+import { localIds, localRoomSizes } from './local-rooms.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { JoinStamps, MemberView, RoomAnswer, RoomDirectory, RoomSource } from './types.js';
+import type { JoinStamps, MemberView, RoomAnswer, RoomDirectory, RoomSize, RoomSource } from './types.js';
 import { UnansweredLog } from './unanswered-log.js';
 
 let lastStamp = 0;
@@ -72,6 +72,21 @@ export function clusterDirectory(options: ClusterDirectoryOptions): RoomDirector
         if (members.some((member) => member.id === id && member.rooms.has(key))) return 'member';
         return complete ? 'absent' : 'unknown';
       });
+    },
+    async roomSizes(nsp, prefix) {
+      const local = localRoomSizes(nsp, prefix);
+      if (!isReady()) return { members: local, complete: false };
+      // No rooms: each node answers with all of the namespace's sockets, whose rooms are counted here.
+      const remote = await fetchRemote(nsp.adapter, [], timeoutMs);
+      unanswered.note(nsp.name, remote.asked, remote.answered);
+      const sizes = new Map<string, number>();
+      for (const { key, size } of local) sizes.set(key, size);
+      for (const member of remote.members) {
+        for (const key of member.rooms) if (key.startsWith(prefix)) sizes.set(key, (sizes.get(key) ?? 0) + 1);
+      }
+      const members: RoomSize[] = [];
+      for (const [key, size] of sizes) members.push({ key, size });
+      return { members, complete: remote.asked !== undefined && remote.answered >= remote.asked };
     },
     async members(nsp, key) {
       const { members, complete } = await sockets(nsp, key);

@@ -1,6 +1,6 @@
 import { currentOffsetOf, recoveryAdapter, type RecoveryBounds } from './recovery-adapter.js';
 import { MemoryPresence } from './presence.js';
-import { localIds } from './local-rooms.js';
+import { localIds, localRoomSizes } from './local-rooms.js';
 import type { Cluster, MemberView, RoomDirectory, RoomSource } from './types.js';
 
 /**
@@ -24,6 +24,9 @@ export const memoryDirectory: RoomDirectory = {
   },
   isMember(nsp, key, id) {
     return nsp.adapter.rooms.get(key)?.has(id) === true ? 'member' : 'absent';
+  },
+  roomSizes(nsp, prefix) {
+    return { members: localRoomSizes(nsp, prefix), complete: true };
   },
   async members(nsp, key) {
     // fetchSockets walks the room's member set, which keeps insertion (= join) order.

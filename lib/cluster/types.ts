@@ -48,6 +48,12 @@ export interface RoomAnswer<T> {
   readonly complete: boolean;
 }
 
+/** One adapter room and how many sockets are in it. */
+export interface RoomSize {
+  readonly key: string;
+  readonly size: number;
+}
+
 /**
  * Whether a socket is in a room: `unknown` when it was found on no node that answered, but some node did
  * not answer in time (it may hold the socket).
@@ -66,6 +72,12 @@ export interface RoomDirectory {
   membersOfAny<Data>(nsp: RoomSource<Data>, keys: readonly string[]): RoomAnswer<MemberView<Data>> | Promise<RoomAnswer<MemberView<Data>>>;
   /** Whether the socket with id `id` is in adapter room `key`, on any node. */
   isMember<Data>(nsp: RoomSource<Data>, key: string, id: string): Membership | Promise<Membership>;
+  /**
+   * How many sockets are in each adapter room whose key starts with `prefix`, summed over every node (a
+   * socket lives on one node, so none is counted twice). In cluster mode every node sends all of the
+   * namespace's sockets (ids, rooms, data) in its answer: a cost proportional to the namespace's size.
+   */
+  roomSizes<Data>(nsp: RoomSource<Data>, prefix: string): RoomAnswer<RoomSize> | Promise<RoomAnswer<RoomSize>>;
   /** The sockets in adapter room `key`, on every node, in join order. */
   members<Data extends JoinStamps>(nsp: RoomSource<Data>, key: string): Promise<RoomAnswer<MemberView<Data>>>;
   /**

@@ -268,6 +268,15 @@ export const OPTION_TABLE = {
     parse: (value: string) => parseLimit(value, 'max auth failures'),
     default: DEFAULT_OPTIONS.maxAuthFailures,
   },
+  apiToken: {
+    kind: 'value',
+    flags: '--api-token <token>',
+    env: 'API_TOKEN',
+    help: 'operator token (Authorization: Bearer) of the roster API of the built-in namespaces; unset turns it off. env:NAME, file:/path or scrypt:<salt>:<hash> keep it off the command line',
+    readme:
+      "the operator token of the [roster API](#roster-api) of the built-in namespaces (`Authorization: Bearer <token>`); unset, their rosters answer 401. Written like a site's `apiKey`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>` (prefer the variable or a file to the flag, which `ps` shows)",
+    readmeDefault: 'unset (off)',
+  },
   trustProxy: {
     kind: 'value',
     flags: '--trust-proxy <proxies>',

@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_ID_LENGTH } from '../../protocol/index.js';
 import type { ServiceLimits } from '../core/types.js';
 import type { AccessConfig } from './access.js';
+import type { Secret } from './secrets.js';
 
 /** pino levels accepted by `--log-level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -70,6 +71,11 @@ export interface ServiceOptions extends ServiceLimits {
    * call. 0 turns the limit off.
    */
   readonly maxAuthFailures: number;
+  /**
+   * The operator token (`API_TOKEN`) that opens the roster API of the built-in namespaces; undefined turns
+   * their rosters off (sites use their own `apiKey`).
+   */
+  readonly apiToken: Secret | undefined;
   /**
    * Which peers are proxies whose `X-Forwarded-For` is believed: a hop count, or addresses and CIDR ranges
    * (`loopback`, `linklocal`, `uniquelocal` name the usual ones). Undefined believes none: the client's
@@ -167,6 +173,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   connectRate: 50,
   httpRate: 100,
   maxAuthFailures: 30,
+  apiToken: undefined,
   trustProxy: undefined,
   strictReadiness: false,
   drainDelay: 0,

@@ -8,11 +8,16 @@ import type { HookDispatcher } from './hooks.js';
  * otherwise address another socket directly. Client rooms live under this prefix, which no socket
  * id (base64url) can contain.
  */
-const ROOM_PREFIX = 'room:';
+export const ROOM_PREFIX = 'room:';
 
 /** The adapter room that holds the members of client room `room`. */
 export function roomKey(room: string): string {
   return ROOM_PREFIX + room;
+}
+
+/** The client room of adapter room `key`, or undefined for an adapter room that is none (a socket's id room). */
+export function clientRoomOf(key: string): string | undefined {
+  return key.startsWith(ROOM_PREFIX) ? key.slice(ROOM_PREFIX.length) : undefined;
 }
 
 /** Joins client room `room`, telling the join hook first (a subscriber sees whether it is a first join). */

@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/types.js';
 import type { ServiceLimits } from '../core/types.js';
 import { verifySecret } from '../config/secrets.js';
 import type { AuthFailureGuard } from '../limits/types.js';
+import { bearerToken } from '../http/bearer.js';
 import type { MountedSite } from './mount.js';
 import { compileValidator } from '../core/validate.js';
 import { DEVICE_SOCKETS_ROOM, newMessageId, type DeviceSocketData } from './devices.js';
@@ -153,8 +154,7 @@ function resyncOf(query: 'true' | 'false' | '1' | '0' | undefined, body: boolean
 
 /** `Authorization: Bearer <key>`, or the original's `?apiKey=`. */
 function apiKeyOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  const bearer = bearerToken(request);
   if (bearer !== undefined) return bearer;
   const query = (request.query as Record<string, unknown>).apiKey;
   return typeof query === 'string' && query !== '' ? query : undefined;
