@@ -403,9 +403,9 @@ export const OPTION_TABLE = {
     kind: 'value',
     flags: '--recovery-buffer <bytes>',
     env: 'RECOVERY_BUFFER',
-    help: 'without --redis: the bytes of broadcasts each namespace keeps for recovery (at most 100000 of them); a client whose missed broadcasts were dropped gets a clean session',
+    help: 'without --redis: the bytes of broadcasts the process keeps for recovery, all namespaces together (at most 100000 per namespace); a client whose missed broadcasts were dropped gets a clean session',
     readme:
-      'without `--redis`: the bytes of broadcasts each namespace keeps for recovery, oldest dropped first (at most 100,000 broadcasts, none older than the window); a client that missed a dropped one is not recovered but gets a clean session. With `--redis` the Redis stream keeps them (its last 10,000 entries)',
+      'without `--redis`: the bytes of broadcasts the process keeps for recovery, all namespaces together, oldest of the namespace that adds first dropped (at most 100,000 broadcasts per namespace, none older than the window); a client that missed a dropped one is not recovered but gets a clean session. With `--redis` the Redis stream keeps them (its last 10,000 entries)',
     parse: parseByteSize,
     default: DEFAULT_OPTIONS.recoveryBuffer,
   },

@@ -104,8 +104,8 @@ export interface ServiceOptions extends ServiceLimits {
    */
   readonly recoveryWindow: number;
   /**
-   * Bytes of broadcasts one process keeps for recovery (each namespace at most this much, and at most
-   * {@link RECOVERY_MAX_PACKETS} of them), in memory mode; with `--redis` the Redis stream keeps them.
+   * Bytes of broadcasts one process keeps for recovery, all namespaces together (and at most
+   * {@link RECOVERY_MAX_PACKETS} per namespace), in memory mode; with `--redis` the Redis stream keeps them.
    */
   readonly recoveryBuffer: number;
 }
@@ -141,7 +141,7 @@ export const DEFAULT_OUTAGE_BUFFER = 16 * 1024 * 1024;
 /** Default {@link ServiceOptions.recoveryWindow}: 2 minutes, Socket.IO's own default. */
 export const DEFAULT_RECOVERY_WINDOW = 120_000;
 
-/** Default {@link ServiceOptions.recoveryBuffer}: 32 MiB per namespace. */
+/** Default {@link ServiceOptions.recoveryBuffer}: 32 MiB for the process. */
 export const DEFAULT_RECOVERY_BUFFER = 32 * 1024 * 1024;
 
 /** How many broadcasts one namespace keeps for recovery at most in memory mode, whatever their size. */
