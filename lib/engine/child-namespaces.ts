@@ -61,14 +61,38 @@ export function removeUnusedChildren(parent: Namespace, log: Logger): void {
   };
 }
 
+/** The holds on each watched child ({@link holdNamespace}), and how to remove it once unused. */
+const watched = new WeakMap<object, { holds: number; readonly removeIfUnused: () => void }>();
+
+/**
+ * Keeps `nsp` (a child made by a parent passed to {@link removeUnusedChildren}) from being removed while held,
+ * even with no socket: something that will still broadcast on it later (a view's deferred `__disconnect__`,
+ * lib/namespaces/controller-view.ts) holds it. Returns the release, which removes the child if it is then
+ * unused; releasing twice releases once. A namespace that is not such a child is never removed: a no-op.
+ */
+export function holdNamespace(nsp: Namespace): () => void {
+  const entry = watched.get(nsp);
+  if (entry === undefined) return () => {};
+  entry.holds += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    entry.holds -= 1;
+    entry.removeIfUnused();
+  };
+}
+
 function watchChild(parent: ParentInternals, child: ChildInternals, log: Logger): void {
   const add = child._add;
   const remove = child._remove;
   // CONNECTs inside `_add` before their socket is in `_preConnectSockets` (it awaits first).
   let adding = 0;
   let removed = false;
+  const entry = { holds: 0, removeIfUnused: (): void => removeIfUnused() };
+  watched.set(child, entry);
   const removeIfUnused = (): void => {
-    if (removed || adding > 0 || child.sockets.size > 0 || child._preConnectSockets.size > 0) return;
+    if (removed || adding > 0 || entry.holds > 0 || child.sockets.size > 0 || child._preConnectSockets.size > 0) return;
     removed = true;
     parent.children.delete(child as unknown as Namespace);
     const { _nsps: namespaces } = child.server;
