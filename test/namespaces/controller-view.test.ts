@@ -10,7 +10,7 @@ import { dropConnection, reconnectTo } from '../support/drop.js';
 import { recordLog } from '../support/log.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
-import { ack, barrier, collect, next, silent } from '../support/wait.js';
+import { ack, barrier, collect, next, silent, withDeadline } from '../support/wait.js';
 
 const ALICE = { username: 'alice', password: 'wonderland' };
 
@@ -265,6 +265,51 @@ describe('controller/view sockets across nodes (real redis-server)', function ()
     // Node A kept /do-a (and its Redis channels) for the decision, with no socket left in it.
     expect(await next(controller, '__disconnect__')).to.deep.equal({ id });
     expect(await ack(controller, '__count__')).to.deep.equal({ ok: true, count: 0 });
+  });
+
+  it('counts the views it can reach while Redis is gone, saying partial: true', async () => {
+    const redis = await startRedis();
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix(), { access: access() }));
+    const controller = await doSocket(A, 'a', 'controller');
+    await doSocket(A, 'a', 'view');
+    await doSocket(B, 'a', 'view');
+    // B answers A's lookups on /do-a's channels, subscribed as its first socket of /do-a connected.
+    await subscriptionsSettled(B, { auth: ALICE });
+    expect(await ack(controller, '__count__')).to.deep.equal({ ok: true, count: 2 });
+    await redis.kill();
+    await withDeadline(A.app.untilReady(false), 'the node to notice that Redis is gone');
+    const reply = await ack<Record<string, unknown>>(controller, '__count__');
+    expect(reply).to.deep.equal({ ok: true, count: 1, partial: true });
+    const { ok: _ok, ...fields } = reply;
+    expect(isCount.Check(fields)).to.equal(true);
+    // Without an ack, the original's bare number: the best count this node has.
+    const counted = next<number>(controller, '__count__');
+    controller.emit('__count__');
+    expect(await counted).to.equal(1);
+  });
+
+  it('says __disconnect__ at once for the views of a node that shuts down, and __connect__ to all when one recovers on another node', async () => {
+    const redis = await startRedis();
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix(), { access: access(true) }));
+    const controller = await doSocket(B, 'a', 'controller');
+    await subscriptionsSettled(B, { auth: ALICE });
+    const connected = next(controller, '__connect__');
+    const view = await doSocket(A, 'a', 'view', RECONNECTING);
+    const id = idOf(view);
+    expect(await connected).to.deep.equal({ id });
+    const gone = next(controller, '__disconnect__');
+    const dropped = next(view, 'disconnect');
+    await A.app.close();
+    expect(await gone).to.deep.equal({ id });
+    await dropped;
+    const back = next(controller, '__connect__');
+    const reconnected = next(view, 'connect');
+    reconnectTo(view, `${B.url}/do-a`);
+    view.connect();
+    await reconnected;
+    expect(view.recovered).to.equal(true);
+    expect(await back).to.deep.equal({ id });
+    expect(await ack(controller, '__count__')).to.deep.equal({ ok: true, count: 1 });
   });
 
   it('keeps a view that recovers on another node: no __disconnect__, and it is counted there', async () => {
