@@ -5,7 +5,7 @@
  * namespace has, and every socket hears `__connect__` / `__disconnect__` when a view comes or goes.
  */
 import Type, { type Static } from 'typebox';
-import type { AckCallback, ErrorEvent } from './common.js';
+import { eventNames, type AckCallback, type ErrorEvent } from './common.js';
 
 /** The socket types of the controller/view model; a socket that gives none is untyped. */
 export const SOCKET_TYPES = ['controller', 'view'] as const;
@@ -56,3 +56,9 @@ export interface ForwardingServerToClientEvents {
   __disconnect__: (view: ViewPeer) => void;
   ERROR: (event: ErrorEvent) => void;
 }
+
+/** The service's own event names on a forwarding namespace in each direction, as values (the maps above are types only). */
+export const ForwardingEvents = {
+  clientToServer: eventNames<ForwardingClientToServerEvents>()(['__count__']),
+  serverToClient: eventNames<ForwardingServerToClientEvents>()(['__count__', '__connect__', '__disconnect__', 'ERROR']),
+} as const;

@@ -14,8 +14,9 @@ import { childNamespaceProblems } from './checks.js';
  * no longer knows: a second child of the same name gets the next client, the two never hear each other,
  * and the orphan's removal later deletes the new one's entry by name. So the service does its own:
  *
- * - a child is removed once no socket is connected to it, none is in its middlewares, and no CONNECT is
- *   between its lookup and `_add` putting its socket there (counted around `_add`);
+ * - a child is removed once no socket is connected to it, none is in its middlewares, no CONNECT is
+ *   between its lookup and `_add` putting its socket there (counted around `_add`), and nothing holds it
+ *   ({@link holdNamespace}: something that will still broadcast on it, or look a socket up through it);
  * - removed means gone from the parent's `children` and, if it is still the one of its name, from the
  *   server's `_nsps`, and its adapter closed (with `--redis` that releases its channels, see
  *   lib/cluster/redis-channels.ts); a new CONNECT to the name creates a fresh child.
