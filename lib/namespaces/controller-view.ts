@@ -1,7 +1,6 @@
 import type { Namespace, Socket } from 'socket.io';
 import { Compile } from 'typebox/compile';
 import {
-  COUNT_EVENT,
   SocketTypeSchema,
   VIEW_CONNECT_EVENT,
   VIEW_DISCONNECT_EVENT,
@@ -33,7 +32,7 @@ const SHUTTING_DOWN = 'server shutting down';
 export interface ForwardingSocketData {
   /** The type from the handshake; absent for an untyped socket. */
   type?: SocketType;
-  /** When (wall-clock ms) the socket connected: a recovered view announces itself to those who came later. */
+  /** When (wall-clock ms) the socket connected, on a recovering namespace: a recovered view announces itself to those who came later. */
   connectedAt?: number;
   /** When a view's connection dropped, recorded before Socket.IO keeps its session for recovery. */
   droppedAt?: number;
@@ -147,8 +146,8 @@ export function controllerView(
   }
 
   parent.on('connection', (socket: Socket) => {
-    socket.on('disconnecting', onDisconnecting);
     const data = dataOf(socket);
+    if (data.type === 'view') socket.on('disconnecting', onDisconnecting);
     if (socket.recovered) {
       // Socket.IO restored its rooms and data, and replayed what it missed: only a view has more to do.
       if (data.type === 'view' && socket.rooms.has(VIEWS_ROOM))
@@ -157,8 +156,11 @@ export function controllerView(
         );
       return;
     }
-    data.connectedAt = Date.now();
-    void socket.join(data.type === 'view' ? [ALL_ROOM, VIEWS_ROOM] : ALL_ROOM);
+    // Only a recovering namespace needs to find who connected while a view was away.
+    const rooms = recoveryWindow > 0 ? [ALL_ROOM] : [];
+    if (recoveryWindow > 0) data.connectedAt = Date.now();
+    if (data.type === 'view') rooms.push(VIEWS_ROOM);
+    if (rooms.length > 0) void socket.join(rooms);
     if (data.type === 'view') socket.broadcast.emit(VIEW_CONNECT_EVENT, { id: socket.id } satisfies ViewPeer);
   });
 
@@ -169,6 +171,3 @@ export function controllerView(
       ),
   };
 }
-
-/** `__count__`, the one `__` event a client may send: answered, never forwarded. */
-export { COUNT_EVENT };

@@ -9,7 +9,8 @@ import { assertBroadcastable } from '../core/rooms.js';
 import type { Cluster } from '../cluster/types.js';
 import { removeUnusedChildren } from '../engine/child-namespaces.js';
 import { andThen } from '../core/maybe.js';
-import { COUNT_EVENT, controllerView, socketTypeMiddleware } from './controller-view.js';
+import { COUNT_EVENT } from '../../protocol/index.js';
+import { controllerView, socketTypeMiddleware } from './controller-view.js';
 
 /** Characters with a meaning in a regular expression: a prefix is matched literally. */
 const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
