@@ -15,9 +15,9 @@ import { DeferredDepartures, mayRecover } from '../delivery/departures.js';
 import { holdNamespace } from '../engine/child-namespaces.js';
 
 /**
- * The adapter room of a forwarding namespace's views, and the one every socket of it is in (to find those that
- * connected while a view was away). The colon keeps them apart from socket ids (base64url) and client rooms
- * (`room:…`, lib/core/rooms.ts).
+ * The adapter room of a forwarding namespace's views, and (on a recovering namespace only) the one every socket
+ * of it is in, to find those that connected while a view was away. The colon keeps them apart from socket ids
+ * (base64url) and client rooms (`room:…`, lib/core/rooms.ts).
  */
 const VIEWS_ROOM = 'views:';
 const ALL_ROOM = 'all:';
