@@ -21,6 +21,7 @@ export * from './common.js';
 export * from './layout.js';
 export * from './lobby.js';
 export * from './trigger.js';
+export * from './forwarding.js';
 export * from './sites.js';
 export * from './roster.js';
 

@@ -1,6 +1,7 @@
 /**
  * Event names clients and backends may not send through the service: the protocol's `ERROR`, the `_`/`__`
- * names the service keeps for itself (reliable delivery's `_settings`, `_batch`, `_resync`; the controller/view `__count__`),
+ * names the service keeps for itself (reliable delivery's `_settings`, `_batch`, `_resync`; the controller/view
+ * `__count__`, `__connect__`, `__disconnect__`: forwarding namespaces answer `__count__` before this check),
  * the names Socket.IO reserves, which it would throw on, and the names socket.io-client 1.x/2.x handle
  * themselves: a server event called `error` or `reconnect` would fire a legacy client's own handlers (and
  * `error` imitates the refusal legacy clients get when their auth fails).

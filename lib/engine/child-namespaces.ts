@@ -14,8 +14,9 @@ import { childNamespaceProblems } from './checks.js';
  * no longer knows: a second child of the same name gets the next client, the two never hear each other,
  * and the orphan's removal later deletes the new one's entry by name. So the service does its own:
  *
- * - a child is removed once no socket is connected to it, none is in its middlewares, and no CONNECT is
- *   between its lookup and `_add` putting its socket there (counted around `_add`);
+ * - a child is removed once no socket is connected to it, none is in its middlewares, no CONNECT is
+ *   between its lookup and `_add` putting its socket there (counted around `_add`), and nothing holds it
+ *   ({@link holdNamespace}: something that will still broadcast on it, or look a socket up through it);
  * - removed means gone from the parent's `children` and, if it is still the one of its name, from the
  *   server's `_nsps`, and its adapter closed (with `--redis` that releases its channels, see
  *   lib/cluster/redis-channels.ts); a new CONNECT to the name creates a fresh child.
@@ -61,14 +62,38 @@ export function removeUnusedChildren(parent: Namespace, log: Logger): void {
   };
 }
 
+/** The holds on each watched child ({@link holdNamespace}), and how to remove it once unused. */
+const watched = new WeakMap<object, { holds: number; readonly removeIfUnused: () => void }>();
+
+/**
+ * Keeps `nsp` (a child made by a parent passed to {@link removeUnusedChildren}) from being removed while held,
+ * even with no socket: something that will still broadcast on it later (a view's deferred `__disconnect__`,
+ * lib/namespaces/controller-view.ts) holds it. Returns the release, which removes the child if it is then
+ * unused; releasing twice releases once. A namespace that is not such a child is never removed: a no-op.
+ */
+export function holdNamespace(nsp: Namespace): () => void {
+  const entry = watched.get(nsp);
+  if (entry === undefined) return () => {};
+  entry.holds += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    entry.holds -= 1;
+    entry.removeIfUnused();
+  };
+}
+
 function watchChild(parent: ParentInternals, child: ChildInternals, log: Logger): void {
   const add = child._add;
   const remove = child._remove;
   // CONNECTs inside `_add` before their socket is in `_preConnectSockets` (it awaits first).
   let adding = 0;
   let removed = false;
+  const entry = { holds: 0, removeIfUnused: (): void => removeIfUnused() };
+  watched.set(child, entry);
   const removeIfUnused = (): void => {
-    if (removed || adding > 0 || child.sockets.size > 0 || child._preConnectSockets.size > 0) return;
+    if (removed || adding > 0 || entry.holds > 0 || child.sockets.size > 0 || child._preConnectSockets.size > 0) return;
     removed = true;
     parent.children.delete(child as unknown as Namespace);
     const { _nsps: namespaces } = child.server;

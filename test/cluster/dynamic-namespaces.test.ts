@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { hashSecret } from '../../lib/config/secrets.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { tally, two } from '../support/arrays.js';
-import { startNodes } from '../support/cluster.js';
+import { PROBE_NAMESPACE, startNodes, subscriptionsSettled } from '../support/cluster.js';
 import { connectAll, engineWebSocket } from '../support/engine-io.js';
 import { randomPrefix, requireRedis, startRedis, type TestRedis } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
-import { ack, next, withDeadline } from '../support/wait.js';
+import { ack, next } from '../support/wait.js';
 
 // With --redis every namespace's adapter subscribes two Redis channels (lib/cluster/redis-channels.ts):
 // dynamic namespaces that come and go must give them back.
@@ -28,27 +28,13 @@ async function twoNodes(redis: TestRedis, prefix: string): Promise<[TestServer, 
 /** The channels subscribed under `prefix`, sorted, those of the probes of {@link subscriptionsSettled} left out. */
 async function channels(redis: TestRedis, prefix: string): Promise<string[]> {
   const all = (await redis.command(['PUBSUB', 'CHANNELS', `${prefix}#*`])) as string[];
-  return all.filter((channel) => !channel.startsWith(`${prefix}#${PROBE}`)).sort();
+  return all.filter((channel) => !channel.startsWith(`${prefix}#${PROBE_NAMESPACE}`)).sort();
 }
 
 /** How many connections subscribe `channel`. */
 async function subscribers(redis: TestRedis, channel: string): Promise<number> {
   const [, count] = (await redis.command(['PUBSUB', 'NUMSUB', channel])) as [string, number];
   return Number(count);
-}
-
-const PROBE = '/do-probe';
-let probes = 0;
-/**
- * Resolves once Redis has processed every (un)subscription `node` has sent so far: a client connects to a
- * fresh child, whose adapter subscribes on the same connection as every earlier one, after them, and the
- * node is ready again only once that subscription is confirmed. (No command on the test's own connection
- * is ordered after another connection's.) The probe stays connected, so that its own removal is not one
- * more unsubscription in flight.
- */
-async function subscriptionsSettled(node: TestServer): Promise<void> {
-  await node.connect(`${PROBE}${probes++}`, ALICE);
-  await withDeadline(node.app.untilReady(), 'the probe namespace to be subscribed');
 }
 
 describe('dynamic namespaces in cluster mode (a real redis-server)', function () {
@@ -61,8 +47,8 @@ describe('dynamic namespaces in cluster mode (a real redis-server)', function ()
     const publicChannel = `${prefix}#/do-shared#`;
     const a = await A.connect('/do-shared', ALICE);
     const b = await B.connect('/do-shared', ALICE);
-    await subscriptionsSettled(A);
-    await subscriptionsSettled(B);
+    await subscriptionsSettled(A, ALICE);
+    await subscriptionsSettled(B, ALICE);
     const baseline = await channels(redis, prefix);
     expect(await subscribers(redis, publicChannel)).to.equal(2);
 
@@ -75,7 +61,7 @@ describe('dynamic namespaces in cluster mode (a real redis-server)', function ()
     expect(await ack(a, 'msg', 'across nodes')).to.deep.equal({ ok: true });
     expect(await atB).to.equal('across nodes');
     expect(tally(await attack)).to.deep.equal({ UNAUTHORIZED: ATTACK });
-    await subscriptionsSettled(A);
+    await subscriptionsSettled(A, ALICE);
     expect(await channels(redis, prefix)).to.deep.equal(baseline);
     expect(await subscribers(redis, `${prefix}#/do-n0#`)).to.equal(0);
 
@@ -83,7 +69,7 @@ describe('dynamic namespaces in cluster mode (a real redis-server)', function ()
     const gone = A.serverDisconnect('/do-shared', a.id);
     a.disconnect();
     await gone;
-    await subscriptionsSettled(A);
+    await subscriptionsSettled(A, ALICE);
     expect(await subscribers(redis, publicChannel)).to.equal(1);
     expect(await channels(redis, prefix)).to.have.lengthOf(baseline.length - 1);
     // A fresh child on A hears B again.

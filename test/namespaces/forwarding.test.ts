@@ -46,9 +46,9 @@ describe('forwarding namespaces', () => {
       error: { code: 'BAD_REQUEST', message: "event 'ERROR' is reserved by the service" },
     });
     const error = next<{ event: string; code: string }>(a, 'ERROR');
-    a.emit('__count__');
-    expect(await error).to.deep.include({ event: '__count__', code: 'BAD_REQUEST' });
-    await silent(b, '__count__');
+    a.emit('__connect__', { id: 'forged' });
+    expect(await error).to.deep.include({ event: '__connect__', code: 'BAD_REQUEST' });
+    await silent(b, '__connect__');
     expect(forwarded).to.deep.equal([]);
   });
 

@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import type { Socket as EngineSocket } from 'engine.io';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
-import { ErrorCatalog, LayoutEvents, LobbyEvents, TriggerBroadcasts, TriggerEvents } from '../../protocol/index.js';
+import { COUNT_EVENT, ErrorCatalog, LayoutEvents, LobbyEvents, TriggerBroadcasts, TriggerEvents } from '../../protocol/index.js';
 import { asEncoded, binaryCount, brokenJsonArb, keyArb, PROTOTYPE_KEYS, valueArb, wireForm } from '../support/arbitraries.js';
 import { scaled } from '../support/deadlines.js';
 import { startServer, type ClientOptions, type TestServer, WITHOUT_RECOVERY } from '../support/server.js';
@@ -390,7 +390,8 @@ const forwardingSpec: Spec = {
       heard,
       rooms: () => [],
       apply({ event, args, outcome }) {
-        if (outcome.ok) heard.push([event, ...(wireForm(args) as unknown[])]);
+        // `__count__` is answered to its asker alone (the controller/view model), never relayed.
+        if (outcome.ok && event !== COUNT_EVENT) heard.push([event, ...(wireForm(args) as unknown[])]);
       },
     };
   },
