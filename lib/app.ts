@@ -186,7 +186,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logLimits(hooks, limitsLog);
   if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
-  const metrics = createMetrics(hooks, { readiness, engine: io.engine });
+  const metrics = createMetrics(hooks, { readiness, engine: io.engine, access: config.access, http });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
   // Whose socket it is, in its data, so that a roster on any node can say (the sites' prefixes by namespace).

@@ -2,6 +2,11 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitHit, ServiceHooks } from '../core/types.js';
 import type { ReadinessSource } from '../runtime/types.js';
 import type { MetricsSource } from './types.js';
+import { countPushCalls } from './http-metrics.js';
+import { NamespaceLabels } from './labels.js';
+import { countSockets } from './socket-metrics.js';
+import type { AccessConfig } from '../config/access.js';
+import type { FastifyInstance } from 'fastify';
 
 /** The prefix of every metric the service exports, so that a shared Prometheus tells them apart. */
 export const METRIC_PREFIX = 'realtime_rooms_';
@@ -21,15 +26,20 @@ export interface MetricsSources {
   readonly readiness?: ReadinessSource;
   /** The Engine.IO server, whose refused requests are counted. */
   readonly engine?: { on(event: 'connection_error', listener: (refusal: { message: string }) => void): unknown };
+  /** The namespaces served, whose names are the namespace label's closed set; without it only the limits are counted. */
+  readonly access?: Pick<AccessConfig, 'sites' | 'forwarding'>;
+  /** The HTTP server, whose push API calls are counted. */
+  readonly http?: Pick<FastifyInstance, 'addHook'>;
 }
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several services in one process, as in the
  * tests, never share counters): the process's own metrics (memory, CPU, event-loop lag, handles) and
- * what the hooks report, the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
+ * what the hooks report (limit hits, connections, events in, errors, recoveries), the push API's calls,
+ * the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, { readiness, engine }: MetricsSources = {}): MetricsSource {
+export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http }: MetricsSources = {}): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.
@@ -40,6 +50,8 @@ export function createMetrics(hooks: ServiceHooks, { readiness, engine }: Metric
     registers: [registry],
   });
   hooks.on('limited', (hit: LimitHit) => limitHits.inc({ limit: hit.limit, action: hit.action }));
+  if (access) countSockets(hooks, new NamespaceLabels(access), registry, METRIC_PREFIX);
+  if (http) countPushCalls(http, registry, METRIC_PREFIX);
   if (engine) {
     const refusals = new Counter({
       name: `${METRIC_PREFIX}engine_refusals_total`,
