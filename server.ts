@@ -155,7 +155,8 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     connectRate: flags.connectRate,
     httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
-    apiToken: apiTokenOf(flags.apiToken, env),
+    apiToken: secretOption(flags.apiToken, '--api-token (API_TOKEN)', env),
+    metricsToken: secretOption(flags.metricsToken, '--metrics-token (METRICS_TOKEN)', env),
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
     drainDelay: flags.drainDelay,
@@ -167,13 +168,13 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
   };
 }
 
-/** `--api-token` (API_TOKEN) as a secret; empty is unset (`API_TOKEN: ${API_TOKEN}` in a compose file). */
-function apiTokenOf(text: string | undefined, env: NodeJS.ProcessEnv): Secret | undefined {
+/** A token option (`--api-token`, `--metrics-token`) as a secret; empty is unset (`API_TOKEN: ${API_TOKEN}` in a compose file). */
+function secretOption(text: string | undefined, option: string, env: NodeJS.ProcessEnv): Secret | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   try {
     return resolveSecret(text, env);
   } catch (err) {
-    if (err instanceof SecretError) throw new OptionError(`--api-token (API_TOKEN): ${err.message}`);
+    if (err instanceof SecretError) throw new OptionError(`${option}: ${err.message}`);
     throw err;
   }
 }

@@ -213,7 +213,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
 
   // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
   limitHttpRate(http, hooks, config.httpRate);
-  await registerHttpRoutes(http, { bus, limits: context.limits, readiness, metrics });
+  await registerHttpRoutes(http, {
+    bus,
+    limits: context.limits,
+    readiness,
+    metrics,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+    authFailures,
+  });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
   registerRosterRoutes(http, {
     namespaces: rosterNamespaces(io, sites),
