@@ -32,7 +32,7 @@ import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from 
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
 import { httpsOptions, loadTls } from './config/tls.js';
-import { connectionAddress, createSocketServer } from './engine/index.js';
+import { connectionAddress, createSocketServer, onBroadcast } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
@@ -186,7 +186,13 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logLimits(hooks, limitsLog);
   if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
-  const metrics = createMetrics(hooks, { readiness, engine: io.engine, access: config.access, http });
+  const metrics = createMetrics(hooks, {
+    readiness,
+    engine: io.engine,
+    access: config.access,
+    http,
+    broadcasts: (listener) => onBroadcast(io, listener),
+  });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
   // Whose socket it is, in its data, so that a roster on any node can say (the sites' prefixes by namespace).

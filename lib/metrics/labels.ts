@@ -4,10 +4,13 @@ import type { AccessConfig } from '../config/access.js';
 /** The label of everything outside the closed sets below: a namespace nobody configured, an event outside the protocol. */
 export const OTHER = 'other';
 
-/** One namespace label and the client-to-server event names its protocol has (every other name is {@link OTHER}). */
+/** One namespace label and the event names its protocol has each way (every other name is {@link OTHER}). */
 export interface NamespaceLabel {
   readonly label: string;
+  /** What clients send. */
   readonly events: readonly string[];
+  /** What the service sends. */
+  readonly sent: readonly string[];
 }
 
 /**
@@ -19,13 +22,13 @@ export class NamespaceLabels {
   readonly #prefixes: { readonly prefix: string; readonly label: NamespaceLabel }[] = [];
 
   constructor(access: Pick<AccessConfig, 'sites' | 'forwarding'>) {
-    for (const name of Object.values(Namespaces)) this.#exact.set(name, { label: name, events: NamespaceEvents[name].clientToServer });
-    for (const site of access.sites) this.#exact.set(site.namespace, { label: site.namespace, events: SiteEvents.clientToServer });
+    for (const name of Object.values(Namespaces)) this.#exact.set(name, { label: name, ...protocolOf(NamespaceEvents[name]) });
+    for (const site of access.sites) this.#exact.set(site.namespace, { label: site.namespace, ...protocolOf(SiteEvents) });
     for (const entry of access.forwarding ?? []) {
       if (entry.kind === 'namespace') {
-        this.#exact.set(entry.namespace, { label: entry.namespace, events: ForwardingEvents.clientToServer });
+        this.#exact.set(entry.namespace, { label: entry.namespace, ...protocolOf(ForwardingEvents) });
       } else {
-        this.#prefixes.push({ prefix: `/${entry.prefix}`, label: { label: `/${entry.prefix}*`, events: ForwardingEvents.clientToServer } });
+        this.#prefixes.push({ prefix: `/${entry.prefix}`, label: { label: `/${entry.prefix}*`, ...protocolOf(ForwardingEvents) } });
       }
     }
   }
@@ -40,6 +43,11 @@ export class NamespaceLabels {
     const exact = this.#exact.get(name);
     if (exact) return exact;
     for (const entry of this.#prefixes) if (name.startsWith(entry.prefix)) return entry.label;
-    return { label: OTHER, events: [] };
+    return { label: OTHER, events: [], sent: [] };
   }
+}
+
+/** A protocol's event names each way, as the label's closed sets. */
+function protocolOf(events: { readonly clientToServer: readonly string[]; readonly serverToClient: readonly string[] }): Omit<NamespaceLabel, 'label'> {
+  return { events: events.clientToServer, sent: events.serverToClient };
 }

@@ -4,7 +4,7 @@ import type { ReadinessSource } from '../runtime/types.js';
 import type { MetricsSource } from './types.js';
 import { countPushCalls } from './http-metrics.js';
 import { NamespaceLabels } from './labels.js';
-import { countSockets } from './socket-metrics.js';
+import { countSockets, type BroadcastSource } from './socket-metrics.js';
 import type { AccessConfig } from '../config/access.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -28,6 +28,8 @@ export interface MetricsSources {
   readonly engine?: { on(event: 'connection_error', listener: (refusal: { message: string }) => void): unknown };
   /** The namespaces served, whose names are the namespace label's closed set; without it only the limits are counted. */
   readonly access?: Pick<AccessConfig, 'sites' | 'forwarding'>;
+  /** Where broadcasts are reported, for events out and fan-out; without it they are not counted. */
+  readonly broadcasts?: BroadcastSource;
   /** The HTTP server, whose push API calls are counted. */
   readonly http?: Pick<FastifyInstance, 'addHook'>;
 }
@@ -39,7 +41,7 @@ export interface MetricsSources {
  * the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http }: MetricsSources = {}): MetricsSource {
+export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts }: MetricsSources = {}): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.
@@ -50,7 +52,7 @@ export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, 
     registers: [registry],
   });
   hooks.on('limited', (hit: LimitHit) => limitHits.inc({ limit: hit.limit, action: hit.action }));
-  if (access) countSockets(hooks, new NamespaceLabels(access), registry, METRIC_PREFIX);
+  if (access) countSockets(hooks, new NamespaceLabels(access), registry, METRIC_PREFIX, broadcasts);
   if (http) countPushCalls(http, registry, METRIC_PREFIX);
   if (engine) {
     const refusals = new Counter({

@@ -123,4 +123,41 @@ describe('metrics of the service', () => {
     expect(valueOf(samples, 'realtime_rooms_recoveries_total', { outcome: 'new_session' })).to.equal(1);
     expect(valueOf(samples, 'realtime_rooms_recoveries_total', { outcome: 'recovered' })).to.equal(0);
   });
+
+  it('counts events out per broadcast, times its local recipients, by protocol name (others under one label)', async () => {
+    const server = await metricsServer({ fastPath: true });
+    const [sender, one, two] = await Promise.all([server.connect('/layout'), server.connect('/layout'), server.connect('/layout')]);
+    for (const [i, socket] of [sender, one, two].entries()) await ack(socket, 'JOIN', { room: 'r', name: `m${i}` });
+    const shared = await Promise.all([server.connect('/sharedsocket'), server.connect('/sharedsocket')]);
+    const out = (samples: Awaited<ReturnType<typeof scrape>>, namespace: string, event: string): number =>
+      valueOf(samples, 'realtime_rooms_events_out_total', { namespace, event }) ?? Number.NaN;
+    const broadcasts = (samples: Awaited<ReturnType<typeof scrape>>, namespace: string): number =>
+      valueOf(samples, 'realtime_rooms_broadcasts_total', { namespace }) ?? Number.NaN;
+    const before = await scrape(server);
+
+    const heard = Promise.all([next(one, 'EVENT'), next(two, 'EVENT')]);
+    await ack(sender, 'NOTIFY', { room: 'r', message: 'hi' });
+    await heard;
+    const echoed = Promise.all(shared.map((socket) => next(socket, 'app-event')));
+    await ack(shared[0], 'app-event', 1);
+    await echoed;
+    const after = await scrape(server);
+    // socket.to(room): the sender is not a recipient.
+    expect(out(after, '/layout', 'EVENT') - out(before, '/layout', 'EVENT')).to.equal(2);
+    expect(broadcasts(after, '/layout') - broadcasts(before, '/layout')).to.equal(1);
+    expect(out(after, '/sharedsocket', 'other') - out(before, '/sharedsocket', 'other')).to.equal(2);
+    expect(seriesCount(after, 'realtime_rooms_events_out_total')).to.equal(seriesCount(before, 'realtime_rooms_events_out_total'));
+  });
+
+  it('does not count events out on the libraries\' own path (fast path off), where it would take a step per recipient', async () => {
+    const server = await metricsServer({ fastPath: false });
+    const [sender, other] = await Promise.all([server.connect('/layout'), server.connect('/layout')]);
+    await ack(sender, 'JOIN', { room: 'r', name: 's' });
+    await ack(other, 'JOIN', { room: 'r', name: 'o' });
+    const heard = next(other, 'EVENT');
+    await ack(sender, 'NOTIFY', { room: 'r', message: 'hi' });
+    await heard;
+    const samples = await scrape(server);
+    expect(valueOf(samples, 'realtime_rooms_events_out_total', { namespace: '/layout', event: 'EVENT' })).to.equal(0);
+  });
 });
