@@ -27,6 +27,7 @@ import {
 import { packageRoot, packageVersion } from './lib/runtime/package.js';
 import { sitesFromEnv } from './lib/config/sites-env.js';
 import { loadSitesFile } from './lib/config/sites-file.js';
+import { aggregateWorkerMetrics } from './lib/metrics/cluster-metrics.js';
 import { isWorkerProcess, serveWorker, startPrimary, workerId, type Primary } from './lib/runtime/worker-processes.js';
 
 /** Exit code for a usage error: a bad flag, environment variable or file. */
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
       const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
       app = await createApp(options, {
         log,
+        workerMetrics: true,
         ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers', timeoutMs: options.clusterTimeout }, log) }),
       });
     } else {
@@ -306,6 +308,8 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
   const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ role: 'primary' });
   let primary: Primary;
   try {
+    // Before the workers exist: a scrape any of them takes is answered for all of them.
+    aggregateWorkerMetrics();
     primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
   } catch (err) {
     const reason = describeListenError(err, options);

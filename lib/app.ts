@@ -85,6 +85,8 @@ export interface AppDependencies {
   readonly cluster?: Cluster;
   /** Reliable delivery's device queue instead of the one the options choose (tests pass one with their own clock). */
   readonly deviceQueue?: DeviceQueue;
+  /** A `--workers` worker: `GET /metrics` answers the whole machine's, which the primary aggregates. */
+  readonly workerMetrics?: boolean;
 }
 
 /**
@@ -192,6 +194,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     access: config.access,
     http,
     broadcasts: (listener) => onBroadcast(io, listener),
+    worker: deps.workerMetrics === true,
   });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));

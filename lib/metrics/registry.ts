@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitHit, ServiceHooks } from '../core/types.js';
 import type { ReadinessSource } from '../runtime/types.js';
 import type { MetricsSource } from './types.js';
+import { machineMetrics } from './cluster-metrics.js';
 import { countPushCalls } from './http-metrics.js';
 import { NamespaceLabels } from './labels.js';
 import { countSockets, type BroadcastSource } from './socket-metrics.js';
@@ -30,6 +31,8 @@ export interface MetricsSources {
   readonly access?: Pick<AccessConfig, 'sites' | 'forwarding'>;
   /** Where broadcasts are reported, for events out and fan-out; without it they are not counted. */
   readonly broadcasts?: BroadcastSource;
+  /** In a `--workers` worker: `/metrics` answers the whole machine's, aggregated in the primary. */
+  readonly worker?: boolean;
   /** The HTTP server, whose push API calls are counted. */
   readonly http?: Pick<FastifyInstance, 'addHook'>;
 }
@@ -41,7 +44,7 @@ export interface MetricsSources {
  * the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts }: MetricsSources = {}): MetricsSource {
+export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts, worker }: MetricsSources = {}): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.
@@ -76,5 +79,6 @@ export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, 
       },
     });
   }
+  if (worker) return { contentType: registry.contentType, text: machineMetrics(registry) };
   return { contentType: registry.contentType, text: () => registry.metrics() };
 }
