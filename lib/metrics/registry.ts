@@ -1,13 +1,13 @@
+import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AccessConfig } from '../config/access.js';
 import type { LimitHit, ServiceHooks } from '../core/types.js';
 import type { ReadinessSource } from '../runtime/types.js';
-import type { MetricsSource } from './types.js';
 import { machineMetrics } from './cluster-metrics.js';
 import { countPushCalls } from './http-metrics.js';
 import { NamespaceLabels } from './labels.js';
 import { countSockets, type BroadcastSource } from './socket-metrics.js';
-import type { AccessConfig } from '../config/access.js';
-import type { FastifyInstance } from 'fastify';
+import type { MetricsSource } from './types.js';
 
 /** The prefix of every metric the service exports, so that a shared Prometheus tells them apart. */
 export const METRIC_PREFIX = 'realtime_rooms_';
@@ -41,7 +41,7 @@ export interface MetricsSources {
  * The service's Prometheus metrics, in a registry of its own (several services in one process, as in the
  * tests, never share counters): the process's own metrics (memory, CPU, event-loop lag, handles) and
  * what the hooks report (limit hits, connections, events in, errors, recoveries), the push API's calls,
- * the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
+ * the node's readiness, Engine.IO's refusals and the broadcasts' fan-out. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
 export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts, worker }: MetricsSources = {}): MetricsSource {
