@@ -27,6 +27,7 @@ import {
 import { packageRoot, packageVersion } from './lib/runtime/package.js';
 import { sitesFromEnv } from './lib/config/sites-env.js';
 import { loadSitesFile } from './lib/config/sites-file.js';
+import { aggregateWorkerMetrics } from './lib/metrics/cluster-metrics.js';
 import { isWorkerProcess, serveWorker, startPrimary, workerId, type Primary } from './lib/runtime/worker-processes.js';
 
 /** Exit code for a usage error: a bad flag, environment variable or file. */
@@ -155,7 +156,8 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     connectRate: flags.connectRate,
     httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
-    apiToken: apiTokenOf(flags.apiToken, env),
+    apiToken: secretOption(flags.apiToken, '--api-token (API_TOKEN)', env),
+    metricsToken: secretOption(flags.metricsToken, '--metrics-token (METRICS_TOKEN)', env),
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
     drainDelay: flags.drainDelay,
@@ -167,13 +169,13 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
   };
 }
 
-/** `--api-token` (API_TOKEN) as a secret; empty is unset (`API_TOKEN: ${API_TOKEN}` in a compose file). */
-function apiTokenOf(text: string | undefined, env: NodeJS.ProcessEnv): Secret | undefined {
+/** A token option (`--api-token`, `--metrics-token`) as a secret; empty is unset (`API_TOKEN: ${API_TOKEN}` in a compose file). */
+function secretOption(text: string | undefined, option: string, env: NodeJS.ProcessEnv): Secret | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   try {
     return resolveSecret(text, env);
   } catch (err) {
-    if (err instanceof SecretError) throw new OptionError(`--api-token (API_TOKEN): ${err.message}`);
+    if (err instanceof SecretError) throw new OptionError(`${option}: ${err.message}`);
     throw err;
   }
 }
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
       const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
       app = await createApp(options, {
         log,
+        workerMetrics: true,
         ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers', timeoutMs: options.clusterTimeout }, log) }),
       });
     } else {
@@ -305,6 +308,8 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
   const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ role: 'primary' });
   let primary: Primary;
   try {
+    // Before the workers exist: a scrape any of them takes is answered for all of them.
+    aggregateWorkerMetrics();
     primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
   } catch (err) {
     const reason = describeListenError(err, options);

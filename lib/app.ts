@@ -32,7 +32,7 @@ import { AUTH_FAILURE_WINDOW_S, AuthFailureGate, UNLIMITED_AUTH_FAILURES } from 
 import { MemoryAuthFailureBudget } from './limits/auth-failures-memory.js';
 import type { AuthFailureBudget } from './limits/types.js';
 import { httpsOptions, loadTls } from './config/tls.js';
-import { connectionAddress, createSocketServer } from './engine/index.js';
+import { connectionAddress, createSocketServer, onBroadcast } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
@@ -85,6 +85,8 @@ export interface AppDependencies {
   readonly cluster?: Cluster;
   /** Reliable delivery's device queue instead of the one the options choose (tests pass one with their own clock). */
   readonly deviceQueue?: DeviceQueue;
+  /** A `--workers` worker: `GET /metrics` answers the whole machine's, which the primary aggregates. */
+  readonly workerMetrics?: boolean;
 }
 
 /**
@@ -186,7 +188,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logLimits(hooks, limitsLog);
   if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
-  const metrics = createMetrics(hooks, { readiness, engine: io.engine });
+  const metrics = createMetrics(hooks, {
+    readiness,
+    engine: io.engine,
+    access: config.access,
+    http,
+    broadcasts: (listener) => onBroadcast(io, listener),
+    worker: deps.workerMetrics === true,
+  });
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
   // Whose socket it is, in its data, so that a roster on any node can say (the sites' prefixes by namespace).
@@ -213,7 +222,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
 
   // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
   limitHttpRate(http, hooks, config.httpRate);
-  await registerHttpRoutes(http, { bus, limits: context.limits, readiness, metrics });
+  await registerHttpRoutes(http, {
+    bus,
+    limits: context.limits,
+    readiness,
+    metrics,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+    authFailures,
+  });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
   registerRosterRoutes(http, {
     namespaces: rosterNamespaces(io, sites),

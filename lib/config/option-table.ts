@@ -277,6 +277,15 @@ export const OPTION_TABLE = {
       "the operator token of the [roster API](#roster-api) of the built-in namespaces (`Authorization: Bearer <token>`); unset, their rosters answer 401. Written like a site's `apiKey`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>` (prefer the variable or a file to the flag, which `ps` shows)",
     readmeDefault: 'unset (off)',
   },
+  metricsToken: {
+    kind: 'value',
+    flags: '--metrics-token <token>',
+    env: 'METRICS_TOKEN',
+    help: 'bearer token GET /metrics requires (Authorization: Bearer); unset, the metrics are open. env:NAME, file:/path or scrypt:<salt>:<hash> as for --api-token',
+    readme:
+      "the token [`GET /metrics`](#metrics) requires (`Authorization: Bearer <token>`, 401 without it); unset, the metrics are open to whoever reaches the port. Written like `API_TOKEN`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>`",
+    readmeDefault: 'unset (open)',
+  },
   trustProxy: {
     kind: 'value',
     flags: '--trust-proxy <proxies>',

@@ -77,6 +77,11 @@ export interface ServiceOptions extends ServiceLimits {
    */
   readonly apiToken: Secret | undefined;
   /**
+   * The bearer token `GET /metrics` requires, in any form {@link Secret} takes; undefined leaves the metrics
+   * open (they name no room, user or socket, but do tell load and error rates).
+   */
+  readonly metricsToken: Secret | undefined;
+  /**
    * Which peers are proxies whose `X-Forwarded-For` is believed: a hop count, or addresses and CIDR ranges
    * (`loopback`, `linklocal`, `uniquelocal` name the usual ones). Undefined believes none: the client's
    * address is the peer's.
@@ -174,6 +179,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   httpRate: 100,
   maxAuthFailures: 30,
   apiToken: undefined,
+  metricsToken: undefined,
   trustProxy: undefined,
   strictReadiness: false,
   drainDelay: 0,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
+import type { ErrorCode } from '../../protocol/index.js';
 import type { HookEvents, HookScope, InboundMiddleware, LimitHit, LostMember, ServiceHooks } from './types.js';
 
 type Subscriber<E extends keyof HookEvents> = { readonly listener: HookEvents[E]; readonly namespace: string | undefined };
@@ -18,7 +19,7 @@ function onDisconnect(this: Socket, reason: string): void {
  * for a hook nobody listens to.
  */
 export class HookDispatcher implements ServiceHooks {
-  readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [], limited: [] };
+  readonly #subscribers: Subscribers = { connection: [], join: [], leave: [], disconnect: [], lostMembers: [], limited: [], failure: [] };
   readonly #inbound: InboundMiddleware[] = [];
   readonly #log: Logger;
 
@@ -93,6 +94,13 @@ export class HookDispatcher implements ServiceHooks {
   limited(hit: LimitHit): void {
     for (const subscriber of this.#subscribers.limited) {
       if (subscriber.namespace === undefined || subscriber.namespace === hit.namespace) this.#guard('limited', subscriber.listener, hit);
+    }
+  }
+
+  /** Called by the reply path for every failed request, with the code its ack or `ERROR` carries. */
+  failed(socket: Socket, code: ErrorCode): void {
+    for (const subscriber of this.#subscribers.failure) {
+      if (covers(subscriber, socket.nsp.name)) this.#guard('failure', subscriber.listener, socket, code);
     }
   }
 

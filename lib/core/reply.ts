@@ -89,13 +89,13 @@ function answer<S extends ReplyTarget>(
     if (problem !== undefined) refuseEventName(socket, problem, context);
     result = handler(socket, args, event);
   } catch (err) {
-    replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context.log);
+    replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context);
     return;
   }
   if (result instanceof Promise) {
     result.then(
       (value) => replySuccess(ack, value),
-      (err: unknown) => replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context.log),
+      (err: unknown) => replyFailure(socket, shownName(event, maxEventNameLength), ack, err, context),
     );
   } else {
     replySuccess(ack, result);
@@ -121,18 +121,20 @@ export function unknownEventListener<S extends ReplyTarget>(
     try {
       if (hooks.hasInbound) hooks.inbound(this, String(event), args);
     } catch (err) {
-      replyFailure(this, name, ack, err, log);
+      replyFailure(this, name, ack, err, context);
       return;
     }
     const problem = eventNameProblem(event, maxEventNameLength);
     if (problem !== undefined) {
       // A refusal of a name the client sent as a request: answered, counted, never an ERROR (unknown events are ignored).
-      if (ack) replyFailure(this, name, ack, new RequestError('BAD_REQUEST', problem), log);
+      if (ack) replyFailure(this, name, ack, new RequestError('BAD_REQUEST', problem), context);
       reportEventName(this, context);
       return;
     }
     log.debug({ socketId: this.id, event: name }, 'unknown event ignored');
-    if (ack) ack({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(name)}` } });
+    if (!ack) return;
+    hooks.failed(this, 'BAD_REQUEST');
+    ack({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(name)}` } });
   };
 }
 
@@ -165,7 +167,9 @@ function replySuccess(ack: AckFunction | undefined, result: HandlerResult): void
   ack(result ? { ok: true, ...result } : OK);
 }
 
-function replyFailure(socket: ReplyTarget, event: string, ack: AckFunction | undefined, err: unknown, log: Logger): void {
+/** Answers a failed request, and reports its code through the `failure` hook (the errors metric). */
+function replyFailure(socket: ReplyTarget, event: string, ack: AckFunction | undefined, err: unknown, context: ReplyContext): void {
+  const { log } = context;
   let error: ErrorBody;
   if (err instanceof RequestError) {
     error = { code: err.code, message: err.message };
@@ -174,6 +178,7 @@ function replyFailure(socket: ReplyTarget, event: string, ack: AckFunction | und
     error = { code: 'INTERNAL', message: 'internal error' };
     log.error({ socketId: socket.id, event, err }, 'request handler failed');
   }
+  context.hooks.failed(socket, error.code);
   if (ack) ack({ ok: false, error });
   else socket.emit('ERROR', { event, ...error });
 }

@@ -4,7 +4,7 @@
  * folder may import them without importing an implementation.
  */
 import type { Socket } from 'socket.io';
-import type { ProtocolLimits } from '../../protocol/index.js';
+import type { ErrorCode, ProtocolLimits } from '../../protocol/index.js';
 
 /** The limits every namespace, auth mode and HTTP route holds clients to: one object, configured once. */
 export interface ServiceLimits extends ProtocolLimits {
@@ -94,6 +94,8 @@ export interface HookEvents {
   lostMembers: (members: readonly LostMember[]) => void;
   /** A client hit a limit (every namespace's, and the connection-level ones that have no namespace). */
   limited: (hit: LimitHit) => void;
+  /** A request failed: its ack or `ERROR` carries `code` (the reply path's, lib/core/reply.ts). */
+  failure: (socket: Socket, code: ErrorCode) => void;
 }
 
 /** Which sockets a subscription is for. */

@@ -1,3 +1,4 @@
+import type { Namespace } from 'socket.io';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import { stateOf } from './state.js';
 import { broadcastFrame, writeToConnection } from './websocket-transport.js';
@@ -42,7 +43,7 @@ interface AdapterInternals {
   apply(opts: BroadcastOptions, deliver: (socket: Recipient) => void): void;
 }
 
-type Broadcast = (this: Adapter, packet: { nsp?: string }, opts: BroadcastOptions) => void;
+type Broadcast = (this: Adapter, packet: { nsp?: string; data?: unknown }, opts: BroadcastOptions) => void;
 
 /** Socket.IO's own `broadcast`, for what the fast path leaves to it (undefined if socket.io-adapter has none). */
 const socketIoBroadcast = Object.getOwnPropertyDescriptor(Adapter.prototype, 'broadcast')?.value as Broadcast | undefined;
@@ -65,7 +66,9 @@ const broadcast: Broadcast = function broadcast(packet, opts) {
   const frame = preEncoded ? broadcastFrame(preEncoded) : undefined;
   // Counted here and added to the server's total once, so that a delivery costs no more than before.
   let direct = 0;
+  let delivered = 0;
   const deliver = (socket: Recipient): void => {
+    delivered++;
     socket.notifyOutgoingListeners?.(packet);
     if (frame && writeToConnection(socket.conn, frame)) direct++;
     else socket.client.writeToEngine(encoded, packetOpts);
@@ -85,6 +88,8 @@ const broadcast: Broadcast = function broadcast(packet, opts) {
     }
   }
   state.directWrites += direct;
+  // Once per broadcast, with the count: the metrics never cost a step per recipient.
+  state.broadcastListener?.(adapter.nsp as unknown as Namespace, Array.isArray(packet.data) ? packet.data[0] : undefined, delivered);
 };
 
 /** What of socket.io-adapter the replacement needs before it can be installed: the `broadcast` it falls back to. */

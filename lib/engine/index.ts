@@ -19,7 +19,7 @@ import { installConnectionFootprint } from './connection-footprint.js';
 import { installConnectionGuard, type ConnectionBounds } from './connection-guard.js';
 import { installNamespaceNameBound } from './namespace-names.js';
 import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from './fast-broadcast.js';
-import { attachState, EngineState, PATCHES, stateOf, type PatchName } from './state.js';
+import { attachState, EngineState, PATCHES, stateOf, type BroadcastListener, type PatchName } from './state.js';
 import { CoalescingEngine } from './websocket-transport.js';
 
 export type { PatchName } from './state.js';
@@ -213,4 +213,14 @@ function checkNamespaces(io: Server, state: EngineState): void {
     state.disable(new Map([['fastBroadcast', adapterProblems(nsp.adapter)]]), `on creating namespace ${nsp.name}`);
     waitForSocket(nsp);
   });
+}
+
+/**
+ * Tells `listener` of every broadcast the fast broadcast delivers on `io`, once per broadcast with its local
+ * recipient count (the metrics' events out). Broadcasts on the libraries' own path (the fast path off or
+ * turned off by a check, volatile broadcasts) are not reported: counting them would take a step per recipient.
+ */
+export function onBroadcast(io: Server, listener: BroadcastListener): void {
+  const state = stateOf(io);
+  if (state) state.broadcastListener = listener;
 }

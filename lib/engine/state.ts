@@ -1,4 +1,8 @@
 import type { Logger } from 'pino';
+import type { Namespace } from 'socket.io';
+
+/** Told of each broadcast the fast path delivered: its namespace, its event name, how many local clients it reached. */
+export type BroadcastListener = (namespace: Namespace, event: unknown, recipients: number) => void;
 
 /** The patches of lib/engine/ that are switched per Socket.IO server (sticky hand-over is not one: see README.md). */
 export type PatchName = 'websocketTransport' | 'fastBroadcast' | 'connectionFootprint';
@@ -19,6 +23,8 @@ export class EngineState {
   connectionFootprint = false;
   /** Broadcast copies written straight into a recipient's socket (added once per broadcast, not per copy). */
   directWrites = 0;
+  /** Told once per broadcast (never per copy), for the metrics; unset, a broadcast costs one property read more. */
+  broadcastListener: BroadcastListener | undefined = undefined;
   /** Why each patch is off; absent for a patch that is on. */
   readonly reasons: Partial<Record<PatchName, string>> = {};
 

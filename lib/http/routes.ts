@@ -6,6 +6,9 @@ import type { ServiceLimits } from '../core/types.js';
 import { compileValidator } from '../core/validate.js';
 import type { MetricsSource } from '../metrics/types.js';
 import type { ReadinessSource, ReadinessState } from '../runtime/types.js';
+import { verifySecret, type Secret } from '../config/secrets.js';
+import type { AuthFailureGuard } from '../limits/types.js';
+import { bearerToken } from './bearer.js';
 import { BODY_REQUIRED, registerErrorHandlers, sendError } from './errors.js';
 
 /** The body of a 200 `/readyz`, or the message of a 503, per state. */
@@ -30,7 +33,14 @@ export interface HttpRoutesConfig {
   readonly readiness?: ReadinessSource;
   /** The metrics `GET /metrics` serves; without it the route does not exist. */
   readonly metrics?: MetricsSource;
+  /** The token `GET /metrics` requires as `Authorization: Bearer`; without it the metrics are open. */
+  readonly metricsToken?: Secret;
+  /** The failed-auth budget a wrong metrics token counts against (as a wrong API key does); none without it. */
+  readonly authFailures?: AuthFailureGuard;
 }
+
+/** The 401 message of `GET /metrics` without the right token. */
+const METRICS_UNAUTHORIZED = 'the metrics need a valid token: Authorization: Bearer <METRICS_TOKEN>';
 
 /**
  * Registers the HTTP side of the service: `GET /healthcheck`, `GET /readyz`, `GET /metrics`, `POST /bus-message/:room`, and
@@ -52,8 +62,20 @@ export async function registerHttpRoutes(app: FastifyInstance, config: HttpRoute
     return sendError(reply, { code: 'INTERNAL', message }, 503);
   });
 
-  const metrics = config.metrics;
-  if (metrics) app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  const { metrics, metricsToken, authFailures } = config;
+  if (metrics) {
+    app.get('/metrics', async (request, reply) => {
+      if (metricsToken !== undefined) {
+        // Before the token's hash, as on POST /send: guessing tokens is refused without costing an scrypt each.
+        const refusal = await authFailures?.admit(request.raw);
+        if (refusal) throw new RequestError(refusal.code, refusal.message);
+        const token = bearerToken(request);
+        if (token === undefined || !(await verifySecret(metricsToken, token))) throw new RequestError('UNAUTHORIZED', METRICS_UNAUTHORIZED);
+        authFailures?.refund(request.raw);
+      }
+      return reply.type(metrics.contentType).send(await metrics.text());
+    });
+  }
 
   // Publishers of the original service posted JSON with whatever content type their HTTP client chose
   // (curl -d sends form-urlencoded), so on this route every body is parsed as JSON, whatever its type.

@@ -1,6 +1,12 @@
+import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AccessConfig } from '../config/access.js';
 import type { LimitHit, ServiceHooks } from '../core/types.js';
 import type { ReadinessSource } from '../runtime/types.js';
+import { machineMetrics } from './cluster-metrics.js';
+import { countPushCalls } from './http-metrics.js';
+import { NamespaceLabels } from './labels.js';
+import { countSockets, type BroadcastSource } from './socket-metrics.js';
 import type { MetricsSource } from './types.js';
 
 /** The prefix of every metric the service exports, so that a shared Prometheus tells them apart. */
@@ -21,15 +27,24 @@ export interface MetricsSources {
   readonly readiness?: ReadinessSource;
   /** The Engine.IO server, whose refused requests are counted. */
   readonly engine?: { on(event: 'connection_error', listener: (refusal: { message: string }) => void): unknown };
+  /** The namespaces served, whose names are the namespace label's closed set; without it only the limits are counted. */
+  readonly access?: Pick<AccessConfig, 'sites' | 'forwarding'>;
+  /** Where broadcasts are reported, for events out and fan-out; without it they are not counted. */
+  readonly broadcasts?: BroadcastSource;
+  /** In a `--workers` worker: `/metrics` answers the whole machine's, aggregated in the primary. */
+  readonly worker?: boolean;
+  /** The HTTP server, whose push API calls are counted. */
+  readonly http?: Pick<FastifyInstance, 'addHook'>;
 }
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several services in one process, as in the
  * tests, never share counters): the process's own metrics (memory, CPU, event-loop lag, handles) and
- * what the hooks report, the node's readiness and Engine.IO's refusals. Subscribes through the hooks and
+ * what the hooks report (limit hits, connections, events in, errors, recoveries), the push API's calls,
+ * the node's readiness, Engine.IO's refusals and the broadcasts' fan-out. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, { readiness, engine }: MetricsSources = {}): MetricsSource {
+export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts, worker }: MetricsSources = {}): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.
@@ -40,6 +55,8 @@ export function createMetrics(hooks: ServiceHooks, { readiness, engine }: Metric
     registers: [registry],
   });
   hooks.on('limited', (hit: LimitHit) => limitHits.inc({ limit: hit.limit, action: hit.action }));
+  if (access) countSockets(hooks, new NamespaceLabels(access), registry, METRIC_PREFIX, broadcasts);
+  if (http) countPushCalls(http, registry, METRIC_PREFIX);
   if (engine) {
     const refusals = new Counter({
       name: `${METRIC_PREFIX}engine_refusals_total`,
@@ -62,5 +79,6 @@ export function createMetrics(hooks: ServiceHooks, { readiness, engine }: Metric
       },
     });
   }
+  if (worker) return { contentType: registry.contentType, text: machineMetrics(registry) };
   return { contentType: registry.contentType, text: () => registry.metrics() };
 }
