@@ -283,7 +283,7 @@ export const OPTION_TABLE = {
     env: 'METRICS_TOKEN',
     help: 'bearer token GET /metrics requires (Authorization: Bearer); unset, the metrics are open. env:NAME, file:/path or scrypt:<salt>:<hash> as for --api-token',
     readme:
-      "the token [`GET /metrics`](#metrics) requires (`Authorization: Bearer <token>`, 401 without it); unset, the metrics are open to whoever reaches the port. Written like `API_TOKEN`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>`",
+      'the token [`GET /metrics`](#metrics) requires (`Authorization: Bearer <token>`, 401 without it); unset, the metrics are open to whoever reaches the port. Written like `API_TOKEN`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>`',
     readmeDefault: 'unset (open)',
   },
   trustProxy: {

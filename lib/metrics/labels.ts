@@ -48,6 +48,9 @@ export class NamespaceLabels {
 }
 
 /** A protocol's event names each way, as the label's closed sets. */
-function protocolOf(events: { readonly clientToServer: readonly string[]; readonly serverToClient: readonly string[] }): Omit<NamespaceLabel, 'label'> {
+function protocolOf(events: {
+  readonly clientToServer: readonly string[];
+  readonly serverToClient: readonly string[];
+}): Omit<NamespaceLabel, 'label'> {
   return { events: events.clientToServer, sent: events.serverToClient };
 }

@@ -44,7 +44,10 @@ export interface MetricsSources {
  * the node's readiness, Engine.IO's refusals and the broadcasts' fan-out. Subscribes through the hooks and
  * `sources` only, so a metric never touches a namespace's code.
  */
-export function createMetrics(hooks: ServiceHooks, { readiness, engine, access, http, broadcasts, worker }: MetricsSources = {}): MetricsSource {
+export function createMetrics(
+  hooks: ServiceHooks,
+  { readiness, engine, access, http, broadcasts, worker }: MetricsSources = {},
+): MetricsSource {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // Labels are the closed sets of LimitName and LimitAction: never an address, a room or a socket id.

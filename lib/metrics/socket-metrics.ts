@@ -138,7 +138,7 @@ export function countSockets(
   if (!broadcasts) return;
   new Counter({
     name: `${prefix}events_out_total`,
-    help: 'Copies of broadcast events written to this node\'s clients, by namespace and event name (names outside the protocol: other).',
+    help: "Copies of broadcast events written to this node's clients, by namespace and event name (names outside the protocol: other).",
     labelNames: ['namespace', 'event'] as const,
     registers: [registry],
     collect() {
@@ -151,7 +151,7 @@ export function countSockets(
   });
   new Counter({
     name: `${prefix}broadcasts_total`,
-    help: 'Broadcasts delivered to this node\'s clients, by namespace (events_out_total over this is the mean fan-out).',
+    help: "Broadcasts delivered to this node's clients, by namespace (events_out_total over this is the mean fan-out).",
     labelNames: ['namespace'] as const,
     registers: [registry],
     collect() {

@@ -149,7 +149,7 @@ describe('metrics of the service', () => {
     expect(seriesCount(after, 'realtime_rooms_events_out_total')).to.equal(seriesCount(before, 'realtime_rooms_events_out_total'));
   });
 
-  it('does not count events out on the libraries\' own path (fast path off), where it would take a step per recipient', async () => {
+  it("does not count events out on the libraries' own path (fast path off), where it would take a step per recipient", async () => {
     const server = await metricsServer({ fastPath: false });
     const [sender, other] = await Promise.all([server.connect('/layout'), server.connect('/layout')]);
     await ack(sender, 'JOIN', { room: 'r', name: 's' });

@@ -22,7 +22,10 @@ describe('metrics with --workers', () => {
     ];
     const workers = await Promise.all(
       sockets.map((socket) =>
-        server.waitForLog((line) => line.msg === 'connected' && line.socketId === socket.id, `the 'connected' line of ${String(socket.id)}`),
+        server.waitForLog(
+          (line) => line.msg === 'connected' && line.socketId === socket.id,
+          `the 'connected' line of ${String(socket.id)}`,
+        ),
       ),
     );
     expect(new Set(workers.map((line) => line.worker))).to.have.keys([1, 2]);
