@@ -144,11 +144,16 @@ export function received<T = unknown>(socket: EventSocket, event: string, count:
   const seen: T[] = [];
   let listener: ((value: T) => void) | undefined;
   const all = new Promise<T[]>((resolve) => {
+    // None to wait for (a caller counting what is still to come, when everything has come already).
+    if (count <= 0) return resolve(seen);
     listener = (value: T) => {
       seen.push(value);
       if (seen.length === count) resolve(seen);
     };
     socket.on(event, listener);
   });
-  return withDeadline(all, `${count} × event ${event}`, ms).finally(() => socket.off(event, listener));
+  return withDeadline(all, `${count} × event ${event}`, ms).finally(() => {
+    // Never `off(event)` without a listener: that would remove every listener of the event.
+    if (listener) socket.off(event, listener);
+  });
 }
