@@ -8,6 +8,15 @@ const RECOVERABLE = new Set([
   'forced server close',
 ]);
 
+/**
+ * How long after the recovery window a deferred departure waits: a session restored at the window's last
+ * moment is back by then.
+ */
+export const RECOVERY_GRACE_MS = 1000;
+
+/** Socket.IO's disconnect reason when its server closes (`io.close()`, on SIGTERM): the node cannot wait out the window. */
+export const SHUTTING_DOWN = 'server shutting down';
+
 /** Whether a socket that disconnected for `reason` may come back recovered (when recovery is on). */
 export function mayRecover(reason: string): boolean {
   return RECOVERABLE.has(reason);

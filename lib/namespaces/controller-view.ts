@@ -11,7 +11,7 @@ import {
 import { authError } from '../auth/handshake.js';
 import type { ServiceContext } from '../core/context.js';
 import { andThen } from '../core/maybe.js';
-import { DeferredDepartures, mayRecover } from '../delivery/departures.js';
+import { DeferredDepartures, mayRecover, RECOVERY_GRACE_MS, SHUTTING_DOWN } from '../delivery/departures.js';
 import { holdNamespace } from '../engine/child-namespaces.js';
 
 /**
@@ -21,12 +21,6 @@ import { holdNamespace } from '../engine/child-namespaces.js';
  */
 const VIEWS_ROOM = 'views:';
 const ALL_ROOM = 'all:';
-
-/** How long after the recovery window a dropped view's `__disconnect__` waits (as the lobby's LEFT does). */
-const RECOVERY_GRACE_MS = 1000;
-
-/** Socket.IO's disconnect reason when its server closes (`io.close()`, on SIGTERM). */
-const SHUTTING_DOWN = 'server shutting down';
 
 /** What the controller/view model keeps in a forwarding socket's `data` (restored with a recovered session). */
 export interface ForwardingSocketData {

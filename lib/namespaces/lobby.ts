@@ -11,17 +11,8 @@ import { andThen } from '../core/maybe.js';
 import { requestListener, requireArgs, type RequestHandler } from '../core/reply.js';
 import { assertBroadcastable, joinRoom, leaveRoom, roomKey } from '../core/rooms.js';
 import { compileValidator, idOrObjectPayload, parseWirePayload } from '../core/validate.js';
-import { DeferredDepartures, mayRecover } from '../delivery/departures.js';
+import { DeferredDepartures, mayRecover, RECOVERY_GRACE_MS, SHUTTING_DOWN } from '../delivery/departures.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
-
-/**
- * How long after the recovery window a dropped peer's LEFT waits: a session restored at the window's last
- * moment is back in the lobby by then.
- */
-const RECOVERY_GRACE_MS = 1000;
-
-/** Socket.IO's disconnect reason when its server closes (`io.close()`, on SIGTERM). */
-const SHUTTING_DOWN = 'server shutting down';
 
 /** Per-socket state on `/lobby`: the one lobby the socket is in, if any. */
 export interface LobbySocketData extends JoinStamps {

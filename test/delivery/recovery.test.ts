@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { two } from '../support/arrays.js';
 import { startNodes } from '../support/cluster.js';
-import { dropConnection, reconnectTo } from '../support/drop.js';
+import { dropAndReturn, dropConnection, reconnectTo } from '../support/drop.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
 import { recordLog } from '../support/log.js';
@@ -20,25 +20,6 @@ const RECONNECTING: ClientOptions = { transports: ['websocket'] };
 
 /** The messages of `EVENT` payloads, in arrival order. */
 const messagesOf = (events: readonly { message: unknown }[]): unknown[] => events.map((event) => event.message);
-
-/**
- * Drops `socket`'s connection, waits until `server` has let go of it, runs `meanwhile`, then reconnects it
- * (as socket.io-client does by itself after its back-off) and resolves once it is connected again.
- */
-async function dropAndReturn(
-  server: TestServer,
-  ns: string,
-  socket: Socket,
-  meanwhile: () => Promise<void> = async () => {},
-): Promise<void> {
-  const gone = server.serverDisconnect(ns, idOf(socket));
-  dropConnection(socket);
-  await gone;
-  await meanwhile();
-  const back = next(socket, 'connect');
-  socket.connect();
-  await back;
-}
 
 /** A client of `/layout` on `server` in room `room` as `name`, that reconnects by itself. */
 async function member(server: TestServer, room: string, name: string, options: ClientOptions = {}): Promise<Socket> {

@@ -6,7 +6,7 @@ import type { ServiceOptions } from '../../lib/config/options.js';
 import { ViewCountSchema, ViewPeerSchema } from '../../protocol/index.js';
 import { two } from '../support/arrays.js';
 import { startNodes, subscriptionsSettled } from '../support/cluster.js';
-import { dropConnection, reconnectTo } from '../support/drop.js';
+import { dropAndReturn, dropConnection, reconnectTo } from '../support/drop.js';
 import { recordLog } from '../support/log.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
@@ -160,17 +160,6 @@ describe('controller/view sockets on forwarding namespaces', () => {
   });
 
   describe('with recovery: true', () => {
-    /** Drops `socket`'s connection, waits until the server let go of it, runs `meanwhile`, and reconnects it. */
-    async function dropAndReturn(server: TestServer, ns: string, socket: Socket, meanwhile: () => Promise<void>): Promise<void> {
-      const gone = server.serverDisconnect(ns, idOf(socket));
-      dropConnection(socket);
-      await gone;
-      await meanwhile();
-      const back = next(socket, 'connect');
-      socket.connect();
-      await back;
-    }
-
     it('sends nothing for a view that recovers, and __connect__ only to the sockets that connected meanwhile', async () => {
       const server = await startServer({ access: access(true) });
       const controller = await doSocket(server, 'a', 'controller');

@@ -12,7 +12,7 @@ import { postSend, type HttpResult } from '../support/http.js';
 import { randomPrefix, requireRedis, startRedis, type TestRedis } from '../support/redis.js';
 import { connectV4, idOf, type TestServer } from '../support/server.js';
 import { onTeardown } from '../support/teardown.js';
-import { barrier, nextArgs, recordAll, withDeadline, type Heard, arrival as heardArrival } from '../support/wait.js';
+import { barrier, nextArgs, recordAll, withDeadline, type Heard, arrival as heardArrival, ackOf } from '../support/wait.js';
 
 const KEY = 'shop-key';
 
@@ -61,12 +61,6 @@ async function leave(node: TestServer, client: Device): Promise<void> {
 /** The first `event` the client heard, already or still to come. */
 function arrival(client: Device, event: string): Promise<Heard> {
   return heardArrival(client.socket, client.heard, event);
-}
-
-function ackOf(heard: Heard | undefined): () => void {
-  const last = heard?.at(-1);
-  if (typeof last !== 'function') throw new Error(`no ack callback in ${JSON.stringify(heard)}`);
-  return last as () => void;
 }
 
 /** Pushes a probe through `via` and waits for it: a `_batch` the connect was to send would have come first. */

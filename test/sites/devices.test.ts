@@ -11,7 +11,7 @@ import { rawClient } from '../support/raw-engine.js';
 import { idOf, startServer, type ClientOptions, type TestServer } from '../support/server.js';
 import { dropConnection } from '../support/drop.js';
 import { onTeardown } from '../support/teardown.js';
-import { barrier, nextArgs, recordAll, received, type Heard, type Recording, arrival as heardArrival } from '../support/wait.js';
+import { barrier, nextArgs, recordAll, received, type Heard, type Recording, arrival as heardArrival, ackOf } from '../support/wait.js';
 
 const KEY = 'shop-key';
 const GRANTS = { alice: ['user_alice', 'staff'], bob: ['user_bob', 'staff'], carol: ['staff'] };
@@ -75,13 +75,6 @@ async function leave(srv: TestServer, client: Device, site = 'shop'): Promise<vo
 /** The arguments of an event as heard, the trailing ack function (if any) replaced by the word 'ack'. */
 function shape(args: readonly unknown[]): unknown[] {
   return args.map((arg) => (typeof arg === 'function' ? 'ack' : arg));
-}
-
-/** The ack function a heard event ended with. */
-function ackOf(heard: Heard | undefined): () => void {
-  const last = heard?.at(-1);
-  if (typeof last !== 'function') throw new Error(`no ack callback in ${JSON.stringify(heard)}`);
-  return last as () => void;
 }
 
 /**

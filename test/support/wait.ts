@@ -48,6 +48,13 @@ export function inOrder(socket: EventSocket, events: readonly string[]): [string
 /** One event as a socket received it: its name, then its arguments. */
 export type Heard = [event: string, ...args: unknown[]];
 
+/** The ack callback a heard event ended with (a reliable message's, a `_batch`'s); throws if it has none. */
+export function ackOf(heard: Heard | undefined): () => void {
+  const last = heard?.at(-1);
+  if (typeof last !== 'function') throw new Error(`no ack callback in ${JSON.stringify(heard)}`);
+  return last as () => void;
+}
+
 /** The catch-all listener surface of a socket.io-client v4 socket (v2 sockets have none). */
 export interface AnyEventSocket {
   onAny(listener: (event: string, ...args: unknown[]) => void): unknown;
