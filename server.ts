@@ -157,6 +157,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     httpRate: flags.httpRate,
     maxAuthFailures: flags.maxAuthFailures,
     apiToken: secretOption(flags.apiToken, '--api-token (API_TOKEN)', env),
+    metrics: flags.metrics,
     metricsToken: secretOption(flags.metricsToken, '--metrics-token (METRICS_TOKEN)', env),
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
@@ -309,7 +310,7 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
   let primary: Primary;
   try {
     // Before the workers exist: a scrape any of them takes is answered for all of them.
-    aggregateWorkerMetrics();
+    if (options.metrics) aggregateWorkerMetrics();
     primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
   } catch (err) {
     const reason = describeListenError(err, options);

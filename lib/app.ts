@@ -188,14 +188,16 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   logLimits(hooks, limitsLog);
   if (recovery) sendStartOffsets(hooks, cluster, recovering);
   const readiness = new Readiness(cluster, config.strictReadiness);
-  const metrics = createMetrics(hooks, {
-    readiness,
-    engine: io.engine,
-    access: config.access,
-    http,
-    broadcasts: (listener) => onBroadcast(io, listener),
-    worker: deps.workerMetrics === true,
-  });
+  const metrics = config.metrics
+    ? createMetrics(hooks, {
+        readiness,
+        engine: io.engine,
+        access: config.access,
+        http,
+        broadcasts: (listener) => onBroadcast(io, listener),
+        worker: deps.workerMetrics === true,
+      })
+    : undefined;
   logEngineRefusals(io.engine, log.child({ component: 'engine' }), (req) => clientAddress(req, trust));
   cluster.attach(hooks, (members) => hooks.lost(members));
   // Whose socket it is, in its data, so that a roster on any node can say (the sites' prefixes by namespace).
@@ -226,7 +228,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     bus,
     limits: context.limits,
     readiness,
-    metrics,
+    ...(metrics ? { metrics } : {}),
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     authFailures,
   });

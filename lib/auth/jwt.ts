@@ -66,6 +66,8 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
   };
 
   const expire = (socket: Socket): void => {
+    // Not a reply to a request, so not through lib/core/reply.ts: the errors metric is told here.
+    context.hooks.failed(socket, 'UNAUTHORIZED');
     socket.emit('ERROR', {
       event: REFRESH_EVENT,
       code: 'UNAUTHORIZED',

@@ -277,6 +277,15 @@ export const OPTION_TABLE = {
       "the operator token of the [roster API](#roster-api) of the built-in namespaces (`Authorization: Bearer <token>`); unset, their rosters answer 401. Written like a site's `apiKey`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>` (prefer the variable or a file to the flag, which `ps` shows)",
     readmeDefault: 'unset (off)',
   },
+  metrics: {
+    kind: 'negated',
+    flags: '--no-metrics',
+    env: 'METRICS',
+    help: 'serve no GET /metrics and count nothing for it',
+    readme:
+      'serve no [`GET /metrics`](#metrics) (404) and count nothing for it: for a deployment nobody scrapes. What the metrics cost is in BENCHMARKS.md',
+    readmeDefault: 'metrics on',
+  },
   metricsToken: {
     kind: 'value',
     flags: '--metrics-token <token>',

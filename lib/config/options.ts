@@ -76,6 +76,8 @@ export interface ServiceOptions extends ServiceLimits {
    * their rosters off (sites use their own `apiKey`).
    */
   readonly apiToken: Secret | undefined;
+  /** Whether `GET /metrics` is served and counted; off, the hooks and broadcasts carry no metrics subscribers. */
+  readonly metrics: boolean;
   /**
    * The bearer token `GET /metrics` requires, in any form {@link Secret} takes; undefined leaves the metrics
    * open (they name no room, user or socket, but do tell load and error rates).
@@ -179,6 +181,7 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   httpRate: 100,
   maxAuthFailures: 30,
   apiToken: undefined,
+  metrics: true,
   metricsToken: undefined,
   trustProxy: undefined,
   strictReadiness: false,

@@ -1,5 +1,6 @@
 import type { Namespace } from 'socket.io';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { publishedAtOf, wallClockNow } from './broadcast-stamp.js';
 import { stateOf } from './state.js';
 import { broadcastFrame, writeToConnection } from './websocket-transport.js';
 
@@ -89,7 +90,12 @@ const broadcast: Broadcast = function broadcast(packet, opts) {
   }
   state.directWrites += direct;
   // Once per broadcast, with the count: the metrics never cost a step per recipient.
-  state.broadcastListener?.(adapter.nsp as unknown as Namespace, Array.isArray(packet.data) ? packet.data[0] : undefined, delivered);
+  const listener = state.broadcastListener;
+  if (!listener) return;
+  const publishedAt = publishedAtOf(opts);
+  // Another machine's clock may be ahead of this one's: a negative delay is its skew, not a time.
+  const delayMs = publishedAt === undefined ? undefined : Math.max(0, wallClockNow() - publishedAt);
+  listener(adapter.nsp as unknown as Namespace, Array.isArray(packet.data) ? packet.data[0] : undefined, delivered, delayMs);
 };
 
 /** What of socket.io-adapter the replacement needs before it can be installed: the `broadcast` it falls back to. */

@@ -18,6 +18,7 @@ import {
 import { installConnectionFootprint } from './connection-footprint.js';
 import { installConnectionGuard, type ConnectionBounds } from './connection-guard.js';
 import { installNamespaceNameBound } from './namespace-names.js';
+import { stampBroadcasts } from './broadcast-stamp.js';
 import { broadcastProblems, fastBroadcastInstalled, installFastBroadcast } from './fast-broadcast.js';
 import { attachState, EngineState, PATCHES, stateOf, type BroadcastListener, type PatchName } from './state.js';
 import { CoalescingEngine } from './websocket-transport.js';
@@ -217,10 +218,14 @@ function checkNamespaces(io: Server, state: EngineState): void {
 
 /**
  * Tells `listener` of every broadcast the fast broadcast delivers on `io`, once per broadcast with its local
- * recipient count (the metrics' events out). Broadcasts on the libraries' own path (the fast path off or
- * turned off by a check, volatile broadcasts) are not reported: counting them would take a step per recipient.
+ * recipient count (the metrics' events out) and when it was made, on whichever node made it: from now on,
+ * `io`'s own broadcasts carry that time to the other nodes (lib/engine/broadcast-stamp.ts). Broadcasts on the
+ * libraries' own path (the fast path off or turned off by a check, volatile broadcasts) are not reported:
+ * counting them would take a step per recipient.
  */
 export function onBroadcast(io: Server, listener: BroadcastListener): void {
   const state = stateOf(io);
-  if (state) state.broadcastListener = listener;
+  if (!state) return;
+  state.broadcastListener = listener;
+  stampBroadcasts(io);
 }

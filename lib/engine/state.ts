@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 
-/** Told of each broadcast the fast path delivered: its namespace, its event name, how many local clients it reached. */
-export type BroadcastListener = (namespace: Namespace, event: unknown, recipients: number) => void;
+/**
+ * Told of each broadcast the fast path delivered: its namespace, its event name, how many local clients it
+ * reached, and how many milliseconds passed from its making, on whichever node made it, to the last copy
+ * written here (undefined without a stamp, see lib/engine/broadcast-stamp.ts).
+ */
+export type BroadcastListener = (namespace: Namespace, event: unknown, recipients: number, delayMs: number | undefined) => void;
 
 /** The patches of lib/engine/ that are switched per Socket.IO server (sticky hand-over is not one: see README.md). */
 export type PatchName = 'websocketTransport' | 'fastBroadcast' | 'connectionFootprint';

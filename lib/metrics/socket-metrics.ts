@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Namespace, Socket } from 'socket.io';
 import { ErrorCode } from '../../protocol/index.js';
 import type { ServiceHooks } from '../core/types.js';
@@ -18,13 +18,21 @@ interface NamespaceTallies {
   readonly eventsOut: ReadonlyMap<string, Tally>;
   readonly otherOut: Tally;
   readonly broadcasts: Tally;
+  /** The namespace's child of the publish-to-deliver histogram, made at its first delivery (its labels hashed once). */
+  delivery?: { observe(seconds: number): void };
 }
 
 /**
  * Where the service's broadcasts are reported, once per broadcast with its local recipient count
  * (lib/engine/fast-broadcast.ts knows it without a step per recipient); absent, nothing is counted out.
  */
-export type BroadcastSource = (listener: (nsp: Namespace, event: unknown, recipients: number) => void) => void;
+export type BroadcastSource = (listener: (nsp: Namespace, event: unknown, recipients: number, delayMs: number | undefined) => void) => void;
+
+/**
+ * The publish-to-deliver histogram's buckets, in seconds: from a local fan-out (well under a millisecond)
+ * through a Redis hop (a few) to what an outage's hold or a backed-up stream reader adds (seconds).
+ */
+const DELIVERY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The metrics of the namespaces' sockets, fed by the hooks (and the broadcasts, when `broadcasts` is given):
@@ -159,10 +167,22 @@ export function countSockets(
       for (const tallies of byLabel.values()) this.inc({ namespace: tallies.label }, tallies.broadcasts.value);
     },
   });
-  broadcasts((nsp, event, recipients) => {
+  const delivery = new Histogram({
+    name: `${prefix}delivery_seconds`,
+    help:
+      "Seconds from a broadcast's making, on whichever node made it, to its copies written to this node's clients, by namespace " +
+      '(through Redis or the workers relay; across machines, their clock difference is in it).',
+    labelNames: ['namespace'] as const,
+    buckets: DELIVERY_BUCKETS,
+    registers: [registry],
+  });
+  broadcasts((nsp, event, recipients, delayMs) => {
     const tallies = talliesOf(nsp);
     tallies.broadcasts.value++;
     ((typeof event === 'string' ? tallies.eventsOut.get(event) : undefined) ?? tallies.otherOut).value += recipients;
+    // A broadcast that reached nobody here was not delivered here: only the others' times are in the histogram.
+    if (delayMs !== undefined && recipients > 0)
+      (tallies.delivery ??= delivery.labels({ namespace: tallies.label })).observe(delayMs / 1000);
   });
 }
 

@@ -4,6 +4,7 @@ import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { RequestError } from '../../lib/core/errors.js';
 import { DEADLINE_MS, scaled } from '../support/deadlines.js';
 import { postSend } from '../support/http.js';
+import { scrape, valueOf } from '../support/metrics.js';
 import { startServer, type ConnectError, type TestServer } from '../support/server.js';
 import { ack, barrier, next } from '../support/wait.js';
 
@@ -143,14 +144,18 @@ describe('auth mode jwt', () => {
     await srv.connect('/app', { auth: { token: await sign({ sub: 'u', aud: 'app' }) } });
   });
 
-  it('disconnects the socket with a clear reason when its token expires', async () => {
+  it('disconnects the socket with a clear reason when its token expires, counted in the errors metric', async () => {
     const srv = await jwtServer();
     const socket = await srv.connect('/app', { auth: { token: await sign({ sub: 'u', exp: inSeconds(SHORT_LIFE_S) }) } });
+    const unauthorized = async (): Promise<number> =>
+      valueOf(await scrape(srv), 'realtime_rooms_errors_total', { code: 'UNAUTHORIZED' }) ?? 0;
+    const before = await unauthorized();
     const error = next<{ event: string; code: string; message: string }>(socket, 'ERROR', EXPIRY_DEADLINE_MS);
     const reason = next<string>(socket, 'disconnect', EXPIRY_DEADLINE_MS);
     expect(await error).to.deep.include({ event: 'AUTH', code: 'UNAUTHORIZED' });
     expect((await error).message).to.match(/token has expired/);
     expect(await reason).to.equal('io server disconnect');
+    expect((await unauthorized()) - before).to.equal(1);
   });
 
   it('keeps a socket that sends a fresh token with AUTH, re-syncing its rooms', async () => {

@@ -4,6 +4,7 @@ import { startNodes } from '../support/cluster.js';
 import { READY_DEADLINE_MS } from '../support/deadlines.js';
 import { tokenBackend } from '../support/backend.js';
 import { postSend, request } from '../support/http.js';
+import { scrape, valueOf } from '../support/metrics.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
 import { startServer } from '../support/server.js';
@@ -45,6 +46,35 @@ describe('cluster mode: broadcasts through a Redis outage (real redis-server)', 
     expect(await ack(sender, 'NOTIFY', { room: 'r', message: 'after' })).to.deep.equal({ ok: true });
     await last;
     expect(messagesOf(atRemote)).to.deep.equal([...upTo(count), 'after']);
+  });
+
+  it("times a broadcast held through the outage from its making on the publishing node, in the receiving node's histogram", async () => {
+    const redis = await startRedis();
+    // The histogram is fed by the fast path (the libraries' own path has no per-broadcast step to feed it).
+    const [A, B] = two(await startNodes(redis, 2, randomPrefix(), { fastPath: true }));
+    const sender = await A.connect('/layout');
+    const remote = await B.connect('/layout');
+    await ack(sender, 'JOIN', { room: 'r', name: 'sender' });
+    await ack(remote, 'JOIN', { room: 'r', name: 'remote' });
+    const timed = async (): Promise<{ count: number; sum: number }> => {
+      const samples = await scrape(B);
+      const of = (suffix: string): number => valueOf(samples, `realtime_rooms_delivery_seconds_${suffix}`, { namespace: '/layout' }) ?? 0;
+      return { count: of('count'), sum: of('sum') };
+    };
+    const before = await timed();
+
+    await redis.kill();
+    await withDeadline(A.app.untilReady(false), 'the publishing node to notice that Redis is gone');
+    const atRemote = next<{ message: unknown }>(remote, 'EVENT', READY_DEADLINE_MS);
+    expect(await ack(sender, 'NOTIFY', { room: 'r', message: 'held' })).to.deep.equal({ ok: true });
+    // The broadcast was made before its ack: it was held at least from here to Redis's return.
+    const acked = performance.now();
+    await redis.restart();
+    const heldAtLeast = (performance.now() - acked) / 1000;
+    expect((await atRemote).message).to.equal('held');
+    const after = await timed();
+    expect(after.count - before.count).to.equal(1);
+    expect(after.sum - before.sum).to.be.at.least(heldAtLeast);
   });
 
   it('POST /send during an outage counts what it can (partial: true) and reaches the other node once Redis is back', async () => {

@@ -149,6 +149,28 @@ describe('metrics of the service', () => {
     expect(seriesCount(after, 'realtime_rooms_events_out_total')).to.equal(seriesCount(before, 'realtime_rooms_events_out_total'));
   });
 
+  it('times each broadcast from its making to its copies written, by namespace, and not one that reached nobody here', async () => {
+    const server = await metricsServer({ fastPath: true });
+    const [sender, member] = await Promise.all([server.connect('/layout'), server.connect('/layout')]);
+    await ack(sender, 'JOIN', { room: 'r', name: 's' });
+    await ack(member, 'JOIN', { room: 'r', name: 'm' });
+    await ack(sender, 'JOIN', { room: 'alone', name: 's' });
+    const delivery = (samples: Awaited<ReturnType<typeof scrape>>, suffix: string, labels: Record<string, string> = {}): number =>
+      valueOf(samples, `realtime_rooms_delivery_seconds_${suffix}`, { namespace: '/layout', ...labels }) ?? 0;
+    const before = await scrape(server);
+
+    const heard = next(member, 'EVENT');
+    await ack(sender, 'NOTIFY', { room: 'r', message: 'hi' });
+    await heard;
+    // socket.to(room) without the sender: a broadcast to no one.
+    await ack(sender, 'NOTIFY', { room: 'alone', message: 'echo' });
+    const after = await scrape(server);
+    expect(delivery(after, 'count') - delivery(before, 'count')).to.equal(1);
+    expect(delivery(after, 'bucket', { le: '+Inf' }) - delivery(before, 'bucket', { le: '+Inf' })).to.equal(1);
+    const seconds = delivery(after, 'sum') - delivery(before, 'sum');
+    expect(seconds).to.be.at.least(0).and.below(1);
+  });
+
   it("does not count events out on the libraries' own path (fast path off), where it would take a step per recipient", async () => {
     const server = await metricsServer({ fastPath: false });
     const [sender, other] = await Promise.all([server.connect('/layout'), server.connect('/layout')]);
@@ -159,5 +181,6 @@ describe('metrics of the service', () => {
     await heard;
     const samples = await scrape(server);
     expect(valueOf(samples, 'realtime_rooms_events_out_total', { namespace: '/layout', event: 'EVENT' })).to.equal(0);
+    expect(valueOf(samples, 'realtime_rooms_delivery_seconds_count', { namespace: '/layout' }) ?? 0).to.equal(0);
   });
 });

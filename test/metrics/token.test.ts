@@ -4,6 +4,7 @@ import { expectUsageError, runCli, startCli } from '../support/cli.js';
 import { expectErrorBody, request } from '../support/http.js';
 import { parseMetrics } from '../support/metrics.js';
 import { startServer } from '../support/server.js';
+import { ack, next } from '../support/wait.js';
 
 const TOKEN = 'scrape-me';
 
@@ -44,5 +45,19 @@ describe('metrics token', () => {
       await runCli(['-p', '0', '-H', '127.0.0.1'], { env: { METRICS_TOKEN: 'env:NO_SUCH_SCRAPE_TOKEN' } }),
       /--metrics-token \(METRICS_TOKEN\): environment variable NO_SUCH_SCRAPE_TOKEN is not set/,
     );
+  });
+
+  it('serves no GET /metrics with --no-metrics (METRICS=off), and the service works as before', async () => {
+    const cli = await startCli(['-p', '0', '-H', '127.0.0.1'], { env: { METRICS: 'off' } });
+    expect((await request(`${cli.url}/metrics`)).status).to.equal(404);
+    expect((await request(`${cli.url}/healthcheck`)).status).to.equal(200);
+    const server = await startServer({ metrics: false });
+    expect((await request(`${server.url}/metrics`)).status).to.equal(404);
+    const [sender, member] = await Promise.all([server.connect('/layout'), server.connect('/layout')]);
+    await ack(sender, 'JOIN', { room: 'r', name: 's' });
+    await ack(member, 'JOIN', { room: 'r', name: 'm' });
+    const heard = next<{ message: unknown }>(member, 'EVENT');
+    await ack(sender, 'NOTIFY', { room: 'r', message: 'hi' });
+    expect((await heard).message).to.equal('hi');
   });
 });
