@@ -166,6 +166,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     maxDevices: flags.maxDevices,
     recoveryWindow: flags.recoveryWindow,
     recoveryBuffer: flags.recoveryBuffer,
+    presence: flags.presence ?? [],
   };
 }
 
