@@ -9,7 +9,7 @@ import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
 import { assertBroadcastable, assertRoomCapacity, joinRoom, leaveRoom, roomKey, type RoomPublisher } from '../core/rooms.js';
 import { compileValidator, parseWirePayload } from '../core/validate.js';
-import { RoomPresence, type PresenceSocketData } from './presence.js';
+import { RoomPresence, type PresenceSocketData } from '../delivery/room-presence.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */

@@ -2,7 +2,7 @@ import type { Namespace } from 'socket.io';
 import type { SiteConfig } from '../config/access.js';
 import type { ServiceContext } from '../core/context.js';
 import { clientRoomOf } from '../core/rooms.js';
-import { RoomPresence } from '../namespaces/presence.js';
+import { RoomPresence } from '../delivery/room-presence.js';
 
 /**
  * `PRESENCE` on a site with `presence: true`. A site's sockets do not JOIN: their auth grants their rooms

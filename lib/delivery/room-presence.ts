@@ -3,7 +3,7 @@ import { PRESENCE_EVENT, type PresenceChange, type PresenceEvent } from '../../p
 import { identityOf, userIdOf } from '../auth/identity.js';
 import type { ServiceContext } from '../core/context.js';
 import { clientRoomOf, roomKey } from '../core/rooms.js';
-import { DeferredDepartures, mayRecover, RECOVERY_GRACE_MS, SHUTTING_DOWN } from '../delivery/departures.js';
+import { DeferredDepartures, mayRecover, RECOVERY_GRACE_MS, SHUTTING_DOWN } from './departures.js';
 
 /** What presence keeps in a socket's data (so that it travels in a recovered session). */
 export interface PresenceSocketData {
