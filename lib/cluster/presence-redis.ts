@@ -67,13 +67,14 @@ return gone
 /**
  * KEYS: this node's set. ARGV: node id, user hash prefix, then member, count, detail triples: this node's
  * own counts, which replace what Redis holds for it (what an outage hid, or what a node that took it for dead
- * removed). Returns member, '1' | '0' (online | offline), detail triples of the users whose total changed
- * between zero and more.
+ * removed). A count of `gone` is a user whose last socket here went while Redis could not be told: offline if
+ * no node counts it now, even if Redis had lost it meanwhile (restarted empty). Returns member,
+ * '1' | '0' (online | offline), detail triples of the users whose total changed between zero and more.
  */
 const RECONCILE = `${TOTAL}
 local changed = {}
 local wanted = {}
-local function apply(member, count, detail)
+local function apply(member, count, detail, gone)
   local key = ARGV[2] .. member
   local before = total(key)
   if count > 0 then
@@ -90,16 +91,17 @@ local function apply(member, count, detail)
   end
   if before == 0 and after > 0 then
     table.insert(changed, member); table.insert(changed, '1'); table.insert(changed, detail)
-  elseif before > 0 and after == 0 then
+  elseif (before > 0 or gone) and after == 0 then
     table.insert(changed, member); table.insert(changed, '0'); table.insert(changed, detail)
   end
 end
 for i = 3, #ARGV, 3 do
   wanted[ARGV[i]] = true
-  apply(ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2])
+  local gone = ARGV[i + 1] == 'gone'
+  apply(ARGV[i], gone and 0 or tonumber(ARGV[i + 1]), ARGV[i + 2], gone)
 end
 for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if not wanted[member] then apply(member, 0, '') end
+  if not wanted[member] then apply(member, 0, '', false) end
 end
 return changed
 `;
@@ -109,6 +111,12 @@ export interface PresenceClient {
   readonly isReady: boolean;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
+
+/**
+ * Users whose last socket here went while Redis could not be told, kept for the next reconciliation: at most
+ * this many (the oldest dropped past it, with a warning), so that a long outage with much churn stays bounded.
+ */
+export const MAX_UNTOLD_DEPARTURES = 10_000;
 
 /** A user's socket count on this node, and the detail of its latest socket. */
 interface LocalCount {
@@ -128,12 +136,17 @@ interface LocalCount {
  * none are reported offline by the one node whose script did it.
  *
  * Redis unreachable: the node counts on in its own memory (which always holds its own counts) and reports
- * nothing, since it cannot know the other nodes' counts; when Redis is back (and when it rejoins the registry
- * after the others took it for dead) {@link reconcile} writes its counts back and reports the users whose total
- * crossed zero meanwhile. A user who came and went during the outage is not reported at all.
+ * nothing, since it cannot know the other nodes' counts; it remembers the users whose last socket here went
+ * meanwhile (at most {@link MAX_UNTOLD_DEPARTURES}). When Redis is back (and when it rejoins the registry after
+ * the others took it for dead) {@link reconcile} writes its counts back and reports the users whose total
+ * crossed zero meanwhile, and those remembered users that no node counts now (even if Redis restarted empty).
+ * A user who came and went during the outage is not reported at all; a Redis that restarted empty makes each
+ * node report its connected users `online` again.
  */
 export class RedisPresence implements PresenceCounter {
   readonly #local = new Map<string, LocalCount>();
+  /** User → detail: see {@link MAX_UNTOLD_DEPARTURES}. */
+  readonly #untold = new Map<string, string>();
   readonly #listeners: PresenceListener[] = [];
 
   constructor(
@@ -149,6 +162,7 @@ export class RedisPresence implements PresenceCounter {
       local.count += 1;
       local.detail = detail;
     } else this.#local.set(user, { count: 1, detail });
+    this.#untold.delete(user);
     const member = encodeURIComponent(user);
     return this.#run(ADD, [this.#userKey(member), this.#nodeKey(this.nodeId)], [this.nodeId, detail, member]);
   }
@@ -157,9 +171,11 @@ export class RedisPresence implements PresenceCounter {
     const local = this.#local.get(user);
     if (local === undefined) return false;
     local.count -= 1;
-    if (local.count <= 0) this.#local.delete(user);
+    const last = local.count <= 0;
+    if (last) this.#local.delete(user);
     const member = encodeURIComponent(user);
-    return this.#run(REMOVE, [this.#userKey(member), this.#nodeKey(this.nodeId)], [this.nodeId, member]);
+    const untold = last ? () => this.#keepUntold(user, local.detail) : undefined;
+    return this.#run(REMOVE, [this.#userKey(member), this.#nodeKey(this.nodeId)], [this.nodeId, member], untold);
   }
 
   onChange(listener: PresenceListener): void {
@@ -182,9 +198,13 @@ export class RedisPresence implements PresenceCounter {
     if (!this.client.isReady) return Promise.resolve();
     const args = [this.nodeId, `${this.prefix}:presence:`];
     for (const [user, { count, detail }] of this.#local) args.push(encodeURIComponent(user), String(count), detail);
+    const untold = [...this.#untold];
+    for (const [user, detail] of untold) args.push(encodeURIComponent(user), 'gone', detail);
     return this.client
       .eval(RECONCILE, { keys: [this.#nodeKey(this.nodeId)], arguments: args })
       .then((reply) => {
+        // Those that came back meanwhile were taken out by add(), and must stay out.
+        for (const [user, detail] of untold) if (this.#untold.get(user) === detail) this.#untold.delete(user);
         const changed = strings(reply);
         for (let i = 0; i + 2 < changed.length; i += 3)
           this.#report(decodeURIComponent(changed[i] ?? ''), changed[i + 1] === '1', changed[i + 2] ?? '');
@@ -198,6 +218,15 @@ export class RedisPresence implements PresenceCounter {
     return this.reconcile();
   }
 
+  #keepUntold(user: string, detail: string): void {
+    this.#untold.delete(user);
+    this.#untold.set(user, detail);
+    if (this.#untold.size <= MAX_UNTOLD_DEPARTURES) return;
+    const oldest = this.#untold.keys().next().value;
+    if (oldest !== undefined) this.#untold.delete(oldest);
+    this.log.warn({ max: MAX_UNTOLD_DEPARTURES }, 'presence: too many departures redis could not be told of; the oldest is dropped');
+  }
+
   #userKey(member: string): string {
     return `${this.prefix}:presence:${member}`;
   }
@@ -207,12 +236,16 @@ export class RedisPresence implements PresenceCounter {
   }
 
   /** Runs a counting script; without Redis, counts locally only and reports nothing (see the class). */
-  #run(script: string, keys: string[], args: string[]): Promise<boolean> | boolean {
-    if (!this.client.isReady) return false;
+  #run(script: string, keys: string[], args: string[], untold?: () => void): Promise<boolean> | boolean {
+    if (!this.client.isReady) {
+      untold?.();
+      return false;
+    }
     return this.client.eval(script, { keys, arguments: args }).then(
       (reply) => reply === 1,
       (err: unknown) => {
         this.log.warn({ err }, 'presence: redis did not count a socket; reconciled when it is back');
+        untold?.();
         return false;
       },
     );

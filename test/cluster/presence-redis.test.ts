@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { NODE_TTL_MS, SWEEP_INTERVAL_MS } from '../../lib/cluster/node-registry.js';
 import { reply, startBackend, type Backend, type RecordedRequest } from '../support/backend.js';
 import { isClusterReadyLine, startCli, type CliServer } from '../support/cli.js';
-import { DEADLINE_MS } from '../support/deadlines.js';
+import { DEADLINE_MS, READY_DEADLINE_MS } from '../support/deadlines.js';
+import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { randomPrefix, requireRedis, startRedis } from '../support/redis.js';
-import { connectV4 } from '../support/server.js';
+import { connectV4, startServer } from '../support/server.js';
 import { tempFile } from '../support/temp.js';
 import { barrier, withDeadline } from '../support/wait.js';
 
@@ -84,6 +85,38 @@ describe('cluster-wide presence for updateUserUrl (CLI nodes, real redis-server)
     expect(put?.headers.authorization).to.equal('Bearer tok');
     // Exactly once: the next update is the user's new connection, not a second report of B's socket.
     await connectV4(`${A.url}/shop`, { query: { token: 'tok' } });
+    expect(await nthUpdate(backend, 3)).to.deep.equal(['/users/8', 'last_connected']);
+  });
+
+  it('a user whose last socket goes while Redis is down is disconnected once Redis is back, even a Redis that restarted empty', async () => {
+    const backend = await siteBackend();
+    const redis = await startRedis();
+    const access = parseSitesFile(
+      {
+        sites: {
+          shop: {
+            auth: { mode: 'token-url', url: `${backend.url}/rooms` },
+            userRoomPrefix: 'user_',
+            updateUserUrl: `${backend.url}/users/:id`,
+          },
+        },
+      },
+      'test',
+      {},
+    );
+    const node = await startServer({ access, redis: redis.options() });
+    await withDeadline(node.app.untilReady(), 'the node to be ready', READY_DEADLINE_MS);
+    const socket = await node.connect('/shop', { query: { token: 'tok' } });
+    expect(await nthUpdate(backend, 1)).to.deep.equal(['/users/8', 'last_connected']);
+    await redis.kill();
+    await withDeadline(node.app.untilReady(false), 'the node to notice the outage', READY_DEADLINE_MS);
+    const gone = node.serverDisconnect('/shop', socket.id);
+    socket.disconnect();
+    await gone;
+    await redis.restart();
+    // Within Redis's reconnect back-off (at most 2 s): the node writes its counts back and reports the user.
+    expect(await nthUpdate(backend, 2, READY_DEADLINE_MS)).to.deep.equal(['/users/8', 'last_disconnected']);
+    await node.connect('/shop', { query: { token: 'tok' } });
     expect(await nthUpdate(backend, 3)).to.deep.equal(['/users/8', 'last_connected']);
   });
 });
