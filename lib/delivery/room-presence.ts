@@ -70,15 +70,20 @@ export class RoomPresence {
     context.onClose(() => Promise.resolve(this.#departures.clear()));
   }
 
-  /** Listens for the socket's disconnect; announces a recovered socket's return when its peers heard it left. */
+  /**
+   * Call once per connection. Listens for the socket's disconnect, and announces the rooms it is in already:
+   * for a new socket those an auth mode granted at the handshake (`joined`, now that it has connected: a
+   * handshake refused later is never announced); for a recovered one nothing, unless its peers heard it left.
+   */
   watch(socket: Socket): void {
     socket.on('disconnecting', onDisconnecting);
     socket.on('disconnect', onDisconnect);
-    if (!socket.recovered) return;
-    this.#departures.cancel(socket.id);
-    const data = dataOf(socket);
-    if (data.presenceLeft !== true) return;
-    data.presenceLeft = undefined;
+    if (socket.recovered) {
+      this.#departures.cancel(socket.id);
+      const data = dataOf(socket);
+      if (data.presenceLeft !== true) return;
+      data.presenceLeft = undefined;
+    }
     for (const room of clientRooms(socket.rooms)) this.#send(socket, room, 'joined');
   }
 

@@ -1,7 +1,6 @@
 import type { Namespace } from 'socket.io';
 import type { SiteConfig } from '../config/access.js';
 import type { ServiceContext } from '../core/context.js';
-import { clientRoomOf } from '../core/rooms.js';
 import { RoomPresence } from '../delivery/room-presence.js';
 
 /**
@@ -9,25 +8,12 @@ import { RoomPresence } from '../delivery/room-presence.js';
  * during the handshake, before they are connected, so each granted room is announced `joined` once the
  * socket has connected (a handshake refused later never is), and rooms granted or taken away afterwards (a
  * jwt `AUTH` refresh) as it happens. `name` is null (site sockets have none); `userId` is the user of the
- * jwt claim or the `userRoomPrefix` room. Call before the site's connection listener is added.
+ * jwt claim or the `userRoomPrefix` room.
  */
 export function serveSitePresence(site: SiteConfig, nsp: Namespace, context: ServiceContext): void {
   const presence = new RoomPresence(nsp, context, site.userRoomPrefix);
   const scope = { namespace: site.namespace };
-  context.hooks.on(
-    'connection',
-    (socket) => {
-      const recovered = socket.recovered;
-      presence.watch(socket);
-      // A recovered socket's peers never heard it leave (watch() tells them when they did).
-      if (recovered) return;
-      for (const key of socket.rooms) {
-        const room = clientRoomOf(key);
-        if (room !== undefined) presence.joined(socket, room);
-      }
-    },
-    scope,
-  );
+  context.hooks.on('connection', (socket) => presence.watch(socket), scope);
   context.hooks.on(
     'join',
     (socket, room, key) => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
-import type { PresenceEvent } from '../../protocol/index.js';
+import { SignJWT } from 'jose';
+import { Compile } from 'typebox/compile';
+import { PresenceEventSchema, type PresenceEvent } from '../../protocol/index.js';
 import { parseSitesFile } from '../../lib/config/sites-file.js';
 import { reply, startBackend } from '../support/backend.js';
 import { expectUsageError, runCli } from '../support/cli.js';
@@ -136,6 +138,24 @@ describe('PRESENCE (--presence, presence: true)', () => {
       { room: 'staff', event: 'left', ...user },
       { room: 'user_8', event: 'left', ...user },
     ]);
+  });
+
+  it('on /layout with jwt auth: announces the rooms the token grants at connect, with the user, valid against the schema', async () => {
+    const secret = 'a-secret-of-at-least-32-characters!!';
+    const access = parseSitesFile({ namespaces: { layout: { auth: { mode: 'jwt', algorithms: ['HS256'], secret } } } }, 'test', {});
+    const server = await startServer({ access, presence: ['layout'] });
+    const token = (sub: string): Promise<string> =>
+      new SignJWT({ sub, rooms: ['team'] }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    const first = await server.connect('/layout', { auth: { token: await token('alice') } });
+    const heard = received<PresenceEvent>(first, 'PRESENCE', 2);
+    const second = await server.connect('/layout', { auth: { token: await token('bob') } });
+    await ack(second, 'JOIN', { room: 'team', name: 'Bob' });
+    const events = await heard;
+    expect(events).to.deep.equal([
+      { room: 'team', event: 'joined', id: idOf(second), name: null, userId: 'bob' },
+      { room: 'team', event: 'renamed', id: idOf(second), name: 'Bob', userId: 'bob' },
+    ]);
+    for (const event of events) expect(Compile(PresenceEventSchema).Check(event)).to.equal(true);
   });
 
   it('refuses --presence naming a namespace without named rooms, or none, at start-up', async () => {
