@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createApp, type App } from './lib/app.js';
-import { createCluster } from './lib/cluster/index.js';
+import { countPresenceInPrimary, createCluster } from './lib/cluster/index.js';
 import { createLogger } from './lib/runtime/logger.js';
 import { OptionError } from './lib/config/errors.js';
 import { resolveSecret, SecretError, type Secret } from './lib/config/secrets.js';
@@ -167,6 +167,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     maxDevices: flags.maxDevices,
     recoveryWindow: flags.recoveryWindow,
     recoveryBuffer: flags.recoveryBuffer,
+    presence: flags.presence ?? [],
   };
 }
 
@@ -311,6 +312,8 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
   try {
     // Before the workers exist: a scrape any of them takes is answered for all of them.
     if (options.metrics) aggregateWorkerMetrics();
+    // Likewise each user's sockets, for updateUserUrl (without Redis; with it the workers count there).
+    if (!options.redis) countPresenceInPrimary();
     primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
   } catch (err) {
     const reason = describeListenError(err, options);

@@ -217,8 +217,12 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     maxMessages: config.deviceQueue,
   });
   const forwarding = mountForwarding(io, config.access.forwarding ?? [], context);
-  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, nspContext(Namespaces.layout));
-  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, nspContext(Namespaces.bus));
+  mountLayout(io.of(Namespaces.layout) as LayoutNamespace, nspContext(Namespaces.layout), {
+    presence: config.presence.includes('layout'),
+  });
+  const bus = mountLayout(io.of(Namespaces.bus) as LayoutNamespace, nspContext(Namespaces.bus), {
+    presence: config.presence.includes('bus'),
+  });
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
 

@@ -24,6 +24,7 @@ export * from './trigger.js';
 export * from './forwarding.js';
 export * from './sites.js';
 export * from './roster.js';
+export * from './presence.js';
 
 /** The namespaces the service always serves. */
 export const Namespaces = {

@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { DEFAULT_LIMITS, eventNames, Identifier, type AckCallback, type ErrorEvent, type ProtocolLimits, type Wire } from './common.js';
+import type { PresenceEvent } from './presence.js';
 
 /** Builds the client-to-server request schemas for the given limits. */
 export function layoutRequestSchemas(limits: ProtocolLimits = DEFAULT_LIMITS) {
@@ -67,11 +68,13 @@ export interface LayoutClientToServerEvents {
 export interface LayoutServerToClientEvents {
   EVENT: (event: LayoutEvent) => void;
   CLIENTS: (event: LayoutClients) => void;
+  /** Only with `--presence` naming the namespace: another member joined, left or was renamed. */
+  PRESENCE: (event: PresenceEvent) => void;
   ERROR: (event: ErrorEvent) => void;
 }
 
 /** The event names of `/layout` and `/bus` in each direction, as values (the maps above are types only). */
 export const LayoutEvents = {
   clientToServer: eventNames<LayoutClientToServerEvents>()(['JOIN', 'LEAVE', 'NOTIFY', 'CLIENTS']),
-  serverToClient: eventNames<LayoutServerToClientEvents>()(['EVENT', 'CLIENTS', 'ERROR']),
+  serverToClient: eventNames<LayoutServerToClientEvents>()(['EVENT', 'CLIENTS', 'PRESENCE', 'ERROR']),
 } as const;

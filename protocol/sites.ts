@@ -16,6 +16,7 @@ import {
   type RoomListLimits,
   type Wire,
 } from './common.js';
+import type { PresenceEvent } from './presence.js';
 
 /**
  * The rooms an auth backend grants a socket: token-url's JSON answer, jwt's rooms claim. At most
@@ -123,12 +124,14 @@ export interface SiteServerToClientEvents {
   _batch: (entries: BatchEntry[], ack: DeliveryAck) => void;
   /** The device's queue was cleared (a `resync` push acked out of order, or its queue overflowed): resync in full. */
   _resync: () => void;
+  /** Sites with `presence: true`: another socket joined one of this socket's rooms, or left it. */
+  PRESENCE: (event: PresenceEvent) => void;
 }
 
 /** The event names of a site namespace in each direction, as values (the maps above are types only). */
 export const SiteEvents = {
   clientToServer: eventNames<SiteClientToServerEvents>()(['AUTH']),
-  serverToClient: eventNames<SiteServerToClientEvents>()(['ERROR', '_settings', '_batch', '_resync']),
+  serverToClient: eventNames<SiteServerToClientEvents>()(['ERROR', '_settings', '_batch', '_resync', 'PRESENCE']),
 } as const;
 
 /**

@@ -9,6 +9,8 @@ import { createWorkersCluster } from './workers.js';
 
 export type * from './types.js';
 export { RedisAuthFailureBudget } from './auth-failures-redis.js';
+/** The `--workers` primary's side of the workers' presence (lib/cluster/presence-workers.ts). */
+export { countPresenceInPrimary } from './presence-workers.js';
 
 /** Which backend {@link createCluster} builds. */
 export type ClusterChoice =

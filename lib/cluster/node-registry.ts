@@ -37,6 +37,8 @@ export class NodeRegistry {
   readonly nodeId = randomBytes(8).toString('hex');
   #timer: NodeJS.Timeout | undefined;
   #onLost: (members: readonly LostMember[]) => void = () => undefined;
+  readonly #goneListeners: ((nodeId: string) => void | Promise<void>)[] = [];
+  readonly #rejoinListeners: (() => void)[] = [];
 
   constructor(
     private readonly client: RegistryClient,
@@ -64,6 +66,22 @@ export class NodeRegistry {
     void this.sweep();
   }
 
+  /**
+   * Subscribes to each dead node this node's sweep finds (before its members are reported): every sweeper
+   * that sees it may be called, so `listener` must take the node's state over atomically itself.
+   */
+  onGone(listener: (nodeId: string) => void | Promise<void>): void {
+    this.#goneListeners.push(listener);
+  }
+
+  /**
+   * Subscribes to this node (re)registering after its liveness key had gone: at its first sweep, and after
+   * it was cut off (or frozen) so long that the others may have taken its state over.
+   */
+  onRejoin(listener: () => void): void {
+    this.#rejoinListeners.push(listener);
+  }
+
   /** Records that `socketId` (on this node) is in `room` of `namespace`, or left it (`undefined`). */
   note(namespace: string, socketId: string, room: string | undefined): void {
     const key = this.#membersKey(this.nodeId);
@@ -89,10 +107,14 @@ export class NodeRegistry {
   async sweep(): Promise<void> {
     if (!this.client.isReady) return;
     try {
+      const known = (await this.client.exists(this.#nodeKey(this.nodeId))) > 0;
       await this.client.set(this.#nodeKey(this.nodeId), '1', { PX: NODE_TTL_MS });
+      if (!known) for (const listener of this.#rejoinListeners) listener();
       await this.client.sAdd(`${this.prefix}:nodes`, this.nodeId);
       for (const id of await this.client.sMembers(`${this.prefix}:nodes`)) {
         if (id === this.nodeId || (await this.client.exists(this.#nodeKey(id))) > 0) continue;
+        // Before the node leaves the set: a listener that fails is retried at the next sweep.
+        for (const listener of this.#goneListeners) await listener(id);
         const [members, legacy] = await this.client
           .multi()
           .hGetAll(this.#membersKey(id))

@@ -1,6 +1,6 @@
 import type { PresenceCounter } from './types.js';
 
-/** {@link PresenceCounter} of a single process. */
+/** {@link PresenceCounter} of a single process (also each `--workers` process's own). */
 export class MemoryPresence implements PresenceCounter {
   private readonly counts = new Map<string, number>();
 
@@ -16,4 +16,7 @@ export class MemoryPresence implements PresenceCounter {
     else this.counts.delete(user);
     return count <= 0;
   }
+
+  // No other process shares the counts: nothing changes behind this one's back.
+  onChange(): void {}
 }

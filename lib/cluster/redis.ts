@@ -5,7 +5,7 @@ import { clusterDirectory, stampJoins } from './directory.js';
 import { channelPrefixOf, databaseOf, newClient, redactedUrl } from './redis-client.js';
 import { NodeRegistry } from './node-registry.js';
 import { ChannelRelease } from './redis-channels.js';
-import { MemoryPresence } from './presence.js';
+import { RedisPresence } from './presence-redis.js';
 import { watchAdapterClients } from './redis-readiness.js';
 import { StreamOffsets } from './stream-offsets.js';
 import { StreamOutbox } from './stream-outbox.js';
@@ -76,6 +76,10 @@ export function createRedisCluster(
   // Ready once it can also give new sessions a recovery offset: a client that connects then can be recovered.
   const isReady = (): boolean => client.isReady && readiness.live() && offsets.newest() !== undefined;
   const registry = new NodeRegistry(client, options.prefix, log);
+  const presence = new RedisPresence(client, options.prefix, registry.nodeId, log.child({ component: 'presence' }));
+  registry.onGone((nodeId) => presence.reap(nodeId));
+  // After the others may have taken this node for dead (it was cut off or frozen past NODE_TTL_MS).
+  registry.onRejoin(() => void presence.reconcile());
   void announceReadiness(
     readiness,
     () => closed,
@@ -93,8 +97,8 @@ export function createRedisCluster(
     mode: 'redis',
     adapter,
     directory: clusterDirectory({ isReady, timeoutMs, log, registry }),
-    // Per process for now: a user connected through two nodes counts as online on each.
-    presence: new MemoryPresence(),
+    // Cluster-wide: a user with sockets on two nodes is online until the last one goes (lib/cluster/presence-redis.ts).
+    presence,
     // The streams adapter restores sessions from the stream (the session itself is a Redis key): any node can.
     recovers: true,
     recoveryOffset: () => offsets.newest(),
@@ -102,7 +106,11 @@ export function createRedisCluster(
       stampJoins(hooks);
       registry.start(reportLost);
       // Registered at once on (re)connect, so that a node that dies a moment after it came up is still found.
-      client.on('ready', () => void registry.sweep());
+      client.on('ready', () => {
+        // First the counts this node kept while Redis was down, then (if its key expired) the rejoin's again.
+        void presence.reconcile();
+        void registry.sweep();
+      });
     },
     isReady,
     canBroadcast: () => outbox.accepting(),
@@ -110,10 +118,13 @@ export function createRedisCluster(
     close() {
       // After io.close(): the adapter has stopped using the connections; the stream reader's blocking read
       // and any connection still trying to reach a Redis that is down would otherwise keep the process up.
-      closing ??= registry.stop().then(() => {
-        closed = true;
-        readiness.destroy();
-      });
+      closing ??= presence
+        .release()
+        .then(() => registry.stop())
+        .then(() => {
+          closed = true;
+          readiness.destroy();
+        });
       return closing;
     },
   };

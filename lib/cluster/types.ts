@@ -91,14 +91,27 @@ export interface RoomDirectory {
 
 /**
  * Counts each user's sockets, to tell a user's first connection and last disconnection from the others.
- * Answers now (one process) or later (a shared implementation).
+ * Answers now (one process) or later (a shared implementation). A shared one counts cluster-wide and also
+ * finds changes no local socket made: the users of a node that died, or what an outage of its store hid.
  */
 export interface PresenceCounter {
-  /** Counts one more socket of `user`; true when it is the only one. */
-  add(user: string): boolean | Promise<boolean>;
-  /** Counts one socket of `user` less; true when none is left. */
+  /**
+   * Counts one more socket of `user`; true when it is the user's only one. `detail` (the socket's
+   * credentials, for the backend call) is kept with the count and handed back by {@link onChange}.
+   */
+  add(user: string, detail: string): boolean | Promise<boolean>;
+  /** Counts one socket of `user` less; true when none is left (on any node). */
   remove(user: string): boolean | Promise<boolean>;
+  /**
+   * Subscribes to the changes found outside add/remove: `online` false for a user whose last sockets were
+   * on a node that died (reported by one surviving node only), true or false for what a reconciliation
+   * after a store outage found. With the `detail` of the user's latest add. Never called in one process.
+   */
+  onChange(listener: PresenceListener): void;
 }
+
+/** What {@link PresenceCounter.onChange} subscribers get. */
+export type PresenceListener = (user: string, online: boolean, detail: string) => void;
 
 /** The service's scale-out backend: the Socket.IO adapter and the cluster-wide lookups that go with it. */
 export interface Cluster {
@@ -132,7 +145,7 @@ export interface Cluster {
    * is none (no recovery, or Redis not reached yet).
    */
   recoveryOffset(adapter: unknown): string | undefined;
-  /** Users' socket counts, for user-level online/offline (today per process in every mode). */
+  /** Users' socket counts, for user-level online/offline: cluster-wide with Redis, per process otherwise. */
   readonly presence: PresenceCounter;
   /**
    * Subscribes the backend to the service's hooks (cluster mode: join stamps for member order) and starts

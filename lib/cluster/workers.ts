@@ -2,14 +2,15 @@ import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import type { Cluster } from './types.js';
 import { clusterDirectory, stampJoins } from './directory.js';
-import { MemoryPresence } from './presence.js';
+import { WorkerPresence } from './presence-workers.js';
 
 /**
  * The `--workers` processes of one machine without Redis: `@socket.io/cluster-adapter` relays broadcasts
  * and requests (fetchSockets) through the primary's IPC channels (the primary calls `setupPrimary()`, see
  * lib/runtime/worker-processes.ts). Lookups use the same cluster-wide fetchSockets directory as the Redis mode. The IPC
  * channel is up for as long as the worker lives, so a worker is always ready; the workers live and die
- * with their primary, so no node registry is needed either. Presence is counted per worker for now.
+ * with their primary, so no node registry is needed either. Users' sockets are counted by the primary
+ * (lib/cluster/presence-workers.ts), which must call `countPresenceInPrimary()`.
  * Lookups wait at most `timeoutMs` for the other workers (`--cluster-timeout`): a worker that is stuck is
  * counted until its heartbeats have been missing for 10 s.
  */
@@ -24,7 +25,7 @@ export function createWorkersCluster(timeoutMs: number, log: Logger): Cluster {
     isReady: () => true,
     canBroadcast: () => true,
     untilReady: () => Promise.resolve(),
-    presence: new MemoryPresence(),
+    presence: new WorkerPresence(log),
     attach(hooks) {
       stampJoins(hooks);
     },

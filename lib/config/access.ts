@@ -13,6 +13,10 @@ export const DEFAULT_UPDATE_USER_ATTEMPTS = 3;
 
 /** The built-in namespaces that a sites file may give an auth mode, by name. */
 export type BuiltinName = keyof typeof Namespaces;
+/** The built-in namespaces whose rooms have named members, which `--presence` may name. */
+export const PRESENCE_BUILTINS = ['layout', 'bus'] as const satisfies readonly BuiltinName[];
+/** One of {@link PRESENCE_BUILTINS}. */
+export type PresenceBuiltin = (typeof PRESENCE_BUILTINS)[number];
 /** {@link BuiltinName}s, in the protocol's order. */
 export const BUILTIN_NAMES = Object.keys(Namespaces) as BuiltinName[];
 
@@ -90,6 +94,11 @@ export interface SiteConfig {
    * offset as one more, last argument, which clients written for the original service would take for an ack.
    */
   readonly recovery?: boolean;
+  /**
+   * `PRESENCE { room, event, id, name: null, userId }` to the other members of each room a socket of the site
+   * is granted, when it connects and when it leaves (`presence: true`; off by default).
+   */
+  readonly presence?: boolean;
 }
 
 /** Sites and namespace auth, as loaded from a sites file or the environment. */

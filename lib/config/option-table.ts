@@ -8,6 +8,7 @@ import {
   parseLogLevel,
   parsePort,
   parsePositiveInteger,
+  parsePresence,
   parseRedisDatabase,
   parseRedisUrl,
   parseTrustProxy,
@@ -426,6 +427,16 @@ export const OPTION_TABLE = {
       'without `--redis`: the bytes of broadcasts the process keeps for recovery, all namespaces together, oldest of the namespace that adds first dropped (at most 100,000 broadcasts per namespace, none older than the window); a client that missed a dropped one is not recovered but gets a clean session. With `--redis` the Redis stream keeps them (its last 10,000 entries)',
     parse: parseByteSize,
     default: DEFAULT_OPTIONS.recoveryBuffer,
+  },
+  presence: {
+    kind: 'value',
+    flags: '--presence <namespaces>',
+    env: 'PRESENCE',
+    help: "built-in namespaces whose room members get PRESENCE events (joined, left, renamed): 'layout', 'bus' or 'layout,bus'",
+    readme:
+      'built-in namespaces whose room members get `PRESENCE { room, event, id, name, userId }` when another member joins, leaves or is renamed: `layout`, `bus` or `layout,bus` (sites: `presence: true` in the sites file). See [Presence](#presence)',
+    readmeDefault: 'off',
+    parse: parsePresence,
   },
   workers: {
     kind: 'value',

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_ID_LENGTH } from '../../protocol/index.js';
 import type { ServiceLimits } from '../core/types.js';
-import type { AccessConfig } from './access.js';
+import type { AccessConfig, PresenceBuiltin } from './access.js';
 import type { Secret } from './secrets.js';
 
 /** pino levels accepted by `--log-level`. */
@@ -115,6 +115,11 @@ export interface ServiceOptions extends ServiceLimits {
    * {@link RECOVERY_MAX_PACKETS} per namespace), in memory mode; with `--redis` the Redis stream keeps them.
    */
   readonly recoveryBuffer: number;
+  /**
+   * The built-in namespaces whose room members get `PRESENCE` events (`--presence layout,bus`); none by
+   * default. Sites turn it on in the sites file (`presence: true`).
+   */
+  readonly presence: readonly PresenceBuiltin[];
 }
 
 /** {@link ServiceOptions.trustProxy}: how many proxies to believe, or which. */
@@ -192,4 +197,5 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   maxDevices: 10,
   recoveryWindow: DEFAULT_RECOVERY_WINDOW,
   recoveryBuffer: DEFAULT_RECOVERY_BUFFER,
+  presence: [],
 };

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { PRESENCE_BUILTINS, type PresenceBuiltin } from './access.js';
 import { OptionError } from './errors.js';
 import { isIP } from 'node:net';
 import { LOG_LEVELS, type LogLevel, type TrustProxy } from './options.js';
@@ -81,6 +82,27 @@ export function parseWorkers(value: string): number {
   const n = parseInteger(value);
   if (n === undefined || n < 1) throw new OptionError(`workers must be an integer of 1 or more, or 'auto', got '${value}'`);
   return n;
+}
+
+/**
+ * Parses `--presence`: a comma-separated list of the built-in namespaces with named rooms (`layout,bus`),
+ * with or without their slash; empty turns it off. `/lobby` has JOINED and LEFT of its own, `/trigger` no names.
+ */
+export function parsePresence(value: string): PresenceBuiltin[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim().replace(/^\//, ''))
+    .filter(Boolean);
+  const chosen: PresenceBuiltin[] = [];
+  for (const name of names) {
+    const builtin = PRESENCE_BUILTINS.find((candidate) => candidate === name);
+    if (builtin === undefined) {
+      const why = name === 'lobby' ? ': /lobby has JOINED and LEFT of its own' : name === 'trigger' ? ': /trigger has no member names' : '';
+      throw new OptionError(`presence takes a list of ${PRESENCE_BUILTINS.join(', ')}; '${name}' is not one${why}`);
+    }
+    if (!chosen.includes(builtin)) chosen.push(builtin);
+  }
+  return chosen;
 }
 
 /** Parses a limit that 0 turns off: an integer of 0 or more. */

@@ -52,6 +52,8 @@ const SiteSchema = Type.Object(
     deviceTtl: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TTL_S })),
     /** Connection-state recovery for this site (off by default: it adds an argument to every pushed event). */
     recovery: Type.Optional(Type.Boolean()),
+    /** `PRESENCE` events to the members of this site's rooms when a socket joins or leaves one (off by default). */
+    presence: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -147,6 +149,7 @@ export function parseSitesFile(raw: unknown, source: string, env: NodeJS.Process
       updateUserAttempts: site.updateUserAttempts ?? DEFAULT_UPDATE_USER_ATTEMPTS,
       deviceTtl: site.deviceTtl,
       ...(site.recovery === true ? { recovery: true } : {}),
+      ...(site.presence === true ? { presence: true } : {}),
     };
   });
   const builtins: Partial<Record<BuiltinName, AuthConfig>> = {};

@@ -9,11 +9,18 @@ import type { ServiceContext } from '../core/context.js';
 import { requireArgs, type RequestHandler } from '../core/reply.js';
 import { assertBroadcastable, assertRoomCapacity, joinRoom, leaveRoom, roomKey, type RoomPublisher } from '../core/rooms.js';
 import { compileValidator, parseWirePayload } from '../core/validate.js';
+import { RoomPresence, type PresenceSocketData } from '../delivery/room-presence.js';
 import { serveRequests, type ProtocolNamespace, type ProtocolSocket } from './serve.js';
 
 /** Per-socket state on `/layout` and `/bus`: the display name from the last JOIN. */
-export interface LayoutSocketData extends JoinStamps {
+export interface LayoutSocketData extends JoinStamps, PresenceSocketData {
   name?: string;
+}
+
+/** How {@link mountLayout} serves a namespace. */
+export interface LayoutOptions {
+  /** `PRESENCE` to the other members of a room on JOIN, LEAVE, a new name and disconnect (`--presence`). */
+  readonly presence?: boolean;
 }
 
 /** The server's typed `/layout` (or `/bus`) namespace. */
@@ -24,10 +31,13 @@ type LayoutSocket = ProtocolSocket<LayoutClientToServerEvents, LayoutServerToCli
 const UNKNOWN_SENDER = 'unknown';
 
 /**
- * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT) on `nsp`. `/bus` mounts the same.
+ * Mounts the `/layout` protocol (JOIN, LEAVE, NOTIFY, CLIENTS → EVENT, and PRESENCE with `presence`) on
+ * `nsp`. `/bus` mounts the same.
  */
-export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): RoomPublisher {
+export function mountLayout(nsp: LayoutNamespace, context: ServiceContext, options: LayoutOptions = {}): RoomPublisher {
   const { limits, hooks } = context;
+  // Undefined when off: JOIN and LEAVE then test one variable, and NOTIFY nothing at all.
+  const presence = options.presence === true ? new RoomPresence(nsp, context, undefined) : undefined;
   const { directory } = context.cluster;
   const schemas = layoutRequestSchemas(limits);
   const validate = {
@@ -41,14 +51,23 @@ export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): Room
     JOIN(socket, args) {
       requireArgs(args, 1);
       const { room, name } = validate.JOIN(parseWirePayload(args[0]));
-      assertRoomCapacity(socket, roomKey(room), limits.maxRoomsPerSocket);
+      const key = roomKey(room);
+      assertRoomCapacity(socket, key, limits.maxRoomsPerSocket);
+      const previous = socket.data.name;
+      const member = socket.rooms.has(key);
       socket.data.name = name;
       joinRoom(hooks, socket, room);
+      if (presence === undefined) return;
+      if (!member) presence.joined(socket, room);
+      // The name is the socket's, not the room's: every room it was already in hears the new one.
+      if (previous !== name) presence.renamed(socket, member ? undefined : room);
     },
     LEAVE(socket, args) {
       requireArgs(args, 1);
       const { room } = validate.LEAVE(parseWirePayload(args[0]));
+      const member = presence !== undefined && socket.rooms.has(roomKey(room));
       leaveRoom(hooks, socket, room);
+      if (member) presence.left(socket, room);
     },
     NOTIFY(socket, args) {
       requireArgs(args, 1);
@@ -69,7 +88,7 @@ export function mountLayout(nsp: LayoutNamespace, context: ServiceContext): Room
     },
   };
 
-  serveRequests(nsp, handlers, context);
+  serveRequests(nsp, handlers, context, presence && ((socket) => presence.watch(socket)));
 
   return {
     publish(room, sender, message) {

@@ -7,6 +7,7 @@ import { withLog, type ServiceContext } from '../core/context.js';
 import { unknownEventListener } from '../core/reply.js';
 import type { DeviceQueue } from '../delivery/device-queue.js';
 import { mountDevices, type SiteDelivery } from './devices.js';
+import { serveSitePresence } from './site-presence.js';
 import { notifyUserPresence } from './user-notify.js';
 
 /** A site's configuration with the namespace serving it. */
@@ -62,6 +63,7 @@ export function mountSites(
       context.hooks.connected(socket);
     });
     notifyUserPresence(site, siteContext);
+    if (site.presence === true) serveSitePresence(site, nsp, siteContext);
     mounted.set(site.name, { config: site, nsp, delivery: siteDelivery });
   }
   return mounted;

@@ -17,7 +17,10 @@ const BACKOFF_MS = 200;
  * number of attempts with exponential back-off, other statuses (redirects included: they are not followed)
  * are not; the answer's body is never read. Users are identified by the
  * jwt user claim, or by the granted room that starts with `userRoomPrefix` (`user_8` → `8`), and counted
- * by the cluster's presence per site (the same user on two sites is online on each). Subscribes to the
+ * by the cluster's presence per site (the same user on two sites is online on each): cluster-wide with
+ * Redis, so that a user with a socket on each of two nodes is disconnected only when both are gone, and a
+ * user whose last node died is disconnected by a surviving node (with the credentials of the user's latest
+ * socket, which the counter keeps). Subscribes to the
  * connection and disconnect hooks of the site's namespace.
  */
 export function notifyUserPresence(site: SiteConfig, context: ServiceContext): void {
@@ -25,27 +28,36 @@ export function notifyUserPresence(site: SiteConfig, context: ServiceContext): v
   if (updateUserUrl === undefined) return;
   const { presence } = context.cluster;
   const notifyLog = context.log.child({ component: 'update-user' });
-  const send = (identity: Identity, user: string, field: 'last_connected' | 'last_disconnected'): void => {
+  const send = (authorization: string, user: string, field: 'last_connected' | 'last_disconnected'): void => {
     const url = updateUserUrl.replaceAll(':id', encodeURIComponent(user));
     const body = JSON.stringify({ id: user, user: { [field]: new Date().toISOString() } });
-    void putWithRetries(url, body, identity.authorization, site, notifyLog.child({ user, field }));
+    void putWithRetries(url, body, authorization, site, notifyLog.child({ user, field }));
   };
   /** Counts the socket's user in or out; `changed` is true for its first connection or its last disconnection. */
   const track = (
     socket: Socket,
-    count: (user: string) => boolean | Promise<boolean>,
+    count: (user: string, identity: Identity) => boolean | Promise<boolean>,
     field: 'last_connected' | 'last_disconnected',
   ): void => {
     const identity = identityOf(socket);
     const user = identity && userIdOf(identity, site.userRoomPrefix);
     if (!identity || user === undefined) return;
-    void andThen(count(user), (changed) => changed && send(identity, user, field));
+    void andThen(count(user, identity), (changed) => changed && send(identity.authorization, user, field));
   };
   const scope = { namespace: site.namespace };
   // Presence is one counter for the whole service: the site's name keeps its users apart from another site's.
-  const key = (user: string): string => `${site.name}\u0000${user}`;
-  context.hooks.on('connection', (socket) => track(socket, (user) => presence.add(key(user)), 'last_connected'), scope);
+  const prefix = `${site.name}\u0000`;
+  const key = (user: string): string => prefix + user;
+  context.hooks.on(
+    'connection',
+    (socket) => track(socket, (user, identity) => presence.add(key(user), identity.authorization), 'last_connected'),
+    scope,
+  );
   context.hooks.on('disconnect', (socket) => track(socket, (user) => presence.remove(key(user)), 'last_disconnected'), scope);
+  // A user whose last sockets were on a node that died, or what a Redis outage hid: as the socket last counted would.
+  presence.onChange((counted, online, authorization) => {
+    if (counted.startsWith(prefix)) send(authorization, counted.slice(prefix.length), online ? 'last_connected' : 'last_disconnected');
+  });
 }
 
 async function putWithRetries(url: string, body: string, authorization: string, site: SiteConfig, log: Logger): Promise<void> {

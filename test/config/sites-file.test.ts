@@ -169,6 +169,16 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
       { sites: { shop: { auth: { mode: 'token-url', url: 'http://x', timeoutMs: 0 } } } },
       /sites\.shop\.auth\.timeoutMs must be >= 1/,
     ],
+    [
+      'presence that is not a boolean',
+      { sites: { shop: { auth: { mode: 'none' }, presence: 'yes' } } },
+      /sites\.shop\.presence must be boolean/,
+    ],
+    [
+      'presence on a forwarding namespace (it has no client rooms)',
+      { forwarding: [{ namespace: '/sharedsocket', presence: true }] },
+      /forwarding\.0\.presence is not a known field/,
+    ],
     ['a number as apiKey', { sites: { shop: { auth: { mode: 'none' }, apiKey: 54321 } } }, /sites\.shop\.apiKey must be string/],
     ['a site name that is not a namespace', { sites: { 'a/b': { auth: { mode: 'none' } } } }, /sites\.a\/b is not a valid site name/],
     ['a site named like a built-in', { sites: { lobby: { auth: { mode: 'none' } } } }, /sites\.lobby is a built-in namespace/],

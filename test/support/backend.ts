@@ -18,8 +18,8 @@ export interface Backend {
   readonly requests: readonly RecordedRequest[];
   /** TCP connections the service opened to this backend so far. */
   readonly connections: number;
-  /** Resolves with the `n`th request (1-based) once it has arrived; rejects after a deadline. */
-  nth(n: number): Promise<RecordedRequest>;
+  /** Resolves with the `n`th request (1-based) once it has arrived; rejects after a deadline (`ms`, DEADLINE_MS by default). */
+  nth(n: number, ms?: number): Promise<RecordedRequest>;
 }
 
 /**
@@ -51,7 +51,7 @@ export async function startBackend(handle: (request: RecordedRequest, res: Serve
       }),
   );
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const nth = (n: number): Promise<RecordedRequest> => {
+  const nth = (n: number, ms?: number): Promise<RecordedRequest> => {
     const arrived = new Promise<RecordedRequest>((resolve) => {
       const check = (): void => {
         const found = requests[n - 1];
@@ -60,7 +60,7 @@ export async function startBackend(handle: (request: RecordedRequest, res: Serve
       };
       check();
     });
-    return withDeadline(arrived, `request #${n} to the backend`);
+    return withDeadline(arrived, `request #${n} to the backend`, ms);
   };
   return {
     url,
