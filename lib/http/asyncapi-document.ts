@@ -392,7 +392,7 @@ function namespaceParts<C extends string, S extends string>(spec: NamespaceSpec<
     messages[`request.${name}`] = message(name, `${name} (client → server)`, event.summary, event.args);
     const success = plainSchema(event.result === undefined ? Type.Object({ ok: Type.Literal(true) }) : AckSuccessSchema(event.result));
     messages[`ack.${name}`] = {
-      name: `${name} ack`,
+      name: `${name}.ack`,
       title: `${name} acknowledgement`,
       summary: 'The ack callback’s one argument: `{ ok: true, … }` on success, `{ ok: false, error }` on failure.',
       contentType: 'application/json',
@@ -417,7 +417,7 @@ function namespaceParts<C extends string, S extends string>(spec: NamespaceSpec<
     if (event === undefined) throw new Error(`${spec.address}: server-to-client event ${name} has no schema in the AsyncAPI document`);
     messages[`event.${name}`] = message(name, `${name} (server → client)`, event.summary, event.args);
     if (event.acked !== undefined)
-      messages[`ack.${name}`] = { name: `${name} ack`, title: `${name} acknowledgement`, summary: event.acked };
+      messages[`ack.${name}`] = { name: `${name}.ack`, title: `${name} acknowledgement`, summary: event.acked };
     operations[`${spec.key}.send.${name}`] = {
       action: 'send',
       channel: channelRef,

@@ -10,6 +10,7 @@ import { ErrorCatalog, ForwardingEvents, NamespaceEvents, RecoveryEvents, SiteEv
 import { repoRoot } from '../../scripts/generate.js';
 import { request } from '../support/http.js';
 import { startServer } from '../support/server.js';
+import { ack, next } from '../support/wait.js';
 
 type Json = Record<string, unknown>;
 
@@ -166,6 +167,36 @@ describe('AsyncAPI document', () => {
     const batch = compile('#/channels/site/messages/event._batch/payload');
     expect(batch([['order', { id: 1 }, { _id: 'm1' }]])).to.equal(true);
     expect(batch([[1]])).to.equal(false);
+  });
+
+  it('describes what a real server sends: acks, failures, events and ERROR validate against their messages', async () => {
+    const compile = payloadValidator();
+    const check = (pointer: string, value: unknown): void => {
+      const validate = compile(`${pointer}/payload`);
+      expect(validate(value), `${pointer}: ${JSON.stringify(value)} ${JSON.stringify(validate.errors)}`).to.equal(true);
+    };
+    const srv = await startServer();
+    const [a, b] = [await srv.connect('/layout'), await srv.connect('/layout')];
+    check('#/channels/layout/messages/ack.JOIN', await ack(a, 'JOIN', { room: 'r', name: 'a' }));
+    check('#/channels/layout/messages/ack.JOIN', await ack(b, 'JOIN', JSON.stringify({ room: 'r', name: 'b' })));
+    check('#/channels/layout/messages/ack.JOIN', await ack(b, 'JOIN', { room: 1, name: 'b' }));
+    const clients = next(b, 'CLIENTS');
+    check('#/channels/layout/messages/ack.CLIENTS', await ack(b, 'CLIENTS', { room: 'r' }));
+    check('#/channels/layout/messages/event.CLIENTS', await clients);
+    const event = next(b, 'EVENT');
+    check('#/channels/layout/messages/ack.NOTIFY', await ack(a, 'NOTIFY', { room: 'r', message: { any: ['json'] } }));
+    check('#/channels/layout/messages/event.EVENT', await event);
+
+    const lobby = await srv.connect('/lobby');
+    const joined = next(lobby, 'JOINED');
+    check('#/channels/lobby/messages/ack.JOIN', await ack(lobby, 'JOIN', 'l1'));
+    check('#/channels/lobby/messages/event.JOINED', await joined);
+    check('#/channels/lobby/messages/ack.JOIN', await ack(lobby, 'JOIN', 'l2'));
+
+    const trigger = await srv.connect('/trigger');
+    const error = next(trigger, 'ERROR');
+    trigger.emit('JOIN', 5);
+    check('#/channels/trigger/messages/event.ERROR', await error);
   });
 
   it(`is what ${ASYNCAPI_FILE} holds and what GET ${ASYNCAPI_PATH} answers, as application/json`, async () => {
