@@ -437,6 +437,20 @@ function namespaceParts<C extends string, S extends string>(spec: NamespaceSpec<
   return { channel, operations };
 }
 
+/** An object schema of protocol/ as plain JSON, some of its properties replaced (by references to components). */
+function withProperties(schema: TSchema, replaced: JsonObject): JsonObject {
+  const plain = plainJson(schema);
+  const properties = at(plain, 'properties');
+  if (typeof plain !== 'object' || plain === null || typeof properties !== 'object' || properties === null)
+    throw new Error('not an object schema');
+  return { ...plain, properties: { ...properties, ...replaced } };
+}
+
+/** The member `key` of `value`, when `value` is an object. */
+function at(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+}
+
 /** The error catalog as components: the code (an enum, each value described), the body, a failed ack, the ERROR event. */
 function errorSchemas(): JsonObject {
   const descriptions = Object.entries(ErrorCatalog).map(
@@ -452,16 +466,14 @@ function errorSchemas(): JsonObject {
       'x-error-catalog': ErrorCatalog,
     },
     ErrorBody: {
-      ...plainSchema(Type.Object({ code: Type.String(), message: Type.String() })),
+      ...withProperties(ErrorBodySchema, { code: ref(`${SCHEMAS}ErrorCode`) }),
       title: 'ErrorBody',
-      description: '`{ code, message }`: the `error` of a failed ack, and an HTTP error body.',
-      properties: { code: ref(`${SCHEMAS}ErrorCode`), message: { type: 'string', description: 'What went wrong, for humans.' } },
+      description: '`{ code, message }`: the `error` of a failed ack, and an HTTP error body; `message` says what went wrong, for humans.',
     },
     AckFailure: {
-      ...plainSchema(Type.Object({ ok: Type.Literal(false), error: Type.Object({}) })),
+      ...withProperties(AckFailureSchema, { error: ref(`${SCHEMAS}ErrorBody`) }),
       title: 'AckFailure',
       description: 'A failed acknowledgement.',
-      properties: { ok: { type: 'boolean', const: false }, error: ref(`${SCHEMAS}ErrorBody`) },
     },
   };
 }
