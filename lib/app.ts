@@ -17,6 +17,8 @@ import { recoveringNamespaces, recoveryOption, sendStartOffsets } from './delive
 import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { registerRosterRoutes, type RosterNamespace } from './http/roster.js';
+import { registerAsyncApiRoute } from './http/asyncapi.js';
+import { packageManifest } from './runtime/package.js';
 import { recordUsers } from './auth/user-data.js';
 import { guardBuiltins, mountSites, type MountedSite } from './sites/mount.js';
 import { withLog, type ServiceContext } from './core/context.js';
@@ -245,6 +247,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     directory: cluster.directory,
     clusterTimeoutMs: config.clusterTimeout,
   });
+  registerAsyncApiRoute(http, packageManifest);
 
   let closing: Promise<void> | undefined;
   return {

@@ -97,3 +97,8 @@ export const OFFSET_EVENT = '_offset';
 export interface RecoveryServerToClientEvents {
   [OFFSET_EVENT]: (offset: string) => void;
 }
+
+/** The recovery event's name as a value, for docs and tools (the map above is a type only). */
+export const RecoveryEvents = {
+  serverToClient: eventNames<RecoveryServerToClientEvents>()([OFFSET_EVENT]),
+} as const;

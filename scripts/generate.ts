@@ -1,6 +1,7 @@
 /**
  * The files generated from the sources, so that they cannot drift from them: `sites.schema.json` (the
- * sites file's JSON Schema, from `SitesFileSchema`), the error-code tables of README.md and
+ * sites file's JSON Schema, from `SitesFileSchema`), docs/asyncapi.json (the protocol's AsyncAPI document,
+ * from lib/http/asyncapi-document.ts), the error-code tables of README.md and
  * protocol/README.md (from `ErrorCatalog`), README.md's table of options (from lib/config/option-table.ts),
  * its client snippets (from examples/, see readme-examples.ts) and its HAProxy and nginx configurations
  * (from docs/haproxy.cfg and docs/nginx.conf, the files that test/deploy/ runs). `npm run generate` writes
@@ -10,6 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SitesFileSchema } from '../lib/config/sites-file.js';
+import { ASYNCAPI_FILE, asyncApiJson } from '../lib/http/asyncapi-document.js';
+import { assertDraft07, plainJson } from '../lib/http/json-schema.js';
+import { packageManifest } from '../lib/runtime/package.js';
 import { ErrorCatalog } from '../protocol/index.js';
 import { OPTIONS_SECTION, optionsTable } from './option-docs.js';
 import { withExamples } from './readme-examples.js';
@@ -36,6 +40,7 @@ export interface GeneratedFile {
 export function generatedFiles(read: (path: string) => string = (path) => readFileSync(join(repoRoot, path), 'utf8')): GeneratedFile[] {
   return [
     { path: 'sites.schema.json', content: `${JSON.stringify(sitesJsonSchema(), null, 2)}\n` },
+    { path: ASYNCAPI_FILE, content: asyncApiJson(packageManifest) },
     {
       path: 'README.md',
       content: withExamples(readme(read), read),
@@ -62,7 +67,7 @@ function readme(read: (path: string) => string): string {
 export function sitesJsonSchema(): Record<string, unknown> {
   const schema = plainJson(SitesFileSchema);
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new Error('SitesFileSchema is not an object schema');
-  assertDraft07(schema, '#');
+  assertDraft07(schema, 'sites.schema.json#');
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'urn:realtime-rooms:sites.schema.json',
@@ -71,69 +76,6 @@ export function sitesJsonSchema(): Record<string, unknown> {
       'The sites file of realtime-rooms (--config sites.yml, or .json): sites with their namespace, auth and API key, forwarding namespaces, and auth for the built-in namespaces. The service checks more at start than this schema says: site names, URLs, the fields each auth mode takes, and that every secret can be read.',
     ...schema,
   };
-}
-
-/** A deep copy with only JSON: own enumerable string keys, none of TypeBox's `~` ones. */
-function plainJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plainJson);
-  if (typeof value !== 'object' || value === null) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) if (!key.startsWith('~')) copy[key] = plainJson(member);
-  return copy;
-}
-
-/** Keywords with the same meaning in draft-07 and 2020-12, which is all the header above may promise. */
-const DRAFT_07_KEYWORDS = new Set([
-  'type',
-  'enum',
-  'const',
-  'properties',
-  'required',
-  'additionalProperties',
-  'patternProperties',
-  'propertyNames',
-  'minProperties',
-  'maxProperties',
-  'items',
-  'minItems',
-  'maxItems',
-  'uniqueItems',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'format',
-  'minimum',
-  'maximum',
-  'exclusiveMinimum',
-  'exclusiveMaximum',
-  'multipleOf',
-  'anyOf',
-  'allOf',
-  'oneOf',
-  'not',
-  'title',
-  'description',
-  'default',
-  'examples',
-]);
-const SCHEMA_MAPS = new Set(['properties', 'patternProperties']);
-const SCHEMA_LISTS = new Set(['anyOf', 'allOf', 'oneOf']);
-const SCHEMAS = new Set(['items', 'additionalProperties', 'propertyNames', 'not']);
-
-/** Fails the generation when TypeBox emits a keyword whose meaning draft-07 does not share (e.g. prefixItems). */
-function assertDraft07(schema: object, at: string): void {
-  for (const [keyword, member] of Object.entries(schema)) {
-    if (!DRAFT_07_KEYWORDS.has(keyword))
-      throw new Error(`${at}: keyword ${keyword} is not draft-07: change the $schema of sites.schema.json`);
-    const isSchema = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
-    if (SCHEMAS.has(keyword) && isSchema(member)) assertDraft07(member, `${at}/${keyword}`);
-    if (SCHEMA_LISTS.has(keyword) && Array.isArray(member)) {
-      for (const [i, item] of (member as unknown[]).entries()) if (isSchema(item)) assertDraft07(item, `${at}/${keyword}/${i}`);
-    }
-    if (SCHEMA_MAPS.has(keyword) && isSchema(member)) {
-      for (const [name, child] of Object.entries(member)) if (isSchema(child)) assertDraft07(child, `${at}/${keyword}/${name}`);
-    }
-  }
 }
 
 /** The error catalog as a Markdown table. */
