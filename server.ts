@@ -268,6 +268,11 @@ async function main(): Promise<void> {
         '--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1',
       );
     }
+    // The workers' adapter sends fetched sockets over node's IPC, which cannot clone the Proxy admin-ui's
+    // development mode puts on every socket's data: a worker would die on the page's first socket list.
+    if (workers > 1 && options.adminPassword && options.adminMode === 'development' && !options.redis) {
+      throw new OptionError('--admin-mode development needs --redis with --workers above 1: use production mode, or --redis');
+    }
     if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
     if (worker) {
       // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.

@@ -53,9 +53,7 @@ describe('admin UI in a browser', function () {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText('connected', { exact: true }).first().waitFor({ timeout: PAGE_MS });
 
-    await page.evaluate(() => {
-      window.location.hash = '#/sockets';
-    });
+    await page.getByRole('link', { name: 'Sockets' }).click();
     await page.getByLabel('Namespace').first().click({ force: true, timeout: PAGE_MS });
     await page.getByRole('option', { name: '/layout' }).click({ timeout: PAGE_MS });
     for (const client of clients) await page.getByText(idOf(client)).waitFor({ timeout: PAGE_MS });
