@@ -42,7 +42,8 @@ describe('admin UI in a browser', function () {
   it('logs in with the connection form and lists the sockets of /layout with their ids', async () => {
     const cli = await startCli(['-p', '0', '-H', '127.0.0.1'], { env: { ADMIN_PASSWORD: PASSWORD, ADMIN_MODE: 'development' } });
     const clients = await Promise.all([0, 1, 2].map(() => connectV4(`${cli.url}/layout`)));
-    for (const [i, client] of clients.entries()) expect(await ack(client, 'JOIN', { room: `stage-${i % 2}`, name: `tv-${i}` })).to.deep.equal({ ok: true });
+    for (const [i, client] of clients.entries())
+      expect(await ack(client, 'JOIN', { room: `stage-${i % 2}`, name: `tv-${i}` })).to.deep.equal({ ok: true });
 
     const browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -83,7 +83,9 @@ describe('admin namespace', () => {
       listed = next<AdminSocket[]>(socket, 'all_sockets');
       config = next(socket, 'config');
     });
-    expect((await config)?.supportedFeatures).to.include('ALL_EVENTS').and.not.include('DISCONNECT');
+    expect((await config)?.supportedFeatures)
+      .to.include('ALL_EVENTS')
+      .and.not.include('DISCONNECT');
     const sockets = (await listed) ?? [];
     const entry = sockets.find((socket) => socket.id === idOf(layout));
     expect(entry?.nsp).to.equal('/layout');
@@ -105,10 +107,7 @@ describe('admin namespace', () => {
     const server = await adminServer({ adminWritable: true });
     const { admin, layout } = await sharedConnection(server);
     expect(await ack(layout, 'JOIN', { room: 'stage', name: 'tv' })).to.deep.equal({ ok: true });
-    const gone = withDeadline(
-      new Promise<string>((resolve) => layout.once('disconnect', resolve)),
-      'disconnect of the layout socket',
-    );
+    const gone = withDeadline(new Promise<string>((resolve) => layout.once('disconnect', resolve)), 'disconnect of the layout socket');
     admin.emit('_disconnect', '/layout', false);
     expect(await gone).to.equal('io server disconnect');
   });
