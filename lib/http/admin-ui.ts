@@ -1,6 +1,7 @@
 /**
  * `GET /admin`: the page of the Admin UI, built files of `@socket.io/admin-ui`'s `ui/dist` served by this
- * service, so that operators need no outside site (the namespace is lib/admin/namespace.ts).
+ * service, so that operators need no outside site (the namespace is lib/admin/namespace.ts). The page links
+ * its icon font from a CDN: the same font comes from the `@mdi/font` package instead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +18,12 @@ const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
 };
+
+/** Where the page finds the icon font's style sheet (and, beside it, its fonts). */
+const ICONS_CSS = 'mdi/css/materialdesignicons.min.css';
 
 /** One file of the UI, read once at start: a few hundred KB, and the set of paths is then closed. */
 interface UiFile {
@@ -27,11 +33,15 @@ interface UiFile {
 
 /**
  * Registers `GET /admin`, `GET /admin/` (the page) and `GET /admin/<file>` for each file of the UI's build.
- * The page's links to outside font and icon sites are dropped (the UI falls back to the browser's fonts),
- * and a `<base>` makes its relative asset paths work without the trailing slash too.
+ * The page's link to the outside text font is dropped (the browser's own fonts serve), the icon font's points
+ * here, and a `<base>` makes its relative asset paths work without the trailing slash too.
  */
 export function registerAdminUi(app: FastifyInstance): void {
-  const files = uiFiles(uiDirectory());
+  const files = uiFiles(packageDirectory('@socket.io/admin-ui', 'ui', 'dist'), '');
+  for (const [path, file] of uiFiles(packageDirectory('@mdi/font'), 'mdi/')) {
+    // The minified style sheet and the two font formats every browser of the UI reads (woff2, woff).
+    if (path === ICONS_CSS || path.startsWith('mdi/fonts/')) files.set(path, file);
+  }
   const index = files.get('index.html');
   if (index === undefined) throw new Error('@socket.io/admin-ui has no ui/dist/index.html');
   const page = Buffer.from(localPage(index.body.toString('utf8')));
@@ -44,25 +54,28 @@ export function registerAdminUi(app: FastifyInstance): void {
   }
 }
 
-/** The package's `ui/dist`, found the way node finds the package. */
-function uiDirectory(): string {
-  const manifest = createRequire(import.meta.url).resolve('@socket.io/admin-ui/package.json');
-  return join(dirname(manifest), 'ui', 'dist');
+/** A folder of package `name`, found the way node finds the package. */
+function packageDirectory(name: string, ...folder: string[]): string {
+  const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`);
+  return join(dirname(manifest), ...folder);
 }
 
-/** Every servable file under `dir` by its URL path (source maps and unknown types left out). */
-function uiFiles(dir: string): Map<string, UiFile> {
+/** Every servable file under `dir` by its URL path after `prefix` (source maps and unknown types left out). */
+function uiFiles(dir: string, prefix: string): Map<string, UiFile> {
   const files = new Map<string, UiFile>();
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const type = TYPES[extname(entry.name)];
     if (!entry.isFile() || type === undefined) continue;
     const full = join(entry.parentPath, entry.name);
-    files.set(relative(dir, full).split(sep).join('/'), { type, body: readFileSync(full) });
+    files.set(prefix + relative(dir, full).split(sep).join('/'), { type, body: readFileSync(full) });
   }
   return files;
 }
 
-/** The page without links to other sites, with a base at the prefix. */
+/** The page without links to other sites (the icon font's served here), with a base at the prefix. */
 function localPage(html: string): string {
-  return html.replace(/<link rel="stylesheet" href="https:[^"]*">/g, '').replace('<head>', `<head><base href="${PREFIX}/">`);
+  return html
+    .replace(/<link rel="stylesheet" href="https:[^"]*materialdesignicons[^"]*">/, `<link rel="stylesheet" href="${ICONS_CSS}">`)
+    .replace(/<link rel="stylesheet" href="https:[^"]*">/g, '')
+    .replace('<head>', `<head><base href="${PREFIX}/">`);
 }

@@ -47,6 +47,14 @@ describe('admin UI in a browser', function () {
 
     const browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const outside: string[] = [];
+    page.on('request', (req) => {
+      if (!req.url().startsWith(cli.url)) outside.push(req.url());
+    });
+    const fonts: string[] = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/admin/mdi/fonts/') && res.status() === 200) fonts.push(res.url());
+    });
     await page.goto(`${cli.url}/admin`);
     await page.getByLabel('Server URL').fill(cli.url, { timeout: PAGE_MS });
     await page.getByLabel('Username').fill('admin');
@@ -59,6 +67,9 @@ describe('admin UI in a browser', function () {
     await page.getByRole('option', { name: '/layout' }).click({ timeout: PAGE_MS });
     for (const client of clients) await page.getByText(idOf(client)).waitFor({ timeout: PAGE_MS });
 
+    // Everything came from the service itself, the icon font included.
+    expect(outside).to.deep.equal([]);
+    expect(fonts).to.not.deep.equal([]);
     const screenshot = join(await tempDir(), 'admin-ui-sockets.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     await copyFile(screenshot, SHARED_SCREENSHOT);
