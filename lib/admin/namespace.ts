@@ -1,16 +1,15 @@
 /**
  * The `/admin` namespace of the official Socket.IO Admin UI (`@socket.io/admin-ui`), behind the service's own
  * login check: admin-ui's `basic` auth takes a bcrypt hash only, while the service's secrets are clear text,
- * `env:`/`file:` references or scrypt hashes (lib/config/secrets.ts), so the namespace has a middleware of
- * its own and admin-ui runs with `auth: false` behind it.
+ * `env:`/`file:` references or scrypt hashes (lib/config/secrets.ts), so the namespace takes the credentials
+ * auth mode of the sites (one user) and admin-ui runs with `auth: false` behind it.
  */
 import { hostname } from 'node:os';
 import { instrument } from '@socket.io/admin-ui';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import { budgeted } from '../auth/budget.js';
-import { authError } from '../auth/handshake.js';
-import type { AuthMiddleware } from '../auth/types.js';
-import { dummySecret, verifyAgainst, type Secret } from '../config/secrets.js';
+import { credentialsAuth } from '../auth/credentials.js';
+import type { Secret } from '../config/secrets.js';
 import type { ServiceContext } from '../core/context.js';
 
 /** The namespace admin-ui serves and its page connects to. */
@@ -26,12 +25,6 @@ export interface AdminConfig {
 }
 
 /**
- * The message of a refused login: the one admin-ui's page shows as "Invalid credentials" (any other message
- * it shows as a connection error), with the service's usual `UNAUTHORIZED` code as the error's data.
- */
-const INVALID_CREDENTIALS = 'invalid credentials';
-
-/**
  * Mounts admin-ui's namespace on `io`: the login behind the failed-auth budget, the inbound-event chain (the
  * event rate) on every event the page sends, and the service's connection hooks. Call after every other
  * namespace is mounted. Returns what `close()` must call: admin-ui's stats timer has no handle to clear.
@@ -40,7 +33,8 @@ export function mountAdmin(io: Server, config: AdminConfig, context: ServiceCont
   // A site or forwarding namespace of that name would be served by admin-ui's listeners too.
   if (io._nsps.has(ADMIN_NAMESPACE)) throw new Error(`the Admin UI needs the namespace ${ADMIN_NAMESPACE}, which a site already has`);
   const nsp = io.of(ADMIN_NAMESPACE);
-  nsp.use(budgeted(login(config.username, config.password), context.authFailures));
+  const login = credentialsAuth({ mode: 'credentials', users: new Map([[config.username, config.password]]) }, context.log);
+  nsp.use(budgeted(login, context.authFailures));
   nsp.on('connection', (socket) => {
     socket.use(([event, ...args], next) => {
       // A refused event is dropped (admin-ui answers none of its events with an ack).
@@ -63,26 +57,6 @@ export function mountAdmin(io: Server, config: AdminConfig, context: ServiceCont
     serverId: `${hostname()}#${process.pid}`,
   });
   return () => silence(nsp);
-}
-
-/** Checks `auth: { username, password }` with the work of a full check whatever the name. */
-function login(username: string, password: Secret): AuthMiddleware {
-  const dummy = dummySecret([password]);
-  return (socket: Socket, next) => {
-    const given = credentials(socket.handshake.auth);
-    verifyAgainst(given.username === username ? password : undefined, given.password, dummy).then(
-      (valid) => next(valid ? undefined : authError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS })),
-      () => next(authError({ code: 'INTERNAL', message: 'the login could not be checked' })),
-    );
-  };
-}
-
-/** The user name and password of a handshake's `auth`, empty where missing or not strings. */
-function credentials(auth: unknown): { username: string; password: string } {
-  if (typeof auth !== 'object' || auth === null) return { username: '', password: '' };
-  const username = 'username' in auth && typeof auth.username === 'string' ? auth.username : '';
-  const password = 'password' in auth && typeof auth.password === 'string' ? auth.password : '';
-  return { username, password };
 }
 
 /**
