@@ -31,7 +31,8 @@ export interface AdminConfig {
  */
 export function mountAdmin(io: Server, config: AdminConfig, context: ServiceContext): () => void {
   // A site or forwarding namespace of that name would be served by admin-ui's listeners too.
-  if (io._nsps.has(ADMIN_NAMESPACE)) throw new Error(`the Admin UI needs the namespace ${ADMIN_NAMESPACE}, which a site already has`);
+  if (io._nsps.has(ADMIN_NAMESPACE))
+    throw new Error(`the Admin UI needs the namespace ${ADMIN_NAMESPACE}, which a site or forwarding entry already has`);
   const nsp = io.of(ADMIN_NAMESPACE);
   const login = credentialsAuth({ mode: 'credentials', users: new Map([[config.username, config.password]]) }, context.log);
   nsp.use(budgeted(login, context.authFailures));
