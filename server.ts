@@ -159,6 +159,10 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
     apiToken: secretOption(flags.apiToken, '--api-token (API_TOKEN)', env),
     metrics: flags.metrics,
     metricsToken: secretOption(flags.metricsToken, '--metrics-token (METRICS_TOKEN)', env),
+    adminPassword: secretOption(flags.adminPassword, '--admin-password (ADMIN_PASSWORD)', env),
+    adminUsername: flags.adminUsername,
+    adminWritable: flags.adminWritable,
+    adminMode: flags.adminMode,
     trustProxy: flags.trustProxy,
     strictReadiness: flags.strictReadiness,
     drainDelay: flags.drainDelay,
@@ -265,6 +269,11 @@ async function main(): Promise<void> {
       throw new OptionError(
         '--workers above 1 serves plain HTTP only: terminate TLS in front of it (see README "Scaling out") or use --workers 1',
       );
+    }
+    // The workers' adapter sends fetched sockets over node's IPC, which cannot clone the Proxy admin-ui's
+    // development mode puts on every socket's data: a worker would die on the page's first socket list.
+    if (workers > 1 && options.adminPassword && options.adminMode === 'development' && !options.redis) {
+      throw new OptionError('--admin-mode development needs --redis with --workers above 1: use production mode, or --redis');
     }
     if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
     if (worker) {

@@ -41,6 +41,8 @@ import { limitHttpRate } from './limits/http-rate.js';
 import { boundedParser } from './limits/parser.js';
 import type { DeviceQueue } from './delivery/device-queue.js';
 import { createDeviceQueue } from './delivery/device-queue-factory.js';
+import { ADMIN_NAMESPACE, mountAdmin } from './admin/namespace.js';
+import { registerAdminUi } from './http/admin-ui.js';
 
 // The package's `realtime-rooms/server` export: what embedders and the --workers processes use besides createApp.
 export { enginePatches, type EnginePatches, type PatchStatus } from './engine/index.js';
@@ -227,6 +229,14 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   });
   mountLobby(io.of(Namespaces.lobby) as LobbyNamespace, nspContext(Namespaces.lobby));
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
+  // Last: admin-ui registers its listeners on the namespaces that exist then (and on those created later).
+  const admin = config.adminPassword
+    ? mountAdmin(
+        io,
+        { username: config.adminUsername, password: config.adminPassword, writable: config.adminWritable, mode: config.adminMode },
+        nspContext(ADMIN_NAMESPACE),
+      )
+    : undefined;
 
   // Before the routes: the hook then covers every route, the 404s and the push scope (which skips it).
   limitHttpRate(http, hooks, config.httpRate);
@@ -238,6 +248,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     authFailures,
   });
+  if (admin) registerAdminUi(http);
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
   registerRosterRoutes(http, {
     namespaces: rosterNamespaces(io, sites),
@@ -285,6 +296,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       readiness.drain();
       closing ??= drained(config.drainDelay)
         .then(() => Promise.all([io.close(), http.close()]))
+        .then(() => admin?.())
         .then(() => Promise.all([cluster.close(), authFailures.close(), deviceQueue?.close(), ...releases.map((release) => release())]))
         .then(() => undefined);
       return closing;

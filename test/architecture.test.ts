@@ -24,6 +24,8 @@ const LAYERS: Readonly<Record<string, number>> = {
   'lib/delivery': 3.5,
   'lib/namespaces': 4,
   'lib/sites': 4,
+  // A namespace like the protocol ones, behind the auth budget and the secrets.
+  'lib/admin': 4,
   lib: 5,
   '.': 6,
 };

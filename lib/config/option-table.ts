@@ -296,6 +296,40 @@ export const OPTION_TABLE = {
       'the token [`GET /metrics`](#metrics) requires (`Authorization: Bearer <token>`, 401 without it); unset, the metrics are open to whoever reaches the port. Written like `API_TOKEN`: the token itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>`',
     readmeDefault: 'unset (open)',
   },
+  adminPassword: {
+    kind: 'value',
+    flags: '--admin-password <password>',
+    env: 'ADMIN_PASSWORD',
+    help: 'turns on the Admin UI at /admin with this password. env:NAME, file:/path or scrypt:<salt>:<hash> as for --api-token',
+    readme:
+      'turns on the [Admin UI](#admin-ui) at `/admin` (the page and the `/admin` namespace) with this password; unset, neither exists. Written like `API_TOKEN`: the password itself, `env:NAME`, `file:/path` or `scrypt:<salt>:<hash>`',
+    readmeDefault: 'unset (off)',
+  },
+  adminUsername: {
+    kind: 'value',
+    flags: '--admin-username <name>',
+    env: 'ADMIN_USERNAME',
+    help: 'the user name the Admin UI logs in with',
+    default: DEFAULT_OPTIONS.adminUsername,
+  },
+  adminWritable: {
+    kind: 'switch',
+    flags: '--admin-writable',
+    env: 'ADMIN_WRITABLE',
+    help: 'lets the Admin UI disconnect sockets and make them join or leave rooms (read-only by default)',
+    readme:
+      'lets the Admin UI disconnect sockets, make them join or leave rooms and emit to them; by default it only shows (the namespace ignores those actions)',
+  },
+  adminMode: {
+    kind: 'value',
+    flags: '--admin-mode <mode>',
+    env: 'ADMIN_MODE',
+    help: 'production: server stats only; development: every socket, room and event too (costs a listener per socket)',
+    readme:
+      '`production`: the Admin UI shows each node and its stats; `development`: every socket, its rooms and its events too, at the cost of a listener on every socket and every event (see [Admin UI](#admin-ui))',
+    choices: ['production', 'development'],
+    default: DEFAULT_OPTIONS.adminMode,
+  },
   trustProxy: {
     kind: 'value',
     flags: '--trust-proxy <proxies>',

@@ -83,6 +83,14 @@ export interface ServiceOptions extends ServiceLimits {
    * open (they name no room, user or socket, but do tell load and error rates).
    */
   readonly metricsToken: Secret | undefined;
+  /** The Admin UI's password (lib/admin/); undefined: no `/admin` page and no `/admin` namespace. */
+  readonly adminPassword: Secret | undefined;
+  /** The user name the Admin UI logs in with. */
+  readonly adminUsername: string;
+  /** Whether the Admin UI may act on sockets (disconnect, join, leave, emit); read-only otherwise. */
+  readonly adminWritable: boolean;
+  /** admin-ui's mode: `development` adds every socket, room and event to the server stats of `production`. */
+  readonly adminMode: 'production' | 'development';
   /**
    * Which peers are proxies whose `X-Forwarded-For` is believed: a hop count, or addresses and CIDR ranges
    * (`loopback`, `linklocal`, `uniquelocal` name the usual ones). Undefined believes none: the client's
@@ -188,6 +196,10 @@ export const DEFAULT_OPTIONS: ServiceOptions = {
   apiToken: undefined,
   metrics: true,
   metricsToken: undefined,
+  adminPassword: undefined,
+  adminUsername: 'admin',
+  adminWritable: false,
+  adminMode: 'production',
   trustProxy: undefined,
   strictReadiness: false,
   drainDelay: 0,
