@@ -168,7 +168,8 @@ export class Connection<Events extends EventMap<Events>> {
       this.connectedBefore = true;
       return;
     }
-    const { recovered } = this.socket;
+    // undefined (not false) when the namespace does not recover sessions at all.
+    const recovered = this.socket.recovered === true;
     // A recovered session still has its rooms, its name and its lobby: re-sending them would double the JOINs.
     const restored = recovered ? Promise.resolve() : this.restore();
     restored.then(
