@@ -7,6 +7,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json server.ts ./
 COPY lib ./lib
 COPY protocol ./protocol
+COPY client ./client
+COPY scripts/build-client.ts ./scripts/build-client.ts
 RUN npm run build
 
 FROM node:24-slim

@@ -7,6 +7,7 @@ import { createCluster, RECOVERY_MAX_SESSIONS, RedisAuthFailureBudget, type Clus
 import { sendFrameworkError } from './http/errors.js';
 import { DebugRequestLogs } from './http/request-logs.js';
 import { registerHttpRoutes } from './http/routes.js';
+import { registerClientScripts } from './http/client-script.js';
 import { bindHostOrAll, serviceUrls } from './runtime/listen.js';
 import { createLogger } from './runtime/logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
@@ -91,6 +92,8 @@ export interface AppDependencies {
   readonly deviceQueue?: DeviceQueue;
   /** A `--workers` worker: `GET /metrics` answers the whole machine's, which the primary aggregates. */
   readonly workerMetrics?: boolean;
+  /** The browser bundle `GET /client.js` serves instead of the built dist/client.browser.js. */
+  readonly clientBundle?: string;
 }
 
 /**
@@ -249,6 +252,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     authFailures,
   });
   if (admin) registerAdminUi(http);
+  registerClientScripts(http, deps.clientBundle === undefined ? {} : { bundle: deps.clientBundle });
   await registerPushRoutes(http, { sites, limits: context.limits, authFailures, cluster });
   registerRosterRoutes(http, {
     namespaces: rosterNamespaces(io, sites),

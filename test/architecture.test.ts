@@ -11,6 +11,8 @@ import { repoRoot } from './support/cli.js';
  */
 const LAYERS: Readonly<Record<string, number>> = {
   protocol: 0,
+  // Beside lib/, not under it: the SDK may use protocol/ alone (its own test below).
+  client: 0.5,
   'lib/core': 1,
   'lib/engine': 2,
   'lib/config': 2,
@@ -42,6 +44,7 @@ function sources(): string[] {
   };
   walk('lib');
   walk('protocol');
+  walk('client');
   return found;
 }
 
@@ -72,7 +75,7 @@ const graph = new Map(
 );
 
 describe('architecture', () => {
-  it('knows the layer of every folder of lib/ and protocol/', () => {
+  it('knows the layer of every folder of lib/, protocol/ and client/', () => {
     for (const file of graph.keys())
       expect(LAYERS, `${file} is in a folder with no layer in test/architecture.test.ts`).to.have.property(layerOf(file));
   });
@@ -150,5 +153,21 @@ describe('architecture', () => {
       for (const specifier of specifiersOf(file))
         expect(specifier, `${file} imports ${specifier}`).to.match(/^(typebox(\/.*)?|\.\/[a-z-]+\.js)$/);
     }
+  });
+
+  it('keeps client/ free of server code: it imports only protocol/, socket.io-client and its own files', () => {
+    const clientFiles = [...graph.keys()].filter((file) => file.startsWith('client/'));
+    expect(clientFiles).to.include('client/index.ts');
+    for (const file of clientFiles) {
+      for (const specifier of specifiersOf(file))
+        expect(specifier, `${file} imports ${specifier}`).to.match(/^(socket\.io-client|\.\/[a-z-]+\.js|\.\.\/protocol\/[a-z-]+\.js)$/);
+    }
+  });
+
+  it('leaves client/ out of the service: nothing in lib/ or server.ts imports it', () => {
+    const wrong = [...graph].flatMap(([file, targets]) =>
+      file.startsWith('client/') ? [] : targets.filter((target) => target.startsWith('client/')).map((target) => `${file} → ${target}`),
+    );
+    expect(wrong).to.deep.equal([]);
   });
 });
