@@ -19,6 +19,7 @@ import { mountForwarding } from './namespaces/forwarding.js';
 import { registerPushRoutes } from './sites/push.js';
 import { registerRosterRoutes, type RosterNamespace } from './http/roster.js';
 import { registerAsyncApiRoute } from './http/asyncapi.js';
+import { registerWebPages } from './http/web-pages.js';
 import { packageManifest } from './runtime/package.js';
 import { recordUsers } from './auth/user-data.js';
 import { guardBuiltins, mountSites, type MountedSite } from './sites/mount.js';
@@ -263,6 +264,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     clusterTimeoutMs: config.clusterTimeout,
   });
   registerAsyncApiRoute(http, packageManifest);
+  registerWebPages(http);
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { packageRoot } from '../runtime/package.js';
+
+/** The folder of the service's own pages (the package's `web/`). */
+const WEB_ROOT = join(packageRoot, 'web');
+
+/**
+ * What the pages may load: only this origin's scripts and styles, and its Socket.IO connection over HTTP
+ * or WebSocket. A message a peer sends is text on the page, never markup: the policy is the second line.
+ */
+const PAGE_POLICY =
+  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Each URL, the file it serves and its type: a fixed list, so no request names a path of its own. */
+const PAGES: readonly (readonly [url: string, file: string, type: string])[] = [
+  ['/', 'index.html', 'text/html; charset=utf-8'],
+  ['/playground', 'playground/index.html', 'text/html; charset=utf-8'],
+  ['/playground/', 'playground/index.html', 'text/html; charset=utf-8'],
+  ['/playground/playground.js', 'playground/playground.js', 'text/javascript; charset=utf-8'],
+  ['/playground/playground.css', 'playground/playground.css', 'text/css; charset=utf-8'],
+];
+
+/**
+ * Registers the service's own pages: `GET /`, a page that says the service is running and links to what it
+ * serves, and `GET /playground`, where a new user joins a room or a lobby from a browser with the client SDK
+ * (`/client.js`). The files are read once, at start (a few KB); an answer carries an ETag and is revalidated
+ * on every load (`max-age=0`), so a new version of the service is never hidden behind a cached page.
+ */
+export function registerWebPages(app: FastifyInstance): void {
+  for (const [url, file, type] of PAGES) {
+    const body = readFileSync(join(WEB_ROOT, file));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    app.get(url, async (request: FastifyRequest, reply: FastifyReply) => {
+      reply
+        .header('cache-control', 'public, max-age=0')
+        .header('etag', etag)
+        .header('content-security-policy', PAGE_POLICY)
+        .header('x-content-type-options', 'nosniff');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type(type).send(body);
+    });
+  }
+}
