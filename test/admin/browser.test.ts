@@ -1,43 +1,19 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
-import { requireBinary } from '../support/binaries.js';
+import { launchChromium, PAGE_MS, requireChromium } from '../support/browser.js';
 import { startCli } from '../support/cli.js';
 import { connectV4, idOf } from '../support/server.js';
-import { onTeardown } from '../support/teardown.js';
 import { tempDir } from '../support/temp.js';
 import { ack } from '../support/wait.js';
 
-/** Debian's Chromium, which .ci/run installs. */
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'browser-secret';
-/** How long a page condition may take: the page loads ~1 MB of script and connects. */
-const PAGE_MS = 20_000;
 /** Where the last run's screenshot is copied, for a person to look at. */
 const SHARED_SCREENSHOT = '/tmp/admin-ui-screenshot.png';
 
-async function launch(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  onTeardown(() => browser.close());
-  return browser;
-}
-
 describe('admin UI in a browser', function () {
   this.timeout(60_000);
-  before(requireBinary(CHROMIUM, 'Admin UI browser test', 'chromium'));
+  before(requireChromium('Admin UI browser test'));
 
   it('logs in with the connection form and lists the sockets of /layout with their ids', async () => {
     const cli = await startCli(['-p', '0', '-H', '127.0.0.1'], { env: { ADMIN_PASSWORD: PASSWORD, ADMIN_MODE: 'development' } });
@@ -45,7 +21,7 @@ describe('admin UI in a browser', function () {
     for (const [i, client] of clients.entries())
       expect(await ack(client, 'JOIN', { room: `stage-${i % 2}`, name: `tv-${i}` })).to.deep.equal({ ok: true });
 
-    const browser = await launch();
+    const browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const outside: string[] = [];
     page.on('request', (req) => {

@@ -1,6 +1,13 @@
 // The playground: the client SDK (served by this service at /client.js) in a page with no framework and no
 // build step. Everything a peer sends is shown with textContent, never as markup.
-import { connectBus, connectLayout, connectLobby, ProtocolError, TimeoutError } from '/client.js';
+
+/** The SDK, loaded so that a page without it says why rather than doing nothing. */
+const sdk = await import('/client.js').catch((/** @type {unknown} */ err) => {
+  const status = document.getElementById('status');
+  if (status) status.textContent = `The client SDK did not load from /client.js (${String(err)}). Is the service built (npm run build)?`;
+  throw err;
+});
+const { connectBus, connectLayout, connectLobby, ProtocolError, TimeoutError } = sdk;
 
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));

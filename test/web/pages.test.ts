@@ -21,7 +21,7 @@ describe('the service’s own pages: / and /playground', () => {
     expect((await request(`${server.url}/playground/`)).body).to.equal(page.body);
     const script = await request(`${server.url}/playground/playground.js`);
     expect(script.headers.get('content-type')).to.match(/^text\/javascript/);
-    expect(String(script.body)).to.include("from '/client.js'");
+    expect(String(script.body)).to.include("import('/client.js')");
     expect((await request(`${server.url}/playground/playground.css`)).headers.get('content-type')).to.match(/^text\/css/);
   });
 
