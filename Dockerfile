@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The home page and the playground, served as they are (read at start).
+COPY web ./web
 COPY certs/README.md ./certs/README.md
 COPY docker/healthcheck.mjs ./healthcheck.mjs
 RUN chown node:node /app/certs

@@ -67,6 +67,8 @@ describe('Docker files', () => {
     it('the image runs on Node 24 (LTS), checks its health with that script, and lets the node user write the certificate cache', () => {
       expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1])).to.deep.equal(['node:24-slim', 'node:24-slim']);
       expect(dockerfile).to.match(/^COPY docker\/healthcheck\.mjs \.\/healthcheck\.mjs$/m);
+      // The pages the service reads at start (lib/http/web-pages.ts): without them it would not start.
+      expect(dockerfile).to.match(/^COPY web \.\/web$/m);
       expect(dockerfile).to.match(/^HEALTHCHECK .*CMD \["node", "healthcheck\.mjs"\]$/m);
       expect(certDir).to.be.a('string');
       const chown = dockerfile.search(new RegExp(`^RUN chown node:node ${certDir ?? ''}$`, 'm'));
