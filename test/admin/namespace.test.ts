@@ -4,6 +4,7 @@ import { Manager, type Socket } from 'socket.io-client';
 import { hashSecret, resolveSecret } from '../../lib/config/secrets.js';
 import type { ServiceOptions } from '../../lib/config/options.js';
 import { request } from '../support/http.js';
+import { scrape, type Sample } from '../support/metrics.js';
 import { idOf, startServer, WITHOUT_RECOVERY, type TestServer } from '../support/server.js';
 import { onTeardown } from '../support/teardown.js';
 import { ack, next, withDeadline } from '../support/wait.js';
@@ -90,6 +91,19 @@ describe('admin namespace', () => {
     const entry = sockets.find((socket) => socket.id === idOf(layout));
     expect(entry?.nsp).to.equal('/layout');
     expect(entry?.rooms).to.include('room:stage');
+  });
+
+  it('counts admin sockets under namespace="other" in the metrics: the admin namespace adds no series', async () => {
+    const server = await adminServer();
+    const connections = async (): Promise<Sample[]> =>
+      (await scrape(server)).filter((sample) => sample.name === 'realtime_rooms_connections');
+    const before = await connections();
+    const { admin } = await sharedConnection(server);
+    expect(admin.connected).to.equal(true);
+    const after = await connections();
+    expect(after.map((sample) => sample.labels.namespace)).to.deep.equal(before.map((sample) => sample.labels.namespace));
+    const other = (samples: Sample[]): number => samples.find((sample) => sample.labels.namespace === 'other')?.value ?? 0;
+    expect(other(after) - other(before)).to.equal(1);
   });
 
   it('is read-only by default: _disconnect and leave do nothing', async () => {
