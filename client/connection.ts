@@ -30,6 +30,25 @@ export interface ConnectionEvents {
   error: (error: Error) => void;
 }
 
+/**
+ * The private field of socket.io-client v4's socket that tells whether the namespace recovers sessions: the
+ * session id the server sent on connect, set only when the server has connection-state recovery on.
+ */
+interface RecoveringSocket {
+  readonly _pid?: string;
+}
+
+/**
+ * `args` of an event as the service sent them, without the recovery offset. With recovery on, the service
+ * adds its offset as one more, last string argument to every event without an ack, and socket.io-client
+ * keeps it (`_lastOffset`) without removing it. It takes a trailing string as the offset exactly when the
+ * server sent a session id (`_pid`), after the listeners have run: the same rule here strips exactly that.
+ */
+export function withoutOffset(socket: Socket, args: readonly unknown[]): unknown[] {
+  const { _pid } = socket as Socket & RecoveringSocket;
+  return _pid !== undefined && typeof args.at(-1) === 'string' ? args.slice(0, -1) : [...args];
+}
+
 /** Names of {@link ConnectionEvents}, which the client emits itself rather than the socket. */
 const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['connect', 'disconnect', 'error']);
 
@@ -58,6 +77,8 @@ export class Connection<Events extends EventMap<Events>> {
   readonly ready: Promise<void>;
   private readonly timeoutMs: number;
   private readonly own = new Map<string, Set<Listener>>();
+  /** event → listener → what the socket calls: the listener without the recovery offset, for `off`. */
+  private readonly wrapped = new Map<string, Map<Listener, Untyped>>();
   private connectedBefore = false;
 
   /**
@@ -113,7 +134,14 @@ export class Connection<Events extends EventMap<Events>> {
       const set = this.own.get(event) ?? new Set();
       set.add(listener);
       this.own.set(event, set);
-    } else this.socket.on(event, listener as Untyped);
+    } else {
+      const wrappers = this.wrapped.get(event) ?? new Map<Listener, Untyped>();
+      if (wrappers.has(listener)) return;
+      const wrapper: Untyped = (...args) => (listener as Untyped)(...withoutOffset(this.socket, args));
+      wrappers.set(listener, wrapper);
+      this.wrapped.set(event, wrappers);
+      this.socket.on(event, wrapper);
+    }
   }
 
   /** Removes `listener` (or, without one, every listener of `event` that was added with {@link on}). */
@@ -121,7 +149,15 @@ export class Connection<Events extends EventMap<Events>> {
     if (CONNECTION_EVENTS.has(event)) {
       if (listener) this.own.get(event)?.delete(listener);
       else this.own.delete(event);
-    } else this.socket.off(event, listener as Untyped | undefined);
+    } else if (listener) {
+      const wrapper = this.wrapped.get(event)?.get(listener);
+      if (!wrapper) return;
+      this.wrapped.get(event)?.delete(listener);
+      this.socket.off(event, wrapper);
+    } else {
+      for (const wrapper of this.wrapped.get(event)?.values() ?? []) this.socket.off(event, wrapper);
+      this.wrapped.delete(event);
+    }
   }
 
   /** Emits one of the client's own {@link ConnectionEvents}. */

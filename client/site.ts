@@ -1,5 +1,5 @@
 import type { AuthRefreshResult, SiteServerToClientEvents } from '../protocol/sites.js';
-import { Connection, isRecord, type ConnectionEvents, type EventMap, type Listener } from './connection.js';
+import { Connection, isRecord, withoutOffset, type ConnectionEvents, type EventMap, type Listener } from './connection.js';
 import type { ClientOptions } from './options.js';
 import { RecentIds } from './recent-ids.js';
 
@@ -91,7 +91,7 @@ class Site<Events extends EventMap<Events>> implements SiteClient<Events> {
       ...(deviceId === undefined ? {} : { deviceId, messageIds: true }),
     };
     this.connection = new Connection(url, { ...rest, auth: this.auth });
-    this.connection.socket.onAny((event: string, ...args: unknown[]) => this.receive(event, args));
+    this.connection.socket.onAny((event: string, ...args: unknown[]) => this.receive(event, withoutOffset(this.connection.socket, args)));
   }
 
   get ready(): Promise<void> {

@@ -24,8 +24,12 @@ describe('client SDK: connectLayout, connectBus', () => {
     await tv.join('living-room', 'tv');
     await phone.join('living-room', 'phone');
     const got = next<LayoutEvent>(tv.socket, 'EVENT');
+    let heard: unknown[] = [];
+    tv.on('EVENT', (...args: unknown[]) => (heard = args));
     await phone.notify('living-room', { layout: 'split' });
     expect(await got).to.deep.equal({ sender: 'phone', room: 'living-room', message: { layout: 'split' } });
+    // /layout recovers sessions: the SDK's listener gets the event without the trailing offset.
+    expect(heard).to.deep.equal([{ sender: 'phone', room: 'living-room', message: { layout: 'split' } }]);
     expect(await tv.clients('living-room')).to.deep.equal(['tv', 'phone']);
     await phone.leave('living-room');
     expect(await tv.clients('living-room')).to.deep.equal(['tv']);

@@ -7,28 +7,32 @@ import { dropConnection } from '../support/drop.js';
 import { postSend } from '../support/http.js';
 import { closing, rejection } from '../support/sdk.js';
 import { idOf, startServer, type TestServer } from '../support/server.js';
-import { barrier, next, recordAll } from '../support/wait.js';
+import { barrier, next, recordAll, withDeadline } from '../support/wait.js';
 
 const KEY = 'shop-key';
 const OWN: SiteOptions = { forceNew: true, transports: ['websocket'], reconnection: false };
+
+/** update_store with whatever arrives, to see every argument a handler is given. */
+interface AnyArgs {
+  update_store: (...args: unknown[]) => void;
+}
 
 interface ShopEvents {
   update_store: (entityType: string, entity: { id: number }) => void;
 }
 
-async function shopServer(deviceQueue?: number): Promise<TestServer> {
-  const backend = await tokenBackend({ 'alice-token': ['user_alice'] });
-  const shop = { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: KEY, userRoomPrefix: 'user_' };
+async function shopServer(deviceQueue?: number, site: Record<string, unknown> = {}): Promise<TestServer> {
+  const backend = await tokenBackend({ 'alice-token': ['user_alice', 'staff'] });
+  const shop = { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: KEY, userRoomPrefix: 'user_', ...site };
   return startServer({ access: parseSitesFile({ sites: { shop } }, 'test', {}), ...(deviceQueue ? { deviceQueue } : {}) });
 }
 
 function push(srv: TestServer, id: number): Promise<unknown> {
-  return postSend(
-    srv,
-    'site=shop',
-    { rooms: ['user_alice'], event: 'update_store', args: ['product', { id }] },
-    { authorization: `Bearer ${KEY}` },
-  );
+  return pushArgs(srv, ['user_alice'], ['product', { id }]);
+}
+
+function pushArgs(srv: TestServer, rooms: string[], args: unknown[]): Promise<unknown> {
+  return postSend(srv, 'site=shop', { rooms, event: 'update_store', args }, { authorization: `Bearer ${KEY}` });
 }
 
 /** Cuts the connection and waits until the server has let go of it. */
@@ -115,5 +119,24 @@ describe('client SDK: connectSite', () => {
     app.socket.connect();
     await back;
     expect(srv.serverSocket('/app', app.id).handshake.auth).to.include({ token: fresh });
+  });
+
+  it('hands handlers exactly the pushed arguments on a site with recovery: true, without the trailing offset', async () => {
+    const srv = await shopServer(undefined, { recovery: true });
+    // Without a deviceId a push is a plain broadcast, which carries the offset; with one, reliable, with an ack.
+    const plain = closing(connectSite<AnyArgs>(srv.url, 'shop', { ...OWN, token: 'alice-token' }));
+    const device = closing(connectSite<AnyArgs>(srv.url, 'shop', { ...OWN, token: 'alice-token', deviceId: 'phone-1' }));
+    const received = (client: typeof plain): Promise<unknown[]> =>
+      withDeadline(
+        new Promise((resolve) => client.on('update_store', (...args: unknown[]) => resolve(args))),
+        'update_store at the SDK handler',
+      );
+    const plainGot = received(plain);
+    const deviceGot = received(device);
+    await Promise.all([plain.ready, device.ready]);
+    expect(plain.socket.recovered, 'recovery is on: the server sent a session id').to.equal(false);
+    await pushArgs(srv, ['user_alice'], ['product', 'ends with a string']);
+    expect(await plainGot).to.deep.equal(['product', 'ends with a string']);
+    expect(await deviceGot).to.deep.equal(['product', 'ends with a string']);
   });
 });

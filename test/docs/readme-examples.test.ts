@@ -16,6 +16,17 @@ import { tempDir } from '../support/temp.js';
  * the lines of one group come in this order; the groups may interleave, as the sockets of two peers do.
  */
 const PRINTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  'examples/sdk-layout.ts': {
+    tv: [
+      "tv received EVENT from phone in living-room: { layout: 'split' }",
+      "tv asked clients: [ 'tv', 'phone' ]",
+      'tv was refused: BAD_REQUEST',
+    ],
+  },
+  'examples/sdk-lobby.ts': { bob: ["bob received offer: alice's offer"], alice: ["alice received answer: bob's answer"] },
+  'examples/sdk-site.ts': {
+    phone: ['phone applied product { id: 1 }'],
+  },
   'examples/layout.ts': {
     tv: [
       "tv received EVENT from phone in living-room: { layout: 'split' }",
@@ -46,10 +57,11 @@ const PRINTS: Readonly<Record<string, Readonly<Record<string, readonly string[]>
 
 /**
  * The server an example runs against, when it needs more than the defaults: the reliable-delivery examples
- * need site `shop` (userRoomPrefix `user_`, API key `shop-key`) whose auth backend knows `alice-token`.
+ * and the SDK's site example need site `shop` (userRoomPrefix `user_`, API key `shop-key`) whose auth backend
+ * knows `alice-token`.
  */
 async function serverFor(file: string): Promise<TestServer> {
-  if (!file.startsWith('examples/reliable-')) return startServer();
+  if (!file.startsWith('examples/reliable-') && file !== 'examples/sdk-site.ts') return startServer();
   const backend = await tokenBackend({ 'alice-token': ['user_alice'] });
   const shop = { auth: { mode: 'token-url', url: `${backend.url}/rooms` }, apiKey: 'shop-key', userRoomPrefix: 'user_' };
   return startServer({ access: parseSitesFile({ sites: { shop } }, 'test', {}) });
