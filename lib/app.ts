@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ import { registerPushRoutes } from './sites/push.js';
 import { registerRosterRoutes, type RosterNamespace } from './http/roster.js';
 import { registerAsyncApiRoute } from './http/asyncapi.js';
 import { registerWebPages } from './http/web-pages.js';
-import { packageManifest } from './runtime/package.js';
+import { packageManifest, packageRoot } from './runtime/package.js';
 import { recordUsers } from './auth/user-data.js';
 import { guardBuiltins, mountSites, type MountedSite } from './sites/mount.js';
 import { withLog, type ServiceContext } from './core/context.js';
@@ -264,7 +265,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     clusterTimeoutMs: config.clusterTimeout,
   });
   registerAsyncApiRoute(http, packageManifest);
-  registerWebPages(http);
+  registerWebPages(http, join(packageRoot, 'web'));
 
   let closing: Promise<void> | undefined;
   return {

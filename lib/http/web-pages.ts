@@ -2,10 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { packageRoot } from '../runtime/package.js';
-
-/** The folder of the service's own pages (the package's `web/`). */
-const WEB_ROOT = join(packageRoot, 'web');
 
 /**
  * What the pages may load: only this origin's scripts and styles, and its Socket.IO connection over HTTP
@@ -24,14 +20,14 @@ const PAGES: readonly (readonly [url: string, file: string, type: string])[] = [
 ];
 
 /**
- * Registers the service's own pages: `GET /`, a page that says the service is running and links to what it
+ * Registers the service's own pages, read from `webRoot` (the package's `web/`): `GET /`, a page that says the service is running and links to what it
  * serves, and `GET /playground`, where a new user joins a room or a lobby from a browser with the client SDK
  * (`/client.js`). The files are read once, at start (a few KB); an answer carries an ETag and is revalidated
  * on every load (`max-age=0`), so a new version of the service is never hidden behind a cached page.
  */
-export function registerWebPages(app: FastifyInstance): void {
+export function registerWebPages(app: FastifyInstance, webRoot: string): void {
   for (const [url, file, type] of PAGES) {
-    const body = readFileSync(join(WEB_ROOT, file));
+    const body = readFileSync(join(webRoot, file));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     app.get(url, async (request: FastifyRequest, reply: FastifyReply) => {
       reply

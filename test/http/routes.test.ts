@@ -77,8 +77,8 @@ describe('HTTP', () => {
 
   describe('everything else', () => {
     const notFound: [method: string, path: string, reported: string][] = [
-      ['GET', '/', '/'],
       ['GET', '/nope', '/nope'],
+      ['GET', '/playground/nope.js', '/playground/nope.js'],
       ['GET', '/nope/deeper?x=1', '/nope/deeper'],
       ['GET', '/healthcheck/extra', '/healthcheck/extra'],
       ['POST', '/healthcheck', '/healthcheck'],
