@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.js';
+import { revalidatedFile, sendRevalidated, type RevalidatedFile } from './revalidated-file.js';
 
 /**
  * Where the browser bundle of the client SDK is (scripts/build-client.ts): beside dist/lib when running built,
@@ -23,11 +23,8 @@ export interface ClientScriptConfig {
   readonly bundle?: string;
 }
 
-/** A script file read once, with its ETag. */
-interface Script {
-  readonly body: Buffer;
-  readonly etag: string;
-}
+/** The type of both scripts. */
+const SCRIPT_TYPE = 'application/javascript; charset=utf-8';
 
 /**
  * Registers `GET /client.js` (the SDK, bundled with socket.io-client, for `<script type="module">`) and
@@ -45,32 +42,26 @@ export function registerClientScripts(app: FastifyInstance, config: ClientScript
   app.get('/client.js', async (request, reply) => {
     const script = await sdk();
     if (!script) return sendError(reply, { code: 'NOT_FOUND', message: CLIENT_NOT_BUILT });
-    return sendScript(request, reply, script);
+    return sendRevalidated(request, reply, script);
   });
   app.get('/socket.io.js', async (request, reply) => {
     const script = await socketIo();
     if (!script) return sendError(reply, { code: 'NOT_FOUND', message: `cannot read ${socketIoFile}` });
-    return sendScript(request, reply, script);
+    return sendRevalidated(request, reply, script);
   });
 }
 
 /** Reads the first of `paths` that exists, once it does; undefined while none does. */
-function cachedScript(paths: readonly string[]): () => Promise<Script | undefined> {
-  let script: Script | undefined;
+function cachedScript(paths: readonly string[]): () => Promise<RevalidatedFile | undefined> {
+  let script: RevalidatedFile | undefined;
   return async () => {
     if (script) return script;
     for (const path of paths) {
       const body = await readFile(path).catch(() => undefined);
       if (body === undefined) continue;
-      script = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      script = revalidatedFile(body, SCRIPT_TYPE);
       return script;
     }
     return undefined;
   };
-}
-
-function sendScript(request: FastifyRequest, reply: FastifyReply, script: Script): FastifyReply {
-  reply.header('cache-control', 'public, max-age=0').header('etag', script.etag);
-  if (request.headers['if-none-match'] === script.etag) return reply.code(304).send();
-  return reply.type('application/javascript; charset=utf-8').send(script.body);
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { revalidatedFile, sendRevalidated } from './revalidated-file.js';
 
 /**
  * What the pages may load: only this origin's scripts and styles, and its Socket.IO connection over HTTP
@@ -20,23 +20,17 @@ const PAGES: readonly (readonly [url: string, file: string, type: string])[] = [
 ];
 
 /**
- * Registers the service's own pages, read from `webRoot` (the package's `web/`): `GET /`, a page that says the service is running and links to what it
- * serves, and `GET /playground`, where a new user joins a room or a lobby from a browser with the client SDK
- * (`/client.js`). The files are read once, at start (a few KB); an answer carries an ETag and is revalidated
- * on every load (`max-age=0`), so a new version of the service is never hidden behind a cached page.
+ * Registers the service's own pages, read from `webRoot` (the package's `web/`): `GET /`, a page that says
+ * the service is running and links to what it serves, and `GET /playground`, where a new user joins a room
+ * or a lobby from a browser with the client SDK (`/client.js`). The files are read once, at start (a few
+ * KB), and revalidated on every load.
  */
 export function registerWebPages(app: FastifyInstance, webRoot: string): void {
   for (const [url, file, type] of PAGES) {
-    const body = readFileSync(join(webRoot, file));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    app.get(url, async (request: FastifyRequest, reply: FastifyReply) => {
-      reply
-        .header('cache-control', 'public, max-age=0')
-        .header('etag', etag)
-        .header('content-security-policy', PAGE_POLICY)
-        .header('x-content-type-options', 'nosniff');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.type(type).send(body);
+    const page = revalidatedFile(readFileSync(join(webRoot, file)), type);
+    app.get(url, async (request, reply) => {
+      reply.header('content-security-policy', PAGE_POLICY).header('x-content-type-options', 'nosniff');
+      return sendRevalidated(request, reply, page);
     });
   }
 }
