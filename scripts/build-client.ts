@@ -23,4 +23,6 @@ export async function buildBrowserClient(outfile: string = BROWSER_BUNDLE): Prom
   });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBrowserClient();
+// `tsx scripts/build-client.ts [outfile]`: the tests build into a folder of their own, in a child process
+// (esbuild's service, loaded into the mocha process beside a server, kept that process from exiting).
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBrowserClient(process.argv[2] ?? BROWSER_BUNDLE);

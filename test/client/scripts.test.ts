@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { CLIENT_NOT_BUILT } from '../../lib/http/client-script.js';
-import { buildBrowserClient } from '../../scripts/build-client.js';
 import { expectErrorBody, request } from '../support/http.js';
 import { startServer } from '../support/server.js';
 import { tempDir } from '../support/temp.js';
@@ -12,7 +13,7 @@ describe('GET /client.js and GET /socket.io.js', () => {
   it('serves the SDK bundle (ESM, revalidated by ETag), which a module imports', async () => {
     const dir = await tempDir();
     const bundle = join(dir, 'client.browser.js');
-    await buildBrowserClient(bundle);
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-client.ts', bundle], { timeout: 60_000 });
     const srv = await startServer({}, { clientBundle: bundle });
     const res = await request(`${srv.url}/client.js`);
     expect(res.status).to.equal(200);
