@@ -69,6 +69,20 @@ export async function until(done: () => boolean, ms: number): Promise<void> {
   while (!done() && performance.now() < deadline) await delay(5);
 }
 
+/** Waits until `done()`, or until `progress()` has not changed for `ms`. */
+export async function untilStalled(done: () => boolean, progress: () => number, ms: number): Promise<void> {
+  let last = progress();
+  let since = performance.now();
+  while (!done() && performance.now() - since < ms) {
+    await delay(5);
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    }
+  }
+}
+
 /** The warm-up and measured durations of a closed-loop phase. */
 export type PhaseTimes = Pick<BenchSizes, 'warmupMs' | 'measureMs'>;
 
@@ -164,7 +178,13 @@ export async function fanoutRoom(server: RunningServer, shape: FanoutShape): Pro
   const phase = await measurePhase(server, shape, [() => deliveries, () => sent, () => writeSyscalls(server.pid)]);
   const [done = 0, published = 0, writes = Number.NaN] = phase.counted;
   running = false;
-  await until(() => deliveries === sent * n, DRAIN_MS);
+  // A big room behind a slow generator may take longer than the drain time to empty: it is lost only when
+  // nothing more arrives for that long.
+  await untilStalled(
+    () => deliveries === sent * n,
+    () => deliveries,
+    DRAIN_MS,
+  );
   const lost = sent * n - deliveries;
   await closeAll([...receivers, publisher]);
   return {
