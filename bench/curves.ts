@@ -18,10 +18,17 @@ export interface CurveSizes {
   /** Members of each room the idle connections JOIN (as the many-rooms scenario). */
   readonly membersPerRoom: number;
   /**
-   * Deliveries kept in flight: each room size runs with `max(4, ceil(this ÷ members))` messages in flight,
-   * so that small rooms saturate the server as the fan-out scenario's 4 messages × 1,000 members do.
+   * Deliveries kept in flight: each room size runs with `max(minWindow, ceil(this ÷ members))` messages in
+   * flight, so that small rooms give the server as much work per event-loop turn as big ones.
    */
   readonly deliveriesInFlight: number;
+  /**
+   * Fewest messages in flight, whatever the room size: each is one frame queued per member, and the
+   * service writes the frames a socket gets in one turn with one system call, so a big room with the fan-out
+   * scenario's 4 in flight would pay a write per 2 or 3 deliveries that a small room shares over a hundred
+   * (a bend of the load's shape, not of the room size).
+   */
+  readonly minWindow: number;
   readonly warmupMs: number;
   readonly measureMs: number;
   /**
@@ -38,6 +45,7 @@ export const CURVES_FULL: CurveSizes = {
   connectionCounts: [1000, 5000, 15_000],
   membersPerRoom: 10,
   deliveriesInFlight: 4000,
+  minWindow: 40,
   warmupMs: 1000,
   measureMs: 3000,
   freshServers: true,
@@ -49,6 +57,7 @@ export const CURVES_QUICK: CurveSizes = {
   connectionCounts: [20, 40],
   membersPerRoom: 10,
   deliveriesInFlight: 20,
+  minWindow: FANOUT_WINDOW,
   warmupMs: 100,
   measureMs: 300,
   freshServers: false,
@@ -88,7 +97,7 @@ export const CURVE_SYSTEMS: readonly string[] = ['socketio', 'service'];
 
 /** Messages in flight for a room of `members`. */
 export function windowFor(sizes: CurveSizes, members: number): number {
-  return Math.max(FANOUT_WINDOW, Math.ceil(sizes.deliveriesInFlight / members));
+  return Math.max(sizes.minWindow, Math.ceil(sizes.deliveriesInFlight / members));
 }
 
 async function withSystem<T>(spec: SystemSpec, run: (server: RunningServer) => Promise<T>): Promise<T> {
@@ -104,14 +113,27 @@ function sample(connections: number, memory: MemorySample): MemoryPoint {
   return { connections, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external };
 }
 
-/** Memory of one server, empty and then at every step of `sizes.connectionCounts` (connections kept open). */
-async function memoryCurve(server: RunningServer, sizes: CurveSizes): Promise<MemoryPoint[]> {
+const MB = 2 ** 20;
+
+function describe(point: MemoryPoint): string {
+  const mb = (bytes: number): string => (bytes / MB).toFixed(1);
+  return `${point.connections} connections: RSS ${mb(point.rss)} MB, heap ${mb(point.heapUsed)} of ${mb(point.heapTotal)} MB, external ${mb(point.external)} MB`;
+}
+
+/**
+ * Memory of one server, empty and then at every step of `sizes.connectionCounts` (connections kept open),
+ * each sample logged with the heap V8 holds and the external memory, which tell heap growth from native.
+ */
+async function memoryCurve(server: RunningServer, sizes: CurveSizes, log: (line: string) => void): Promise<MemoryPoint[]> {
   const points = [sample(0, await server.memory())];
+  log(describe(points[0] as MemoryPoint));
   const clients: BenchClient[] = [];
   try {
     for (const count of sizes.connectionCounts) {
       clients.push(...(await joinIdle(server, clients.length, count - clients.length, sizes.membersPerRoom)));
-      points.push(sample(count, await server.memory()));
+      const point = sample(count, await server.memory());
+      log(describe(point));
+      points.push(point);
     }
   } finally {
     await closeAll(clients);
@@ -139,7 +161,7 @@ export async function curves(
   };
   const memory = async (spec: SystemSpec, server: RunningServer): Promise<void> => {
     log(`${spec.name}: memory at ${sizes.connectionCounts.join(', ')} idle connections`);
-    const points = await memoryCurve(server, sizes);
+    const points = await memoryCurve(server, sizes, (line) => log(`${spec.name}: ${line}`));
     const curve = result.systems[spec.name];
     if (curve) curve.memory = points;
   };
