@@ -12,8 +12,8 @@
  *   0.5) that is 2 s ± 1 s, then 4 s ± 2 s, then at most 5 s;
  * - an attempt fails when its TCP connect is refused, reset or closed before the namespace connected, when
  *   the server answers the upgrade with an HTTP status (the connection guard's `429`), when it is not
- *   connected within `attemptTimeoutMs` (socket.io-client's `timeout`, 20 s), or when the connection ends
- *   before the JOIN is acknowledged;
+ *   connected within `attemptTimeoutMs` (socket.io-client's `timeout`, 20 s), when the JOIN is not
+ *   acknowledged within as long again, or when the connection ends before the JOIN is acknowledged;
  * - WebSocket only (socket.io-client with `transports: ['websocket']`), no connection-state recovery: a
  *   client is back once its new connection's JOIN is acknowledged;
  * - a client given several ports (a cluster's nodes) sends each attempt to the port after the previous
@@ -136,11 +136,18 @@ export class StormClient {
     let closed = false;
     try {
       await new Promise<void>((resolve, reject) => {
+        // The ack of a JOIN the server never answers fails the attempt like an unanswered connect.
+        const timer = setTimeout(
+          () => reject(new ConnectTimeoutError(`JOIN not acknowledged within ${this.policy.attemptTimeoutMs} ms`)),
+          this.policy.attemptTimeoutMs,
+        );
         client.onClose = (code) => {
+          clearTimeout(timer);
           closed = true;
           reject(new Error(`closed (${code}) before the JOIN was acknowledged`));
         };
         client.request('JOIN', { room: this.room, name: `s${this.index}` }).then((ack) => {
+          clearTimeout(timer);
           if (ack.includes('"ok":true')) resolve();
           else reject(new Error(`JOIN refused: ${ack}`));
         }, reject);

@@ -119,9 +119,20 @@ function stormRoom(
   return { clients, counts, reached };
 }
 
-/** One NOTIFY to the room from a publisher outside it; resolves with how many members received it. */
+/**
+ * One NOTIFY to the room from a publisher outside it; resolves with how many members received it, or NaN
+ * when the publisher could not connect (a server still swamped by the storm: the round's other figures stand).
+ */
 async function broadcast(port: number, sizes: StormSizes, marker: string, reached: Set<number>): Promise<number> {
-  const publisher = await BenchClient.connect(port, '/layout', { localAddress: clientAddress(sizes.clients) });
+  let publisher: BenchClient;
+  try {
+    publisher = await BenchClient.connect(port, '/layout', {
+      localAddress: clientAddress(sizes.clients),
+      timeoutMs: sizes.policy.attemptTimeoutMs,
+    });
+  } catch {
+    return Number.NaN;
+  }
   try {
     await publisher.request('JOIN', { room: `${ROOM}-publisher`, name: 'publisher' });
     await publisher.request('NOTIFY', { room: ROOM, message: marker });
