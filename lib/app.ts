@@ -9,7 +9,7 @@ import { sendFrameworkError } from './http/errors.js';
 import { DebugRequestLogs } from './http/request-logs.js';
 import { registerHttpRoutes } from './http/routes.js';
 import { registerClientScripts } from './http/client-script.js';
-import { bindHostOrAll, LISTEN_BACKLOG, serviceUrls } from './runtime/listen.js';
+import { bindHostOrAll, serviceUrls } from './runtime/listen.js';
 import { createLogger } from './runtime/logger.js';
 import { mountLayout, type LayoutNamespace } from './namespaces/layout.js';
 import { mountLobby, type LobbyNamespace } from './namespaces/lobby.js';
@@ -374,7 +374,7 @@ const listenTextResolver = (address: string): string => `bound to ${address}`;
 /** Binds the configured host, or all interfaces; resolves with the bound port. */
 async function listenWithFallback(http: FastifyInstance, config: ServiceOptions): Promise<number> {
   await bindHostOrAll(config.host, async (host) => {
-    await http.listen({ port: config.port, host, backlog: LISTEN_BACKLOG, listenTextResolver });
+    await http.listen({ port: config.port, host, listenTextResolver });
   });
   return (http.server.address() as AddressInfo).port;
 }

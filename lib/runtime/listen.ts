@@ -1,15 +1,8 @@
-/**
- * The listen backlog: how many connections whose TCP handshake the kernel has completed may wait for the
- * process to accept them. Node's default is 511; past it, Linux drops the client's SYN (or its final ACK),
- * and the client tries again only after its SYN retransmission timeout (1 s, then 3 s, 7 s, …). That is
- * what a reconnect storm meets: thousands of clients arriving within a second or two while the event loop
- * is busy with the handshakes of the first ones (the storm bench counted over 100,000 listen overflows at
- * 511). The kernel caps whatever `listen()` asks for at `net.core.somaxconn` (4096 on Linux 5.4 and
- * later), so asking for the most a backlog can be leaves the bound to the operator's sysctl, as Go does by
- * reading it. The queue holds handshakes only: every connection still passes the connection guard (per
- * address counts and rates) once accepted, so no limit is bypassed.
- */
-export const LISTEN_BACKLOG = 65_535;
+// The listen backlog stays Node's 511, on purpose. The reconnect storm bench (bench/storm.ts) ran it against
+// the kernel's maximum (4096 here): with the larger queue the process took on thousands of handshakes at
+// once, finished each later than the clients' 20 s attempt timeout, and spent itself on connections whose
+// clients had already given up (not one of 8,000 was back within 90 s, against all of them at 511). A short
+// queue sheds the excess in the kernel (a dropped SYN, retried by TCP) before it costs the event loop.
 
 /**
  * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on

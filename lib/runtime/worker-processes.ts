@@ -11,7 +11,7 @@ import { setupPrimary } from '@socket.io/cluster-adapter';
 import { setupMaster, setupWorker } from '@socket.io/sticky';
 import type { Logger } from 'pino';
 import { stopReadingHandedOverSockets } from '../engine/sticky-handover.js';
-import { bindHostOrAll, LISTEN_BACKLOG, serviceUrls } from './listen.js';
+import { bindHostOrAll, serviceUrls } from './listen.js';
 
 /** Set in the environment of the workers the primary forks, so that only they take the worker role. */
 const WORKER_ENV = 'REALTIME_ROOMS_WORKER';
@@ -138,7 +138,7 @@ function listen(server: Server, options: PrimaryOptions): Promise<void> {
     (host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: options.port, host, backlog: LISTEN_BACKLOG }, () => {
+        server.listen(options.port, host, () => {
           server.off('error', reject);
           resolve();
         });
