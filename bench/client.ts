@@ -18,7 +18,12 @@ export interface ConnectOptions {
   readonly localAddress?: string;
   /** Appended to the handshake URL, e.g. `&token=…`. */
   readonly query?: string;
+  /** How long the connect may take before it fails with a {@link ConnectTimeoutError}; 10 s when absent. */
+  readonly timeoutMs?: number;
 }
+
+/** A connect that was not answered in time (the TCP handshake, the upgrade or the namespace connect). */
+export class ConnectTimeoutError extends Error {}
 
 /** One connected namespace socket. */
 export class BenchClient {
@@ -44,12 +49,13 @@ export class BenchClient {
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
     const client = new BenchClient(ws, nsp);
+    const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       // A connection the server drops or never answers fails the run, rather than hanging it.
       const timer = setTimeout(() => {
         ws.terminate();
-        reject(new Error(`${nsp}: not connected within ${CONNECT_TIMEOUT_MS} ms`));
-      }, CONNECT_TIMEOUT_MS);
+        reject(new ConnectTimeoutError(`${nsp}: not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
       const onClose = (code: number): void => {
         clearTimeout(timer);
         reject(new Error(`${nsp}: connection closed (${code}) before the namespace connected`));

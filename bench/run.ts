@@ -4,10 +4,12 @@
  * bench/results.json and the results section of BENCHMARKS.md. `--quick` is a smoke test of the harness
  * (tiny sizes, short phases): its figures mean nothing. `--scenario` picks scenarios: `compare` (the
  * scenarios against the baselines), `flood`, `curves` (fan-out by room size and memory by connection
- * count, the service beside plain Socket.IO; five minutes and more, so only when asked for), `soak` (ten minutes, so only when asked for; `--duration`
- * shortens it), `chaos` (two nodes and Redis under cut connections and a `kill -9`, two runs of a minute and
- * more: only when asked for, and only where redis-server is installed); a run of anything but the default
- * `compare,flood` prints its results without writing them.
+ * count, the service beside plain Socket.IO; five minutes and more, so only when asked for), `soak` (ten
+ * minutes, so only when asked for; `--duration` shortens it), `chaos` (two nodes and Redis under cut connections and a `kill -9`, two runs of a minute and
+ * more: only when asked for, and only where redis-server is installed), `storm` (the reconnect storm: 8,000
+ * clients, a `kill -9` and a restart, the service against plain Socket.IO in three alternating rounds each,
+ * then two nodes with one killed; about eight minutes on this machine, so only when asked for); a run of
+ * anything but the default `compare,flood` prints its results without writing them.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,8 @@ import { flood, FLOOD_FULL, FLOOD_QUICK, type FloodResult, type FloodSizes } fro
 import type { PhaseStats } from './room-traffic.js';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
 import { soak, SOAK_FULL, SOAK_QUICK, type SoakResult, type SoakSizes } from './soak.js';
+import { storm, STORM_FULL, STORM_QUICK, type StormResult, type StormSizes } from './storm.js';
+import { stormTable } from './storm-table.js';
 import { canPin, hasRedis, startCluster, startSystem, startWorkers, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,12 +53,12 @@ export const QUICK: BenchSizes = {
 };
 
 /** The scenario groups `--scenario` selects from. */
-export type Scenario = 'compare' | 'flood' | 'curves' | 'soak' | 'chaos';
+export type Scenario = 'compare' | 'flood' | 'curves' | 'soak' | 'chaos' | 'storm';
 
-/** What `npm run bench` runs without `--scenario`: everything but the soak, the chaos and the curves (minutes each). */
+/** What `npm run bench` runs without `--scenario`: everything but the soak, chaos, curves and storm (minutes each). */
 export const DEFAULT_SCENARIOS: readonly Scenario[] = ['compare', 'flood'];
 
-const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'curves', 'soak', 'chaos'];
+const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'curves', 'soak', 'chaos', 'storm'];
 
 /** What to run besides the sizes of the comparison scenarios. */
 export interface RunOptions {
@@ -63,6 +67,7 @@ export interface RunOptions {
   readonly curves?: CurveSizes;
   readonly soak?: SoakSizes;
   readonly chaos?: ChaosSizes;
+  readonly storm?: StormSizes;
   /** The command line recorded in the report. */
   readonly command?: string;
 }
@@ -97,6 +102,8 @@ export interface BenchReport {
   soak?: SoakResult;
   /** The chaos scenario: two nodes and Redis, with and without connection-state recovery. */
   chaos?: ChaosResult;
+  /** The reconnect storm: the service against plain Socket.IO, then two service nodes with one killed. */
+  storm?: StormResult;
 }
 
 async function withServer<T>(
@@ -153,6 +160,11 @@ export async function runBench(
     if (!hasRedis) throw new Error('the chaos scenario needs redis-server on the PATH');
     log('service: chaos');
     report.chaos = await chaos(options.chaos ?? (quick ? CHAOS_QUICK : CHAOS_FULL), log);
+  }
+  if (scenarios.includes('storm')) {
+    // The service first, then plain Socket.IO, in turns: the systems of the run that are either.
+    const stormSystems = ['service', 'socketio'].flatMap((name) => systems.filter((spec) => spec.name === name));
+    report.storm = await storm(stormSystems, options.storm ?? (quick ? STORM_QUICK : STORM_FULL), log);
   }
   return report;
 }
@@ -301,6 +313,7 @@ export function markdownTable(report: BenchReport): string {
   if (report.curves) lines.push(...(lines.length ? [''] : []), curvesTable(report.curves));
   if (report.soak) lines.push(...(lines.length ? [''] : []), soakTable(report.soak));
   if (report.chaos) lines.push(...(lines.length ? [''] : []), chaosTable(report.chaos));
+  if (report.storm) lines.push(...(lines.length ? [''] : []), stormTable(report.storm));
   return lines.join('\n');
 }
 

@@ -95,6 +95,52 @@ export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   };
 }
 
+/** A started system that the bench can `kill -9` and start again on the same port. */
+export interface RestartableServer extends RunningServer {
+  /** SIGKILL: no shutdown, no goodbye to the clients. Resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Starts the system again on the same port; resolves once it logs that it is listening. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts `spec` as {@link startSystem} does, in a handle that can be killed and started again on its port
+ * (the listening socket sets SO_REUSEADDR, as Node's always does, so the killed process's connections in
+ * TIME_WAIT do not block the bind). `pid`, `cpuNs` and the probes follow the current process.
+ */
+export async function startRestartable(spec: SystemSpec): Promise<RestartableServer> {
+  const port = await freePort();
+  const marker = listeningMarker(spec);
+  let child = spawnSystem(spec, port);
+  await waitForListening(child, spec.name, marker);
+  return {
+    port,
+    ports: [port],
+    get pid() {
+      return child.pid ?? 0;
+    },
+    cpuNs: () => processCpuNs(child.pid ?? 0),
+    memory: () => requestMemory(child),
+    heapSnapshot: (path) => requestSnapshot(child, path),
+    stop: () => stopChild(child),
+    kill: () => killChild(child),
+    restart: async () => {
+      await killChild(child);
+      child = spawnSystem(spec, port);
+      await waitForListening(child, spec.name, marker);
+    },
+  };
+}
+
+/** SIGKILLs `child` and resolves once it has exited (at once when it already has). */
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 /**
  * Spawns `spec` listening on `port` (pinned, with the probe), its stdout piped to the caller and its stderr
  * inherited. Resolve its start with {@link waitForListening} and {@link listeningMarker}.
@@ -250,19 +296,29 @@ export async function startRedisServer(): Promise<{ readonly port: number; stop(
   return { port, stop: () => stopChild(redis) };
 }
 
+/** A started cluster: any node can be `kill -9`ed (and started again) on its own. */
+export interface RunningCluster extends RunningServer {
+  /** Each node, in the order of {@link RunningServer.ports}. */
+  readonly nodes: readonly RestartableServer[];
+}
+
 /**
  * Starts a private redis-server on a free port and `nodes` instances of `spec` attached to it with
- * `--redis`, each pinned like any other system. CPU is summed over the nodes (Redis's own is not counted).
+ * `--redis`, each pinned like any other system. CPU is summed over the nodes (Redis's own is not counted;
+ * a killed node's counts no more).
  */
-export async function startCluster(spec: SystemSpec, nodes: number): Promise<RunningServer> {
+export async function startCluster(spec: SystemSpec, nodes: number): Promise<RunningCluster> {
   const redis = await startRedisServer();
   const redisPort = redis.port;
   const stopRedis = (): Promise<void> => redis.stop();
-  const started: RunningServer[] = [];
+  const started: RestartableServer[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
       started.push(
-        await startSystem({ ...spec, args: [...spec.args, '--redis', `redis://127.0.0.1:${redisPort}`, '--redis-prefix', 'bench'] }),
+        await startRestartable({
+          ...spec,
+          args: [...spec.args, '--redis', `redis://127.0.0.1:${redisPort}`, '--redis-prefix', 'bench'],
+        }),
       );
     }
   } catch (err) {
@@ -273,10 +329,11 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
   const first = started[0];
   if (!first) throw new Error('a cluster needs at least one node');
   return {
+    nodes: started,
     port: first.port,
     ports: started.map((node) => node.port),
     pid: first.pid,
-    cpuNs: () => started.reduce((sum, node) => sum + node.cpuNs(), 0),
+    cpuNs: () => started.reduce((sum, node) => sum + cpuOrZero(node), 0),
     memory: () => first.memory(),
     heapSnapshot: (path) => first.heapSnapshot(path),
     stop: async () => {
@@ -284,4 +341,13 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
       await stopRedis();
     },
   };
+}
+
+/** A node's CPU so far, or 0 once its process is gone (a killed node of the storm scenario). */
+function cpuOrZero(node: RunningServer): number {
+  try {
+    return node.cpuNs();
+  } catch {
+    return 0;
+  }
 }

@@ -1,5 +1,6 @@
 import type { LayoutServerToClientEvents } from '../protocol/layout.js';
-import { Connection, isStringArray, type ConnectionEvents } from './connection.js';
+import { isStringArray, type ConnectionEvents } from './connection.js';
+import { ConnectedClient, type NamespaceClient } from './namespace-client.js';
 import type { ClientOptions } from './options.js';
 
 /** What a `/layout` or `/bus` client listens to: the namespace's events and the connection's own. */
@@ -10,13 +11,7 @@ export type LayoutClientEvents = LayoutServerToClientEvents & ConnectionEvents;
  * with a `ProtocolError` (its `code`) or a `TimeoutError`. Rooms joined through it are joined again, under
  * the same names, after a reconnect the service did not recover; listeners stay across reconnects.
  */
-export interface LayoutClient {
-  /** Resolves once connected; rejects with a `ProtocolError` (e.g. `UNAUTHORIZED`) if the handshake is refused. */
-  readonly ready: Promise<void>;
-  /** The socket id while connected, else undefined. */
-  readonly id: string | undefined;
-  /** The socket.io-client socket underneath. */
-  readonly socket: Connection<LayoutClientEvents>['socket'];
+export interface LayoutClient extends NamespaceClient<LayoutClientEvents> {
   /** Joins `room` as `name` (the socket's display name from now on, in every room). */
   join(room: string, name: string): Promise<void>;
   /** Leaves `room` (not an error if not a member); it is no longer rejoined. */
@@ -25,38 +20,14 @@ export interface LayoutClient {
   notify(room: string, message: unknown): Promise<void>;
   /** The names of `room`'s current members, in join order. */
   clients(room: string): Promise<string[]>;
-  /** Adds a listener of a namespace event (`EVENT`, `PRESENCE`, `ERROR`, …) or a connection event. */
-  on<E extends keyof LayoutClientEvents>(event: E, listener: LayoutClientEvents[E]): this;
-  /** Removes a listener added with {@link on} (every listener of `event` without one). */
-  off<E extends keyof LayoutClientEvents>(event: E, listener?: LayoutClientEvents[E]): this;
-  /** Disconnects for good. */
-  close(): void;
 }
 
-class RoomsClient implements LayoutClient {
-  private readonly connection: Connection<LayoutClientEvents>;
+class RoomsClient extends ConnectedClient<LayoutClientEvents> implements LayoutClient {
   /** room → name of its last successful JOIN, in the order of those JOINs (the last one's name is the socket's). */
   private readonly joined = new Map<string, string>();
 
   constructor(url: string, options: ClientOptions) {
-    this.connection = new Connection(
-      url,
-      options,
-      async () => {},
-      () => this.rejoin(),
-    );
-  }
-
-  get ready(): Promise<void> {
-    return this.connection.ready;
-  }
-
-  get id(): string | undefined {
-    return this.connection.id;
-  }
-
-  get socket(): LayoutClient['socket'] {
-    return this.connection.socket;
+    super(url, options);
   }
 
   async join(room: string, name: string): Promise<void> {
@@ -80,22 +51,8 @@ class RoomsClient implements LayoutClient {
     return isStringArray(clients) ? clients : [];
   }
 
-  on<E extends keyof LayoutClientEvents>(event: E, listener: LayoutClientEvents[E]): this {
-    this.connection.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof LayoutClientEvents>(event: E, listener?: LayoutClientEvents[E]): this {
-    this.connection.off(event, listener);
-    return this;
-  }
-
-  close(): void {
-    this.connection.close();
-  }
-
   /** Joins every room again, in the order of their last JOIN, so that the display name ends up the same. */
-  private async rejoin(): Promise<void> {
+  protected async onReconnect(): Promise<void> {
     for (const [room, name] of [...this.joined]) await this.connection.request('JOIN', { room, name });
   }
 }

@@ -1,5 +1,6 @@
 import type { LobbyServerToClientEvents } from '../protocol/lobby.js';
-import { Connection, type ConnectionEvents } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
+import { ConnectedClient, type NamespaceClient } from './namespace-client.js';
 import type { ClientOptions } from './options.js';
 
 /** What a `/lobby` client listens to: `PEERS`, `JOINED`, `LEFT`, `MESSAGE`, `RTCSIGNAL`, `ERROR`, and the connection's own. */
@@ -9,31 +10,24 @@ export type LobbyClientEvents = LobbyServerToClientEvents & ConnectionEvents;
  * A member of one `/lobby` lobby, for WebRTC signalling. It joins on connect, and again after a reconnect the
  * service did not recover (with a new `id`: its peers hear `LEFT` for the old one and `JOINED` for the new).
  */
-export interface LobbyClient {
+export interface LobbyClient extends NamespaceClient<LobbyClientEvents> {
   /** Resolves once connected and in the lobby; rejects with a `ProtocolError` if the JOIN is refused. */
   readonly ready: Promise<void>;
   /** This peer's id (its socket id) while connected: what the others address `signal` to. */
   readonly id: string | undefined;
   /** The lobby this client is for. */
   readonly lobby: string;
-  /** The socket.io-client socket underneath. */
-  readonly socket: Connection<LobbyClientEvents>['socket'];
   /** Sends `message` (any JSON value) to every member, this one included, as `MESSAGE { from, message }`. */
   broadcast(message: unknown): Promise<void>;
   /** Sends `payload` (an offer, an answer, an ICE candidate, …) to peer `peerId` alone, as `RTCSIGNAL { ...payload, to, from }`. */
   signal(peerId: string, payload: Readonly<Record<string, unknown>>): Promise<void>;
   /** Leaves the lobby (the others hear `LEFT`); it is not joined again. */
   leave(): Promise<void>;
-  /** Adds a listener of a lobby event or a connection event. */
-  on<E extends keyof LobbyClientEvents>(event: E, listener: LobbyClientEvents[E]): this;
-  /** Removes a listener added with {@link on} (every listener of `event` without one). */
-  off<E extends keyof LobbyClientEvents>(event: E, listener?: LobbyClientEvents[E]): this;
   /** Disconnects for good (the others hear `LEFT` at once). */
   close(): void;
 }
 
-class LobbyMember implements LobbyClient {
-  private readonly connection: Connection<LobbyClientEvents>;
+class LobbyMember extends ConnectedClient<LobbyClientEvents> implements LobbyClient {
   private member = true;
 
   constructor(
@@ -41,23 +35,16 @@ class LobbyMember implements LobbyClient {
     readonly lobby: string,
     options: ClientOptions,
   ) {
-    // JOIN rather than the handshake's lobbyId: its ack is what `ready` waits for, and a refusal rejects it.
-    const join = async (): Promise<void> => {
-      if (this.member) await this.connection.request('JOIN', { lobby });
-    };
-    this.connection = new Connection(url, options, join, join);
+    super(url, options);
   }
 
-  get ready(): Promise<void> {
-    return this.connection.ready;
+  // JOIN rather than the handshake's lobbyId: its ack is what `ready` waits for, and a refusal rejects it.
+  protected override async onFirstConnect(): Promise<void> {
+    await this.onReconnect();
   }
 
-  get id(): string | undefined {
-    return this.connection.id;
-  }
-
-  get socket(): LobbyClient['socket'] {
-    return this.connection.socket;
+  protected async onReconnect(): Promise<void> {
+    if (this.member) await this.connection.request('JOIN', { lobby: this.lobby });
   }
 
   async broadcast(message: unknown): Promise<void> {
@@ -71,20 +58,6 @@ class LobbyMember implements LobbyClient {
   async leave(): Promise<void> {
     this.member = false;
     await this.connection.request('LEAVE', { lobby: this.lobby });
-  }
-
-  on<E extends keyof LobbyClientEvents>(event: E, listener: LobbyClientEvents[E]): this {
-    this.connection.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof LobbyClientEvents>(event: E, listener?: LobbyClientEvents[E]): this {
-    this.connection.off(event, listener);
-    return this;
-  }
-
-  close(): void {
-    this.connection.close();
   }
 }
 

@@ -9,6 +9,8 @@ import { flood, FLOOD_KINDS, FLOOD_QUICK } from '../bench/flood.js';
 import type { PhaseStats } from '../bench/room-traffic.js';
 import { floodTable, markdownTable, QUICK, runBench, soakTable } from '../bench/run.js';
 import { soak, SOAK_QUICK } from '../bench/soak.js';
+import { storm, STORM_QUICK, type StormRound } from '../bench/storm.js';
+import { stormTable } from '../bench/storm-table.js';
 import { hasRedis, startSystem, SYSTEMS, type RunningServer } from '../bench/systems.js';
 import { scaled } from './support/deadlines.js';
 import { requireRedis } from './support/redis.js';
@@ -198,5 +200,39 @@ describe('benchmark chaos scenario (quick)', function () {
     expect(off.roomReconnects.drop.recovered, '--recovery-window 0: nothing recovers').to.equal(0);
 
     expect(chaosTable(result)).to.include('| delivered / published (goal 100 %) |');
+  });
+});
+
+/** A storm everyone came back from: every attempt counted, every client JOINed again and reached by the NOTIFY. */
+function expectBack(round: StormRound, label: string): void {
+  expect(round.killedClients, `${label}: clients were on the killed process`).to.be.greaterThan(0);
+  expect(round.back, `${label}: clients back`).to.equal(round.clients);
+  expect(round.attempts, `${label}: at least one attempt per killed client`).to.be.at.least(round.killedClients);
+  const { refused, reset, timeout, rejected, other } = round.failures;
+  const failed = refused + reset + timeout + rejected + other;
+  expect(round.attempts - failed, `${label}: one successful attempt per killed client`).to.equal(round.killedClients);
+  expect(round.broadcastReached, `${label}: the NOTIFY afterwards reached every member`).to.equal(round.clients);
+}
+
+// The reconnect storm at tiny sizes on real processes: a kill -9 and a restart on the same port, plain
+// Socket.IO beside the service, and the cluster form where redis-server is installed. Outcomes only.
+describe('benchmark reconnect storm scenario (quick)', function () {
+  this.timeout(scaled(180_000));
+
+  it('brings every client back into its room after a kill -9, on the restarted process or on the other node', async () => {
+    if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');
+    const systems = ['service', 'socketio'].flatMap((name) => SYSTEMS.filter((spec) => spec.name === name));
+    const result = await storm(systems, { ...STORM_QUICK, deadlineMs: scaled(STORM_QUICK.deadlineMs) }, () => undefined);
+    expect(result.rounds.map((r) => r.system)).to.deep.equal(['service', 'socketio']);
+    for (const round of result.rounds) {
+      expectBack(round, round.system);
+      expect(round.killedClients, `${round.system}: every client was on the one process`).to.equal(round.clients);
+    }
+    if (hasRedis) {
+      const cluster = result.cluster;
+      expect(cluster, 'the cluster form ran').to.not.equal(undefined);
+      if (cluster) expectBack(cluster, 'two nodes');
+    }
+    expect(stormTable(result)).to.include('kill → everyone back, s');
   });
 });

@@ -1,3 +1,9 @@
+// The listen backlog stays Node's 511, on purpose. The reconnect storm bench (bench/storm.ts) ran it against
+// the kernel's maximum (4096 here): with the larger queue the process took on thousands of handshakes at
+// once, finished each later than the clients' 20 s attempt timeout, and spent itself on connections whose
+// clients had already given up (not one of 8,000 was back within 90 s, against all of them at 511). A short
+// queue sheds the excess in the kernel (a dropped SYN, retried by TCP) before it costs the event loop.
+
 /**
  * Binds `host`, or when none is given all interfaces: dual-stack `::`, falling back to IPv4 `0.0.0.0` on
  * machines without IPv6 (as Node itself does; fastify alone would bind only localhost). `bind` listens on

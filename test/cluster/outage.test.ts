@@ -89,10 +89,15 @@ describe('cluster mode: broadcasts through a Redis outage (real redis-server)', 
     const ana = await A.connect('/shop', { auth: { token: 'ana' } });
     const ben = await B.connect('/shop', { auth: { token: 'ben' } });
     const headers = { authorization: 'Bearer k' };
+    // The HTTP answer may come before the events reach the clients: wait for them, so that the `note`
+    // awaited below is the one pushed during the outage.
+    const firstAtAna = next(ana, 'note');
+    const firstAtBen = next(ben, 'note');
     expect((await postSend(A, 'site=shop', { rooms: ['staff'], event: 'note', args: [1] }, headers)).body).to.deep.equal({
       ok: true,
       delivered: 2,
     });
+    expect([await firstAtAna, await firstAtBen]).to.deep.equal([1, 1]);
 
     await redis.kill();
     await withDeadline(A.app.untilReady(false), 'the node to notice that Redis is gone');
