@@ -20,7 +20,14 @@ process.on('message', (message) => {
   if (!message || message.type !== 'mem') return;
   collect();
   const usage = process.memoryUsage();
-  process.send({ type: 'mem', rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
+  process.send({
+    type: 'mem',
+    rss: usage.rss,
+    heapUsed: usage.heapUsed,
+    heapTotal: usage.heapTotal,
+    external: usage.external,
+    arrayBuffers: usage.arrayBuffers,
+  });
 });
 // The IPC channel must not keep a server alive that is told to stop.
 if (process.channel) process.channel.unref();

@@ -3,8 +3,9 @@
  * through the same load generator, then the flood scenario against the service. Prints a table, writes
  * bench/results.json and the results section of BENCHMARKS.md. `--quick` is a smoke test of the harness
  * (tiny sizes, short phases): its figures mean nothing. `--scenario` picks scenarios: `compare` (the
- * scenarios against the baselines), `flood`, `soak` (ten minutes, so only when asked for; `--duration`
- * shortens it), `chaos` (two nodes and Redis under cut connections and a `kill -9`, two runs of a minute and
+ * scenarios against the baselines), `flood`, `curves` (fan-out by room size and memory by connection
+ * count, the service beside plain Socket.IO; five minutes and more, so only when asked for), `soak` (ten
+ * minutes, so only when asked for; `--duration` shortens it), `chaos` (two nodes and Redis under cut connections and a `kill -9`, two runs of a minute and
  * more: only when asked for, and only where redis-server is installed), `storm` (the reconnect storm: 8,000
  * clients, a `kill -9` and a restart, the service against plain Socket.IO in three alternating rounds each,
  * then two nodes with one killed; about eight minutes on this machine, so only when asked for); a run of
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { chaos, CHAOS_FULL, CHAOS_QUICK, type ChaosResult, type ChaosSizes } from './chaos.js';
 import { chaosTable } from './chaos-table.js';
+import { curves, CURVES_FULL, CURVES_QUICK, type CurvesResult, type CurveSizes } from './curves.js';
+import { curvesTable } from './curves-table.js';
 import { flood, FLOOD_FULL, FLOOD_QUICK, type FloodResult, type FloodSizes } from './flood.js';
 import type { PhaseStats } from './room-traffic.js';
 import { fanout, latency, lobbySignalling, manyRooms, type BenchSizes, type Latency, type Memory, type Throughput } from './scenarios.js';
@@ -50,17 +53,18 @@ export const QUICK: BenchSizes = {
 };
 
 /** The scenario groups `--scenario` selects from. */
-export type Scenario = 'compare' | 'flood' | 'soak' | 'chaos' | 'storm';
+export type Scenario = 'compare' | 'flood' | 'curves' | 'soak' | 'chaos' | 'storm';
 
-/** What `npm run bench` runs without `--scenario`: everything but the ten-minute soak. */
+/** What `npm run bench` runs without `--scenario`: everything but the soak, chaos, curves and storm (minutes each). */
 export const DEFAULT_SCENARIOS: readonly Scenario[] = ['compare', 'flood'];
 
-const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'soak', 'chaos', 'storm'];
+const SCENARIOS: readonly Scenario[] = ['compare', 'flood', 'curves', 'soak', 'chaos', 'storm'];
 
 /** What to run besides the sizes of the comparison scenarios. */
 export interface RunOptions {
   readonly scenarios?: readonly Scenario[];
   readonly flood?: FloodSizes;
+  readonly curves?: CurveSizes;
   readonly soak?: SoakSizes;
   readonly chaos?: ChaosSizes;
   readonly storm?: StormSizes;
@@ -92,6 +96,8 @@ export interface BenchReport {
   workers?: { one: Throughput; two: Throughput };
   /** The flood scenario, against the service with its default limits. */
   flood?: FloodResult;
+  /** The cost curves: fan-out by room size and memory by connection count, service beside plain Socket.IO. */
+  curves?: CurvesResult;
   /** The soak scenario, against the service with its default limits. */
   soak?: SoakResult;
   /** The chaos scenario: two nodes and Redis, with and without connection-state recovery. */
@@ -142,6 +148,9 @@ export async function runBench(
   if (service && scenarios.includes('flood')) {
     log('service: flood');
     report.flood = await withServer(service, (server) => flood(server, options.flood ?? (quick ? FLOOD_QUICK : FLOOD_FULL), log));
+  }
+  if (scenarios.includes('curves')) {
+    report.curves = await curves(systems.map(unthrottled), options.curves ?? (quick ? CURVES_QUICK : CURVES_FULL), log);
   }
   if (service && scenarios.includes('soak')) {
     log('service: soak');
@@ -301,6 +310,7 @@ export function markdownTable(report: BenchReport): string {
     );
   }
   if (report.flood) lines.push(...(lines.length ? [''] : []), floodTable(report.flood));
+  if (report.curves) lines.push(...(lines.length ? [''] : []), curvesTable(report.curves));
   if (report.soak) lines.push(...(lines.length ? [''] : []), soakTable(report.soak));
   if (report.chaos) lines.push(...(lines.length ? [''] : []), chaosTable(report.chaos));
   if (report.storm) lines.push(...(lines.length ? [''] : []), stormTable(report.storm));

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { clientAddress } from './addresses.js';
 import { BenchClient, connectMany, readStamp, stamp } from './client.js';
-import type { MemorySample, RunningServer } from './systems.js';
+import { writeSyscalls, type MemorySample, type RunningServer } from './systems.js';
 
 /** Sizes and durations of a run. */
 export interface BenchSizes {
@@ -24,7 +24,8 @@ export interface BenchSizes {
 export const MESSAGE_SIZE = 100;
 /** Handshakes in flight at once while a scenario connects its clients. */
 export const CONNECT_CONCURRENCY = 200;
-const FANOUT_WINDOW = 4;
+/** Messages in flight in the fan-out scenario. */
+export const FANOUT_WINDOW = 4;
 /** How long a scenario waits for messages still in flight before it counts them lost. */
 export const DRAIN_MS = 5000;
 
@@ -57,7 +58,8 @@ export interface Memory {
   connectsPerSecond: number;
 }
 
-async function closeAll(clients: readonly BenchClient[]): Promise<void> {
+/** Closes every client and resolves once all are closed. */
+export async function closeAll(clients: readonly BenchClient[]): Promise<void> {
   await Promise.all(clients.map((client) => client.close()));
 }
 
@@ -67,17 +69,47 @@ export async function until(done: () => boolean, ms: number): Promise<void> {
   while (!done() && performance.now() < deadline) await delay(5);
 }
 
+/** Waits until `done()`, or until `progress()` has not changed for `ms`. */
+export async function untilStalled(done: () => boolean, progress: () => number, ms: number): Promise<void> {
+  let last = progress();
+  let since = performance.now();
+  while (!done() && performance.now() - since < ms) {
+    await delay(5);
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    }
+  }
+}
+
+/** The warm-up and measured durations of a closed-loop phase. */
+export type PhaseTimes = Pick<BenchSizes, 'warmupMs' | 'measureMs'>;
+
 /** Measures the closed-loop phase: CPU and completed work between warm-up and the end. */
-async function measure(server: RunningServer, sizes: BenchSizes, work: () => number): Promise<{ perSecond: number; cpuMicros: number }> {
-  await delay(sizes.warmupMs);
+async function measure(server: RunningServer, times: PhaseTimes, work: () => number): Promise<{ perSecond: number; cpuMicros: number }> {
+  const phase = await measurePhase(server, times, [work]);
+  const done = phase.counted[0] ?? 0;
+  return { perSecond: (done * 1000) / phase.ms, cpuMicros: done > 0 ? phase.cpuNs / 1000 / done : Number.NaN };
+}
+
+/**
+ * Waits out the warm-up, then reads the server's CPU time and every counter at the start and the end of
+ * the measured phase. Returns the phase's length, the server's CPU time and each counter's increase.
+ */
+async function measurePhase(
+  server: RunningServer,
+  times: PhaseTimes,
+  counters: readonly (() => number)[],
+): Promise<{ ms: number; cpuNs: number; counted: number[] }> {
+  await delay(times.warmupMs);
   const cpu0 = server.cpuNs();
   const t0 = performance.now();
-  const w0 = work();
-  await delay(sizes.measureMs);
+  const start = counters.map((read) => read());
+  await delay(times.measureMs);
   const cpu1 = server.cpuNs();
   const t1 = performance.now();
-  const done = work() - w0;
-  return { perSecond: (done * 1000) / (t1 - t0), cpuMicros: done > 0 ? (cpu1 - cpu0) / 1000 / done : Number.NaN };
+  return { ms: t1 - t0, cpuNs: cpu1 - cpu0, counted: counters.map((read, i) => read() - (start[i] ?? 0)) };
 }
 
 async function joinedRoom(
@@ -102,9 +134,26 @@ function notifyPacket(room: string, seq: number): string {
   return `42/layout,${JSON.stringify(['NOTIFY', { room, message: stamp(seq, performance.now(), MESSAGE_SIZE) }])}`;
 }
 
-/** Scenario 1: one publisher, `fanoutReceivers` members of one room, closed loop with a small window. */
-export async function fanout(server: RunningServer, sizes: BenchSizes): Promise<Throughput> {
-  const n = sizes.fanoutReceivers;
+/** One room's closed-loop fan-out: how many members, how many messages in flight, how long. */
+export interface FanoutShape extends PhaseTimes {
+  readonly receivers: number;
+  /** Messages in flight: the next is published when one has reached every receiver. */
+  readonly window: number;
+}
+
+/** What {@link fanoutRoom} measured. */
+export interface FanoutResult extends Throughput {
+  /** Messages the publisher sent per second over the measured phase. */
+  publishedPerSecond: number;
+  /** Share of one core the server used over the measured phase. */
+  serverBusy: number;
+  /** The server's write system calls per delivery over the phase: below 1, frames shared a write. */
+  writesPerDelivery: number;
+}
+
+/** One publisher, `shape.receivers` members of one room, closed loop with `shape.window` messages in flight. */
+export async function fanoutRoom(server: RunningServer, shape: FanoutShape): Promise<FanoutResult> {
+  const n = shape.receivers;
   const { receivers, publisher } = await joinedRoom(server, n, 'fanout');
   const counts = new Map<number, number>();
   let sent = 0;
@@ -125,13 +174,34 @@ export async function fanout(server: RunningServer, sizes: BenchSizes): Promise<
       if (running) publish();
     };
   }
-  for (let i = 0; i < FANOUT_WINDOW; i++) publish();
-  const result = await measure(server, sizes, () => deliveries);
+  for (let i = 0; i < shape.window; i++) publish();
+  const phase = await measurePhase(server, shape, [() => deliveries, () => sent, () => writeSyscalls(server.pid)]);
+  const [done = 0, published = 0, writes = Number.NaN] = phase.counted;
   running = false;
-  await until(() => deliveries === sent * n, DRAIN_MS);
+  // A big room behind a slow generator may take longer than the drain time to empty: it is lost only when
+  // nothing more arrives for that long.
+  await untilStalled(
+    () => deliveries === sent * n,
+    () => deliveries,
+    DRAIN_MS,
+  );
   const lost = sent * n - deliveries;
   await closeAll([...receivers, publisher]);
-  return { ...result, lost };
+  return {
+    perSecond: (done * 1000) / phase.ms,
+    cpuMicros: done > 0 ? phase.cpuNs / 1000 / done : Number.NaN,
+    lost,
+    publishedPerSecond: (published * 1000) / phase.ms,
+    // CPU time of every thread over wall time: 1 is one core, all the phase.
+    serverBusy: phase.cpuNs / 1e6 / phase.ms,
+    writesPerDelivery: done > 0 ? writes / done : Number.NaN,
+  };
+}
+
+/** Scenario 1: one publisher, `fanoutReceivers` members of one room, closed loop with a small window. */
+export async function fanout(server: RunningServer, sizes: BenchSizes): Promise<Throughput> {
+  const { perSecond, cpuMicros, lost } = await fanoutRoom(server, { ...sizes, receivers: sizes.fanoutReceivers, window: FANOUT_WINDOW });
+  return { perSecond, cpuMicros, lost };
 }
 
 /** Scenario 2: the same room at fixed open-loop rates; publish-to-receive latency in milliseconds. */
@@ -179,6 +249,19 @@ export async function latency(server: RunningServer, sizes: BenchSizes, maxMessa
 }
 
 /**
+ * Connects `count` clients (the `first`-th onward, for their source addresses and names) and JOINs each to
+ * `room-<index ÷ membersPerRoom>`, so that later calls fill rooms on where earlier ones stopped.
+ */
+export function joinIdle(server: RunningServer, first: number, count: number, membersPerRoom: number): Promise<BenchClient[]> {
+  return connectMany(count, CONNECT_CONCURRENCY, async (offset) => {
+    const i = first + offset;
+    const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
+    await client.request('JOIN', { room: `room-${Math.floor(i / membersPerRoom)}`, name: `m${i}` });
+    return client;
+  });
+}
+
+/**
  * Scenarios 3 and 4 on the same connections: `rooms` × `membersPerRoom` idle JOINed connections give the
  * memory per connection and the connect+JOIN rate; then the first member of every room publishes in a
  * closed loop (one message in flight per room) to the others.
@@ -188,11 +271,7 @@ export async function manyRooms(server: RunningServer, sizes: BenchSizes): Promi
   const total = rooms * m;
   const before: MemorySample = await server.memory();
   const t0 = performance.now();
-  const clients = await connectMany(total, CONNECT_CONCURRENCY, async (i) => {
-    const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
-    await client.request('JOIN', { room: `room-${Math.floor(i / m)}`, name: `m${i}` });
-    return client;
-  });
+  const clients = await joinIdle(server, 0, total, m);
   const connectsPerSecond = (total * 1000) / (performance.now() - t0);
   const after: MemorySample = await server.memory();
   const memory: Memory = {

@@ -44,6 +44,8 @@ export const SYSTEMS: readonly SystemSpec[] = [
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  /** The heap V8 has reserved (used or not): RSS above it is native memory (buffers, malloc, code). */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -194,6 +196,18 @@ function processCpuNs(pid: number): number {
     }
   }
   return total;
+}
+
+/**
+ * Write system calls (`write`, `writev`, …) process `pid` has made so far, from /proc/<pid>/io; how many
+ * socket writes the server needed for a phase's deliveries (NaN where /proc does not say).
+ */
+export function writeSyscalls(pid: number): number {
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function requestMemory(child: ChildProcess): Promise<MemorySample> {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { chaos, CHAOS_QUICK, type ChaosPhase } from '../bench/chaos.js';
 import { chaosTable } from '../bench/chaos-table.js';
+import { CURVE_SYSTEMS, CURVES_QUICK } from '../bench/curves.js';
 import { flood, FLOOD_KINDS, FLOOD_QUICK } from '../bench/flood.js';
 import type { PhaseStats } from '../bench/room-traffic.js';
 import { floodTable, markdownTable, QUICK, runBench, soakTable } from '../bench/run.js';
@@ -56,6 +57,39 @@ describe('benchmark harness (quick mode)', function () {
     expect(table).to.include('| fan-out: deliveries/s |');
     expect(table).to.include('service ÷ raw-ws-coalesced');
     expect(table).to.include('through `--workers`');
+  });
+});
+
+// The cost curves at tiny sizes: every room size and every connection count measured for the service and
+// plain Socket.IO, nothing lost, both tables printed. Figures and ratios are BENCHMARKS.md's, not asserted.
+describe('benchmark cost-curves scenario (quick)', function () {
+  this.timeout(scaled(120_000));
+
+  it('measures fan-out at every room size and memory at every connection count for both systems, losing nothing', async () => {
+    if (!existsSync(join(root, 'dist/server.js'))) throw new Error('dist/server.js is missing: run `npm run build` (npm test does)');
+    const report = await runBench(QUICK, SYSTEMS, true, () => undefined, { scenarios: ['curves'], curves: CURVES_QUICK });
+    const result = report.curves;
+    expect(Object.keys(result?.systems ?? {})).to.deep.equal(CURVE_SYSTEMS);
+    for (const [name, curve] of Object.entries(result?.systems ?? {})) {
+      expect(
+        curve.fanout.map((p) => p.members),
+        `${name} room sizes`,
+      ).to.deep.equal(CURVES_QUICK.roomSizes);
+      for (const point of curve.fanout) {
+        expect(point.perSecond, `${name} deliveries/s at ${point.members}`).to.be.greaterThan(0);
+        expect(point.publishedPerSecond, `${name} messages/s at ${point.members}`).to.be.greaterThan(0);
+        expect(point.cpuMicros, `${name} CPU per delivery at ${point.members}`).to.be.greaterThan(0);
+        expect(point.lost, `${name} lost at ${point.members}`).to.equal(0);
+      }
+      expect(
+        curve.memory.map((p) => p.connections),
+        `${name} memory steps`,
+      ).to.deep.equal([0, ...CURVES_QUICK.connectionCounts]);
+      for (const point of curve.memory) expect(point.rss, `${name} RSS at ${point.connections}`).to.be.greaterThan(0);
+    }
+    const table = markdownTable(report);
+    expect(table).to.include('| fan-out to one room of |');
+    expect(table).to.include('| idle JOINed connections (rooms of 10) |');
   });
 });
 
