@@ -295,6 +295,8 @@ export function markdownTable(report: BenchReport): string {
       '|---|---:|---:|---:|',
       `| deliveries/s | ${multi.singleNode.perSecond.toFixed(0)} | ${multi.fanout.perSecond.toFixed(0)} | ${ratio(multi.fanout.perSecond, multi.singleNode.perSecond)} |`,
       `| server CPU µs/delivery (all nodes) | ${multi.singleNode.cpuMicros.toFixed(2)} | ${multi.fanout.cpuMicros.toFixed(2)} | ${ratio(multi.fanout.cpuMicros, multi.singleNode.cpuMicros)} |`,
+      `| redis-server CPU µs/delivery (not pinned, not in the row above) | — | ${num(multi.fanout.redisCpuMicros ?? Number.NaN)} | |`,
+      `| nodes + redis-server CPU µs/delivery | ${multi.singleNode.cpuMicros.toFixed(2)} | ${num(multi.fanout.cpuMicros + (multi.fanout.redisCpuMicros ?? Number.NaN))} | ${ratio(multi.fanout.cpuMicros + (multi.fanout.redisCpuMicros ?? Number.NaN), multi.singleNode.cpuMicros)} |`,
       `| lost messages | ${multi.singleNode.lost} | ${multi.fanout.lost} | |`,
     );
   }

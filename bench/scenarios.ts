@@ -37,6 +37,8 @@ export interface Throughput {
   cpuMicros: number;
   /** Deliveries that never arrived. */
   lost: number;
+  /** The redis-server's CPU time per delivery, in microseconds (a cluster only; not in `cpuMicros`). */
+  redisCpuMicros?: number;
 }
 
 /** Latency of an open-loop phase at a fixed rate. */
@@ -87,29 +89,46 @@ export async function untilStalled(done: () => boolean, progress: () => number, 
 export type PhaseTimes = Pick<BenchSizes, 'warmupMs' | 'measureMs'>;
 
 /** Measures the closed-loop phase: CPU and completed work between warm-up and the end. */
-async function measure(server: RunningServer, times: PhaseTimes, work: () => number): Promise<{ perSecond: number; cpuMicros: number }> {
+async function measure(
+  server: RunningServer,
+  times: PhaseTimes,
+  work: () => number,
+): Promise<{ perSecond: number; cpuMicros: number; redisCpuMicros?: number }> {
   const phase = await measurePhase(server, times, [work]);
   const done = phase.counted[0] ?? 0;
-  return { perSecond: (done * 1000) / phase.ms, cpuMicros: done > 0 ? phase.cpuNs / 1000 / done : Number.NaN };
+  const perDelivery = (ns: number): number => (done > 0 ? ns / 1000 / done : Number.NaN);
+  return {
+    perSecond: (done * 1000) / phase.ms,
+    cpuMicros: perDelivery(phase.cpuNs),
+    ...(phase.redisCpuNs === undefined ? {} : { redisCpuMicros: perDelivery(phase.redisCpuNs) }),
+  };
 }
 
 /**
- * Waits out the warm-up, then reads the server's CPU time and every counter at the start and the end of
- * the measured phase. Returns the phase's length, the server's CPU time and each counter's increase.
+ * Waits out the warm-up, then reads the server's CPU time (and its Redis's, where it has one) and every
+ * counter at the start and the end of the measured phase. Returns the phase's length, the CPU times and
+ * each counter's increase.
  */
 async function measurePhase(
   server: RunningServer,
   times: PhaseTimes,
   counters: readonly (() => number)[],
-): Promise<{ ms: number; cpuNs: number; counted: number[] }> {
+): Promise<{ ms: number; cpuNs: number; redisCpuNs?: number; counted: number[] }> {
   await delay(times.warmupMs);
   const cpu0 = server.cpuNs();
+  const redis0 = server.redisCpuNs?.();
   const t0 = performance.now();
   const start = counters.map((read) => read());
   await delay(times.measureMs);
   const cpu1 = server.cpuNs();
+  const redis1 = server.redisCpuNs?.();
   const t1 = performance.now();
-  return { ms: t1 - t0, cpuNs: cpu1 - cpu0, counted: counters.map((read, i) => read() - (start[i] ?? 0)) };
+  return {
+    ms: t1 - t0,
+    cpuNs: cpu1 - cpu0,
+    ...(redis0 === undefined || redis1 === undefined ? {} : { redisCpuNs: redis1 - redis0 }),
+    counted: counters.map((read, i) => read() - (start[i] ?? 0)),
+  };
 }
 
 async function joinedRoom(
@@ -190,6 +209,7 @@ export async function fanoutRoom(server: RunningServer, shape: FanoutShape): Pro
   return {
     perSecond: (done * 1000) / phase.ms,
     cpuMicros: done > 0 ? phase.cpuNs / 1000 / done : Number.NaN,
+    ...(phase.redisCpuNs === undefined || done === 0 ? {} : { redisCpuMicros: phase.redisCpuNs / 1000 / done }),
     lost,
     publishedPerSecond: (published * 1000) / phase.ms,
     // CPU time of every thread over wall time: 1 is one core, all the phase.

@@ -59,6 +59,8 @@ export interface RunningServer {
   readonly pid: number;
   /** CPU time (user + system, all threads) the server process has used so far, in nanoseconds. */
   cpuNs(): number;
+  /** The CPU time of the cluster's redis-server so far, in nanoseconds (a cluster only): not in {@link cpuNs}. */
+  redisCpuNs?(): number;
   /** Forces GC in the server and reports its memory. */
   memory(): Promise<MemorySample>;
   /** Forces GC in the server and writes a heap snapshot to `path` (the server's own, not the generator's). */
@@ -146,13 +148,22 @@ function killChild(child: ChildProcess): Promise<void> {
  * inherited. Resolve its start with {@link waitForListening} and {@link listeningMarker}.
  */
 export function spawnSystem(spec: SystemSpec, port: number): ChildProcess {
-  const nodeArgs = ['--expose-gc', '--require', join(root, 'bench/probe.cjs'), ...spec.args];
+  const nodeArgs = ['--expose-gc', '--require', join(root, 'bench/probe.cjs'), ...profiling(), ...spec.args];
   const [command, args] = canPin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   return spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...spec.env, PORT: String(port), NODE_ENV: 'production', NODE_V8_COVERAGE: '' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+}
+
+/**
+ * `BENCH_CPU_PROF=<dir>` in the bench's environment: every system writes a V8 CPU profile into `<dir>` when
+ * it exits (one per process, workers included, as they inherit the flags).
+ */
+function profiling(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** The log text that says `spec` is up: with `--redis`, only once it reads the stream and is subscribed. */
@@ -287,13 +298,14 @@ export async function startWorkers(spec: SystemSpec, workers: number): Promise<R
 export const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 
 /** A private redis-server (no persistence) on a free port of 127.0.0.1. */
-export async function startRedisServer(): Promise<{ readonly port: number; stop(): Promise<void> }> {
+export async function startRedisServer(): Promise<{ readonly port: number; cpuNs(): number; stop(): Promise<void> }> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await waitForListening(redis, 'redis-server', 'Ready to accept connections');
-  return { port, stop: () => stopChild(redis) };
+  const pid = redis.pid ?? 0;
+  return { port, cpuNs: () => processCpuNs(pid), stop: () => stopChild(redis) };
 }
 
 /** A started cluster: any node can be `kill -9`ed (and started again) on its own. */
@@ -304,8 +316,8 @@ export interface RunningCluster extends RunningServer {
 
 /**
  * Starts a private redis-server on a free port and `nodes` instances of `spec` attached to it with
- * `--redis`, each pinned like any other system. CPU is summed over the nodes (Redis's own is not counted;
- * a killed node's counts no more).
+ * `--redis`, each pinned like any other system. CPU is summed over the nodes (a killed node's counts no
+ * more); Redis's own (not pinned) is reported apart, by `redisCpuNs`.
  */
 export async function startCluster(spec: SystemSpec, nodes: number): Promise<RunningCluster> {
   const redis = await startRedisServer();
@@ -334,6 +346,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     ports: started.map((node) => node.port),
     pid: first.pid,
     cpuNs: () => started.reduce((sum, node) => sum + cpuOrZero(node), 0),
+    redisCpuNs: () => redis.cpuNs(),
     memory: () => first.memory(),
     heapSnapshot: (path) => first.heapSnapshot(path),
     stop: async () => {

@@ -6,11 +6,24 @@ export const OUTBOX_MAX_MESSAGES = 5000;
 /** What a held broadcast's XADD answers the adapter: no stream offset (yet). */
 const HELD = '';
 
+/** A node-redis MULTI as the outbox fills it: the adapter's XADDs of one turn. */
+export interface OutboxMulti {
+  xAdd(...args: never[]): unknown;
+  exec(): Promise<unknown[]>;
+}
+
 /** What the outbox uses of the node-redis client that publishes the broadcasts. */
 export interface OutboxClient {
   readonly isReady: boolean;
   xAdd(...args: never[]): Promise<string>;
+  multi(): OutboxMulti;
   on(event: 'ready', listener: () => void): unknown;
+}
+
+/** What node-redis rejects a MULTI with when some of its commands failed (the others were executed). */
+interface PartialFailure {
+  readonly replies: readonly unknown[];
+  readonly errorIndexes: readonly number[];
 }
 
 /** One broadcast on its way to the stream. */
@@ -33,6 +46,12 @@ interface Entry {
  * connection is sent again, before anything newer, so that the stream gets every broadcast in order: at
  * least once (a command Redis executed just before the connection broke, its reply lost, is sent twice).
  *
+ * The XADDs of one turn (several broadcasts read from one TCP chunk) leave as one MULTI: Redis then hands
+ * the other nodes' blocked XREADs all of them in one reply, where it answers a blocked reader after each
+ * command of a plain pipeline. A node that gets a turn's broadcasts in one read delivers them in one turn,
+ * so each client gets them in one write (lib/engine/websocket-transport.ts); read one by one, they cost a
+ * write each, and a closed loop of publishers never regroups them. A lone XADD is sent as it is.
+ *
  * Bounded by {@link OUTBOX_MAX_MESSAGES} and by `maxBytes` of held or unanswered entries (over by at most
  * one message): past them {@link accepting} is false, and publishers refuse new broadcasts with
  * `UNAVAILABLE` rather than ack what would be dropped; a broadcast the service sends by itself then (a LEFT
@@ -45,6 +64,8 @@ export class StreamOutbox {
   #inFlight: Entry[] = [];
   #bytes = 0;
   #dropped = 0;
+  /** Sent this turn and not written yet: they leave together at its end, as one MULTI. */
+  #turn: Entry[] = [];
   #send: (...args: unknown[]) => Promise<string>;
 
   /**
@@ -104,24 +125,55 @@ export class StreamOutbox {
 
   #transmit(entry: Entry): void {
     this.#inFlight.push(entry);
-    this.#send(...entry.args).then(
-      (id) => {
-        this.#settle(entry);
-        entry.resolve(id);
-      },
+    this.#turn.push(entry);
+    // After the current task's ticks and microtasks (where Socket.IO runs the handlers of one chunk's
+    // packets), before node-redis writes its queue at setImmediate: batched without a turn of delay.
+    if (this.#turn.length === 1) queueMicrotask(() => this.#sendTurn());
+  }
+
+  #sendTurn(): void {
+    const batch = this.#turn;
+    this.#turn = [];
+    const [only] = batch;
+    if (batch.length === 1 && only) {
+      this.#send(...only.args).then(
+        (id) => this.#answered(only, id),
+        (err: unknown) => this.#failed(only, err),
+      );
+      return;
+    }
+    const multi = this.client.multi();
+    const add = multi.xAdd.bind(multi) as (...args: unknown[]) => unknown;
+    for (const entry of batch) add(...entry.args);
+    multi.exec().then(
+      (ids) => batch.forEach((entry, i) => this.#answered(entry, ids[i])),
       (err: unknown) => {
-        // Without a connection (the one it was written to broke, or it never left): again, once back.
-        if (!this.client.isReady) {
-          entry.retry = true;
-          entry.resolve(HELD);
-          return;
-        }
-        // Redis answered with an error (out of memory, read-only replica): sending it again cannot help.
-        this.#settle(entry);
-        this.log.error({ err }, 'redis refused a broadcast');
-        entry.reject(err);
+        // Some commands failed, the others were executed: each entry gets its own answer.
+        if (isPartialFailure(err))
+          batch.forEach((entry, i) =>
+            err.errorIndexes.includes(i) ? this.#failed(entry, err.replies[i]) : this.#answered(entry, err.replies[i]),
+          );
+        else for (const entry of batch) this.#failed(entry, err);
       },
     );
+  }
+
+  #answered(entry: Entry, id: unknown): void {
+    this.#settle(entry);
+    entry.resolve(typeof id === 'string' ? id : HELD);
+  }
+
+  #failed(entry: Entry, err: unknown): void {
+    // Without a connection (the one it was written to broke, or it never left): again, once back.
+    if (!this.client.isReady) {
+      entry.retry = true;
+      entry.resolve(HELD);
+      return;
+    }
+    // Redis answered with an error (out of memory, read-only replica): sending it again cannot help.
+    this.#settle(entry);
+    this.log.error({ err }, 'redis refused a broadcast');
+    entry.reject(err);
   }
 
   #settle(entry: Entry): void {
@@ -144,6 +196,12 @@ export class StreamOutbox {
       this.#transmit(entry);
     }
   }
+}
+
+function isPartialFailure(err: unknown): err is PartialFailure {
+  if (typeof err !== 'object' || err === null) return false;
+  const { replies, errorIndexes } = err as { replies?: unknown; errorIndexes?: unknown };
+  return Array.isArray(replies) && Array.isArray(errorIndexes);
 }
 
 /** The bytes of an XADD's fields (the adapter's entries are strings). */

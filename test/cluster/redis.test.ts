@@ -5,7 +5,7 @@ import { startNodes } from '../support/cluster.js';
 import { postBusMessage } from '../support/http.js';
 import { requireRedis, startRedis } from '../support/redis.js';
 import { idOf, type TestServer } from '../support/server.js';
-import { ack, barrier, next, silent } from '../support/wait.js';
+import { ack, barrier, next, received, silent } from '../support/wait.js';
 
 async function twoNodes(): Promise<[TestServer, TestServer]> {
   return two(await startNodes(await startRedis(), 2));
@@ -43,6 +43,23 @@ describe('cluster mode (two nodes, one real redis-server)', function () {
       const atA1 = next(a1, 'EVENT');
       await ack(b1, 'NOTIFY', JSON.stringify({ room: 'r', message: 'back' }));
       expect(await atA1).to.deep.equal({ sender: 'b1', room: 'r', message: 'back' });
+    });
+
+    it('NOTIFYs sent back to back (one turn, one MULTI) reach the other node all and in order', async () => {
+      const [A, B] = await twoNodes();
+      const a1 = await A.connect('/layout');
+      const b1 = await B.connect('/layout');
+      for (const [socket, name] of [
+        [a1, 'a1'],
+        [b1, 'b1'],
+      ] as const) {
+        expect(await ack(socket, 'JOIN', { room: 'r', name })).to.deep.equal({ ok: true });
+      }
+      const count = 50;
+      const arriving = received<{ message: number }>(b1, 'EVENT', count);
+      const acks = Array.from({ length: count }, (_, n) => ack(a1, 'NOTIFY', { room: 'r', message: n }));
+      expect(await Promise.all(acks)).to.deep.equal(Array.from({ length: count }, () => ({ ok: true })));
+      expect((await arriving).map((event) => event.message)).to.deep.equal(Array.from({ length: count }, (_, n) => n));
     });
 
     it('CLIENTS lists the members of every node in join order, from either node; LEAVE and disconnect remove them', async () => {
