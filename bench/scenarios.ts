@@ -55,6 +55,8 @@ export interface Memory {
   rssPerConnection: number;
   heapPerConnection: number;
   connectsPerSecond: number;
+  /** The server's CPU time over the connect+JOIN phase, per connection, in µs (handshake, CONNECT, JOIN). */
+  connectCpuMicros: number;
 }
 
 async function closeAll(clients: readonly BenchClient[]): Promise<void> {
@@ -188,18 +190,21 @@ export async function manyRooms(server: RunningServer, sizes: BenchSizes): Promi
   const total = rooms * m;
   const before: MemorySample = await server.memory();
   const t0 = performance.now();
+  const connectCpu0 = server.cpuNs();
   const clients = await connectMany(total, CONNECT_CONCURRENCY, async (i) => {
     const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
     await client.request('JOIN', { room: `room-${Math.floor(i / m)}`, name: `m${i}` });
     return client;
   });
   const connectsPerSecond = (total * 1000) / (performance.now() - t0);
+  const connectCpuMicros = (server.cpuNs() - connectCpu0) / 1000 / total;
   const after: MemorySample = await server.memory();
   const memory: Memory = {
     connections: total,
     rssPerConnection: (after.rss - before.rss) / total,
     heapPerConnection: (after.heapUsed - before.heapUsed) / total,
     connectsPerSecond,
+    connectCpuMicros,
   };
 
   const counts = new Int32Array(rooms);

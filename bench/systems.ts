@@ -55,6 +55,11 @@ export interface RunningServer {
   /** Every node's port; clients are spread over them. */
   readonly ports: readonly number[];
   readonly pid: number;
+  /**
+   * Milliseconds from the spawn to the listening marker: module loading and set-up until the port is open
+   * (for a cluster, its slowest node). A baseline run through tsx includes tsx's own start.
+   */
+  readonly startupMs: number;
   /** CPU time (user + system, all threads) the server process has used so far, in nanoseconds. */
   cpuNs(): number;
   /** Forces GC in the server and reports its memory. */
@@ -79,13 +84,16 @@ export async function freePort(): Promise<number> {
 /** Starts `spec` and resolves once it logs that it is listening. */
 export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   const port = await freePort();
+  const spawned = performance.now();
   const child = spawnSystem(spec, port);
   await waitForListening(child, spec.name, listeningMarker(spec));
+  const startupMs = performance.now() - spawned;
   const pid = child.pid ?? 0;
   return {
     port,
     ports: [port],
     pid,
+    startupMs,
     cpuNs: () => processCpuNs(pid),
     memory: () => requestMemory(child),
     heapSnapshot: (path) => requestSnapshot(child, path),
@@ -262,6 +270,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     port: first.port,
     ports: started.map((node) => node.port),
     pid: first.pid,
+    startupMs: Math.max(...started.map((node) => node.startupMs)),
     cpuNs: () => started.reduce((sum, node) => sum + node.cpuNs(), 0),
     memory: () => first.memory(),
     heapSnapshot: (path) => first.heapSnapshot(path),
