@@ -4,7 +4,8 @@
  * turn (alternating, so that the machine's drift hits both alike), connects `clients` websocket clients
  * to `/layout` with a JOIN each, and reports connect+JOIN/s and the server's CPU µs per connect; then the
  * median of each and the service's ratios. `--profile DIR` runs the service under `node --cpu-prof`, the
- * profile written to DIR when it stops. The service runs as the comparison runs it (bench/run.ts).
+ * profile written to DIR when it stops. The service runs as the comparison runs it (bench/run.ts), plus
+ * any `--service-arg` (repeatable), e.g. `--service-arg=--recovery-window=0` to see what a feature costs.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { clientAddress } from './addresses.js';
@@ -43,8 +44,14 @@ const program = new Command('connect-rate')
   .option('--clients <n>', 'clients per round', count, 5000)
   .option('--rounds <n>', 'alternating rounds', count, 3)
   .option('--profile <dir>', "write the service's CPU profile to this folder")
+  .option('--service-arg <arg>', 'one more argument for the service (repeatable)', (arg: string, list: string[]) => [...list, arg], [])
   .parse();
-const { clients, rounds, profile } = program.opts<{ clients: number; rounds: number; profile?: string }>();
+const { clients, rounds, profile, serviceArg } = program.opts<{
+  clients: number;
+  rounds: number;
+  profile?: string;
+  serviceArg: string[];
+}>();
 
 const pick = (name: string): SystemSpec => {
   const spec = SYSTEMS.find((system) => system.name === name);
@@ -57,7 +64,7 @@ const systems: SystemSpec[] = [
   {
     ...service,
     // As the comparison runs it (bench/run.ts `unthrottled`): the connect limits stay at their defaults.
-    args: [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...service.args, '--event-rate', '0'],
+    args: [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...service.args, '--event-rate', '0', ...serviceArg],
   },
 ];
 const samples = new Map<string, ConnectSample[]>();
