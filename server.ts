@@ -100,7 +100,7 @@ function toOption(name: OptionName, spec: OptionSpec): Option {
 }
 
 /** Turns the flags into service options, checking the rules that span options. */
-function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean, env: NodeJS.ProcessEnv): ServiceOptions {
+async function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean, env: NodeJS.ProcessEnv): Promise<ServiceOptions> {
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw new OptionError('--cert and --key must be given together');
   }
@@ -113,7 +113,7 @@ function toServiceOptions(flags: CliFlags, given: (name: OptionName) => boolean,
   if (flags.config !== undefined && envSite !== undefined) {
     throw new OptionError('give the sites either in --config or with SITE_NAME and its variables, not both');
   }
-  const access = flags.config !== undefined ? loadSitesFile(flags.config, env) : (envSite ?? DEFAULT_OPTIONS.access);
+  const access = flags.config !== undefined ? await loadSitesFile(flags.config, env) : (envSite ?? DEFAULT_OPTIONS.access);
   if (flags.database !== undefined && flags.redis === undefined) {
     throw new OptionError('--database (REDIS_DB) needs --redis (REDIS_URL)');
   }
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   try {
     const given = (name: OptionName): boolean => program.getOptionValueSource(name) === 'cli';
     const flags = readFlags(program.opts(), given, process.env);
-    options = toServiceOptions(flags, given, process.env);
+    options = await toServiceOptions(flags, given, process.env);
     const { workers } = flags;
     if (workers > 1 && options.tls) {
       throw new OptionError(
@@ -278,11 +278,11 @@ async function main(): Promise<void> {
     if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
     if (worker) {
       // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.
-      const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ worker: workerId() });
+      const log = (await createLogger({ level: options.logLevel, pretty: options.prettyLogs })).child({ worker: workerId() });
       app = await createApp(options, {
         log,
         workerMetrics: true,
-        ...(options.redis ? {} : { cluster: createCluster({ mode: 'workers', timeoutMs: options.clusterTimeout }, log) }),
+        ...(options.redis ? {} : { cluster: await createCluster({ mode: 'workers', timeoutMs: options.clusterTimeout }, log) }),
       });
     } else {
       // createApp reads the --cert/--key files: a file that is not a usable PEM pair is a usage error too.
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
 
 /** `--workers` above 1, in the primary: fork the workers, listen, and stop with them. */
 async function runPrimary(options: ServiceOptions, workers: number): Promise<void> {
-  const log = createLogger({ level: options.logLevel, pretty: options.prettyLogs }).child({ role: 'primary' });
+  const log = (await createLogger({ level: options.logLevel, pretty: options.prettyLogs })).child({ role: 'primary' });
   let primary: Primary;
   try {
     // Before the workers exist: a scrape any of them takes is answered for all of them.

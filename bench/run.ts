@@ -79,6 +79,8 @@ export interface SystemResult {
   manyRooms: Throughput;
   memory: Memory;
   lobby: Throughput;
+  /** Median over this system's starts in the run (one per scenario) of the ms from spawn to the open port. */
+  startupMs: number;
 }
 
 /** What `runBench` produces and results.json holds. */
@@ -187,20 +189,27 @@ async function compare(
 ): Promise<void> {
   const systems = measured.map(unthrottled);
   for (const spec of systems) {
+    // Every scenario starts the system afresh: each start is a sample of its start-up time.
+    const starts: number[] = [];
+    const timed = async (started: SystemSpec): Promise<RunningServer> => {
+      const server = await startSystem(started);
+      starts.push(server.startupMs);
+      return server;
+    };
     log(`${spec.name}: fan-out`);
-    const fan = await withServer(spec, (server) => fanout(server, sizes));
+    const fan = await withServer(spec, (server) => fanout(server, sizes), timed);
     // Latency is measured at the same absolute rates for every system: fractions of the first system's
     // (the plain Socket.IO baseline's) maximum message rate.
     if (report.referenceMessagesPerSecond === 0) report.referenceMessagesPerSecond = fan.perSecond / sizes.fanoutReceivers;
     log(`${spec.name}: latency`);
-    const lat = await withServer(spec, (server) => latency(server, sizes, report.referenceMessagesPerSecond));
+    const lat = await withServer(spec, (server) => latency(server, sizes, report.referenceMessagesPerSecond), timed);
     log(`${spec.name}: memory and many rooms`);
-    const many = await withServer(spec, (server) => manyRooms(server, sizes));
+    const many = await withServer(spec, (server) => manyRooms(server, sizes), timed);
     log(`${spec.name}: lobby signalling`);
-    const lobby = await withServer(spec, (server) => lobbySignalling(server, sizes));
+    const lobby = await withServer(spec, (server) => lobbySignalling(server, sizes), timed);
     report.systems[spec.name] = {
       label: spec.label,
-      result: { fanout: fan, latency: lat, manyRooms: many.throughput, memory: many.memory, lobby },
+      result: { fanout: fan, latency: lat, manyRooms: many.throughput, memory: many.memory, lobby, startupMs: median(starts) },
     };
   }
   const service = systems.find((spec) => spec.name === 'service');
@@ -231,6 +240,13 @@ async function compare(
   }
 }
 
+/** The middle value of `values` (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
 /** `a ÷ b` as a table cell. */
 function ratio(a: number, b: number): string {
   return b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—';
@@ -256,6 +272,8 @@ function rows(report: BenchReport): Row[] {
     ['memory: RSS KB/connection', (r) => r.memory.rssPerConnection / 1024, 2, 'lower'],
     ['memory: heap KB/connection', (r) => r.memory.heapPerConnection / 1024, 2, 'lower'],
     ['connect+JOIN/s', (r) => r.memory.connectsPerSecond, 0, 'higher'],
+    ['connect: server CPU µs/connect', (r) => r.memory.connectCpuMicros, 0, 'lower'],
+    ['start-up to open port, ms (baselines via tsx)', (r) => r.startupMs, 0, 'lower'],
     ['lobby: RTCSIGNAL msgs/s', (r) => r.lobby.perSecond, 0, 'higher'],
     ['lobby: server CPU µs/msg', (r) => r.lobby.cpuMicros, 2, 'lower'],
     [

@@ -58,6 +58,8 @@ export interface Memory {
   rssPerConnection: number;
   heapPerConnection: number;
   connectsPerSecond: number;
+  /** The server's CPU time over the connect+JOIN phase, per connection, in µs (handshake, CONNECT, JOIN). */
+  connectCpuMicros: number;
 }
 
 /** Closes every client and resolves once all are closed. */
@@ -291,14 +293,17 @@ export async function manyRooms(server: RunningServer, sizes: BenchSizes): Promi
   const total = rooms * m;
   const before: MemorySample = await server.memory();
   const t0 = performance.now();
+  const connectCpu0 = server.cpuNs();
   const clients = await joinIdle(server, 0, total, m);
   const connectsPerSecond = (total * 1000) / (performance.now() - t0);
+  const connectCpuMicros = (server.cpuNs() - connectCpu0) / 1000 / total;
   const after: MemorySample = await server.memory();
   const memory: Memory = {
     connections: total,
     rssPerConnection: (after.rss - before.rss) / total,
     heapPerConnection: (after.heapUsed - before.heapUsed) / total,
     connectsPerSecond,
+    connectCpuMicros,
   };
 
   const counts = new Int32Array(rooms);

@@ -57,6 +57,11 @@ export interface RunningServer {
   /** Every node's port; clients are spread over them. */
   readonly ports: readonly number[];
   readonly pid: number;
+  /**
+   * Milliseconds from the spawn to the listening marker: module loading and set-up until the port is open
+   * (for a cluster, its slowest node). A baseline run through tsx includes tsx's own start.
+   */
+  readonly startupMs: number;
   /** CPU time (user + system, all threads) the server process has used so far, in nanoseconds. */
   cpuNs(): number;
   /** The CPU time of the cluster's redis-server so far, in nanoseconds (a cluster only): not in {@link cpuNs}. */
@@ -83,13 +88,16 @@ export async function freePort(): Promise<number> {
 /** Starts `spec` and resolves once it logs that it is listening. */
 export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
   const port = await freePort();
+  const spawned = performance.now();
   const child = spawnSystem(spec, port);
   await waitForListening(child, spec.name, listeningMarker(spec));
+  const startupMs = performance.now() - spawned;
   const pid = child.pid ?? 0;
   return {
     port,
     ports: [port],
     pid,
+    startupMs,
     cpuNs: () => processCpuNs(pid),
     memory: () => requestMemory(child),
     heapSnapshot: (path) => requestSnapshot(child, path),
@@ -113,13 +121,19 @@ export interface RestartableServer extends RunningServer {
 export async function startRestartable(spec: SystemSpec): Promise<RestartableServer> {
   const port = await freePort();
   const marker = listeningMarker(spec);
+  let spawned = performance.now();
   let child = spawnSystem(spec, port);
   await waitForListening(child, spec.name, marker);
+  let startupMs = performance.now() - spawned;
   return {
     port,
     ports: [port],
     get pid() {
       return child.pid ?? 0;
+    },
+    /** The latest start's: after {@link RestartableServer.restart}, the restart's. */
+    get startupMs() {
+      return startupMs;
     },
     cpuNs: () => processCpuNs(child.pid ?? 0),
     memory: () => requestMemory(child),
@@ -128,8 +142,10 @@ export async function startRestartable(spec: SystemSpec): Promise<RestartableSer
     kill: () => killChild(child),
     restart: async () => {
       await killChild(child);
+      spawned = performance.now();
       child = spawnSystem(spec, port);
       await waitForListening(child, spec.name, marker);
+      startupMs = performance.now() - spawned;
     },
   };
 }
@@ -345,6 +361,7 @@ export async function startCluster(spec: SystemSpec, nodes: number): Promise<Run
     port: first.port,
     ports: started.map((node) => node.port),
     pid: first.pid,
+    startupMs: Math.max(...started.map((node) => node.startupMs)),
     cpuNs: () => started.reduce((sum, node) => sum + cpuOrZero(node), 0),
     redisCpuNs: () => redis.cpuNs(),
     memory: () => first.memory(),

@@ -112,7 +112,7 @@ export interface AppDependencies {
  */
 export async function createApp(options: Partial<ServiceOptions> = {}, deps: AppDependencies = {}): Promise<App> {
   const config: ServiceOptions = { ...DEFAULT_OPTIONS, ...options };
-  const log = deps.log ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
+  const log = deps.log ?? (await createLogger({ level: config.logLevel, pretty: config.prettyLogs }));
   const tls = config.tls ? await loadTls(config.tls, log) : undefined;
 
   const trust = trustFunction(config.trustProxy);
@@ -135,12 +135,12 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   const recovering = recoveringNamespaces(config.access);
   const cluster =
     deps.cluster ??
-    createCluster(
+    (await createCluster(
       config.redis
         ? { mode: 'redis', redis: config.redis, timeoutMs: config.clusterTimeout, recovers: recovering }
         : { mode: 'memory', ...(config.recoveryWindow > 0 ? { recovery: recoveryBounds(config, recovering) } : {}) },
       log,
-    );
+    ));
   const recovery = recoveryOption(config.recoveryWindow, cluster, log);
   const parser = boundedParser({ maxBytes: config.maxPayload, timeoutMs: config.attachmentTimeout }, (conn) =>
     hooks.limited({ limit: 'attachments', action: 'disconnected', address: connectionAddress(conn), socketId: conn.id }),
@@ -177,7 +177,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
   limitConnections(io, hooks, config, limitsLog);
   limitEventRate(io, hooks, config, trust);
-  const authFailures = new AuthFailureGate(authFailureBudget(config, limitsLog), trust, (hit) => hooks.limited(hit));
+  const authFailures = new AuthFailureGate(await authFailureBudget(config, limitsLog), trust, (hit) => hooks.limited(hit));
 
   const releases: (() => Promise<void>)[] = [];
   const context: ServiceContext = {
@@ -217,7 +217,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
     ),
   );
 
-  const deviceQueue = chooseDeviceQueue(config, cluster, deps, log);
+  const deviceQueue = await chooseDeviceQueue(config, cluster, deps, log);
   const namespaces = [Namespaces.layout, Namespaces.bus, Namespaces.lobby, Namespaces.trigger];
   guardBuiltins(io, config.access, context);
   const sites = mountSites(io, config.access, context, {
@@ -236,7 +236,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   mountTrigger(io.of(Namespaces.trigger) as TriggerNamespace, nspContext(Namespaces.trigger));
   // Last: admin-ui registers its listeners on the namespaces that exist then (and on those created later).
   const admin = config.adminPassword
-    ? mountAdmin(
+    ? await mountAdmin(
         io,
         { username: config.adminUsername, password: config.adminPassword, writable: config.adminWritable, mode: config.adminMode },
         nspContext(ADMIN_NAMESPACE),
@@ -346,9 +346,9 @@ function rosterNamespaces(io: Server, sites: ReadonlyMap<string, MountedSite>): 
  * The one place that chooses the failed-auth budget's store: none for 0, Redis in cluster mode (so that the
  * budget holds across nodes), this process's memory otherwise.
  */
-function authFailureBudget(config: ServiceOptions, log: Logger): AuthFailureBudget {
+async function authFailureBudget(config: ServiceOptions, log: Logger): Promise<AuthFailureBudget> {
   if (config.maxAuthFailures === 0) return UNLIMITED_AUTH_FAILURES;
-  if (config.redis) return new RedisAuthFailureBudget(config.maxAuthFailures, AUTH_FAILURE_WINDOW_S, config.redis, log);
+  if (config.redis) return RedisAuthFailureBudget.open(config.maxAuthFailures, AUTH_FAILURE_WINDOW_S, config.redis, log);
   return new MemoryAuthFailureBudget(config.maxAuthFailures);
 }
 
@@ -358,7 +358,12 @@ function authFailureBudget(config: ServiceOptions, log: Logger): AuthFailureBudg
  * worker's memory would hold the queues of its own sockets only): those sites push at most once, as the
  * start log says.
  */
-function chooseDeviceQueue(config: ServiceOptions, cluster: Cluster, deps: AppDependencies, log: Logger): DeviceQueue | undefined {
+async function chooseDeviceQueue(
+  config: ServiceOptions,
+  cluster: Cluster,
+  deps: AppDependencies,
+  log: Logger,
+): Promise<DeviceQueue | undefined> {
   if (!config.access.sites.some((site) => site.userRoomPrefix !== undefined)) return undefined;
   if (deps.deviceQueue) return deps.deviceQueue;
   const limits = { maxMessages: config.deviceQueue, maxBytes: Math.floor(config.maxOutbound / 2), maxDevices: config.maxDevices };

@@ -164,6 +164,32 @@ describe('architecture', () => {
     }
   });
 
+  it('loads the optional packages only where they are chosen: lib/ and server.ts import them as types or with import()', () => {
+    // Start-up time: each is module loading that a service without its option never needs before its port opens.
+    const OPTIONAL = [
+      'redis',
+      '@socket.io/redis-streams-adapter',
+      '@socket.io/cluster-adapter',
+      '@socket.io/sticky',
+      '@socket.io/admin-ui',
+      'selfsigned',
+      'yaml',
+      'jose',
+      'undici',
+      'pino-pretty',
+    ];
+    const staticValue = /^\s*(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s+'([^']+)'/gm;
+    const wrong = [...graph.keys()]
+      .filter((file) => !file.startsWith('client/') && !file.startsWith('protocol/'))
+      .flatMap((file) =>
+        [...readFileSync(join(repoRoot, file), 'utf8').matchAll(staticValue)]
+          .map((match) => match[1] ?? '')
+          .filter((specifier) => OPTIONAL.includes(specifier))
+          .map((specifier) => `${file} imports ${specifier}`),
+      );
+    expect(wrong).to.deep.equal([]);
+  });
+
   it('leaves client/ out of the service: nothing in lib/ or server.ts imports it', () => {
     const wrong = [...graph].flatMap(([file, targets]) =>
       file.startsWith('client/') ? [] : targets.filter((target) => target.startsWith('client/')).map((target) => `${file} → ${target}`),

@@ -41,6 +41,8 @@ describe('benchmark harness (quick mode)', function () {
       }
       expect(result.memory.connections).to.equal(QUICK.rooms * QUICK.membersPerRoom);
       expect(result.memory.connectsPerSecond).to.be.greaterThan(0);
+      expect(result.memory.connectCpuMicros, `${name} CPU per connect`).to.be.greaterThan(0);
+      expect(result.startupMs, `${name} start-up`).to.be.greaterThan(0);
     }
     if (hasRedis) {
       expect(report.multiNode?.nodes, 'the two-node scenario ran').to.equal(2);

@@ -5,7 +5,6 @@
  * auth mode of the sites (one user) and admin-ui runs with `auth: false` behind it.
  */
 import { hostname } from 'node:os';
-import { instrument } from '@socket.io/admin-ui';
 import type { Namespace, Server } from 'socket.io';
 import { budgeted } from '../auth/budget.js';
 import { credentialsAuth } from '../auth/credentials.js';
@@ -27,9 +26,11 @@ export interface AdminConfig {
 /**
  * Mounts admin-ui's namespace on `io`: the login behind the failed-auth budget, the inbound-event chain (the
  * event rate) on every event the page sends, and the service's connection hooks. Call after every other
- * namespace is mounted. Returns what `close()` must call: admin-ui's stats timer has no handle to clear.
+ * namespace is mounted. Resolves with what `close()` must call: admin-ui's stats timer has no handle to clear.
+ * admin-ui is imported here, on first use: a service without ADMIN_PASSWORD never loads it.
  */
-export function mountAdmin(io: Server, config: AdminConfig, context: ServiceContext): () => void {
+export async function mountAdmin(io: Server, config: AdminConfig, context: ServiceContext): Promise<() => void> {
+  const { instrument } = await import('@socket.io/admin-ui');
   // A site or forwarding namespace of that name would be served by admin-ui's listeners too.
   if (io._nsps.has(ADMIN_NAMESPACE))
     throw new Error(`the Admin UI needs the namespace ${ADMIN_NAMESPACE}, which a site or forwarding entry already has`);

@@ -1,4 +1,5 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type * as JoseModule from 'jose';
+import type { JWTPayload } from 'jose';
 import type { Socket } from 'socket.io';
 import { Compile } from 'typebox/compile';
 import { AuthRefreshSchema, grantedRoomsSchema, type AuthRefreshResult, type SiteClientToServerEvents } from '../../protocol/index.js';
@@ -33,6 +34,14 @@ interface Session {
   timer: NodeJS.Timeout | undefined;
 }
 
+type Jose = typeof JoseModule;
+let joseModule: Promise<Jose> | undefined;
+/**
+ * `jose`, imported on the first token to verify: some 46 modules that a service without a jwt site never
+ * needs at start-up; the first handshake of a jwt site pays for it once.
+ */
+const loadJose = (): Promise<Jose> => (joseModule ??= import('jose'));
+
 /**
  * Mode jwt: the handshake token is verified locally (HS256, RS256 or ES256, with `jose`); the rooms and the
  * user id come from its claims. A token with `exp` disconnects the socket when it expires, after an
@@ -49,9 +58,11 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
   const options = { algorithms: [...auth.algorithms], issuer: auth.issuer, audience: auth.audience };
 
   const verify = async (token: string): Promise<Grant> => {
+    const jose = await loadJose();
+    const { errors } = jose;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, ({ alg }: { alg: string }) => keyFor(auth, alg), options));
+      ({ payload } = await jose.jwtVerify(token, ({ alg }: { alg: string }) => keyFor(jose, auth, alg), options));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new RequestError('UNAUTHORIZED', 'the token has expired');
       if (err instanceof errors.JOSEError) throw new RequestError('UNAUTHORIZED', `invalid token (${err.code}): ${err.message}`);
@@ -160,7 +171,7 @@ export function jwtAuth(auth: JwtAuth, context: ServiceContext, join: JoinRooms,
   };
 }
 
-function keyFor(auth: JwtAuth, alg: string) {
+function keyFor({ errors }: Jose, auth: JwtAuth, alg: string) {
   const key = alg === 'HS256' ? auth.hmacKey : auth.publicKey;
   // Unreachable: `algorithms` restricts alg, and the config requires the key of every listed algorithm.
   if (!key) throw new errors.JOSEAlgNotAllowed(`no key for ${alg}`);

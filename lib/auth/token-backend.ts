@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { AuthConfig } from '../config/access.js';
 import { RequestError } from '../core/errors.js';
 
@@ -24,7 +24,10 @@ export interface BackendAnswer {
  */
 export class TokenBackend {
   readonly #auth: TokenUrlAuth;
-  readonly #pool: Pool;
+  readonly #origin: string;
+  /** Made on the first check: undici is imported then, not at start-up (a service without a token-url site never loads it). */
+  #pool: Promise<Pool> | undefined;
+  #closed = false;
   readonly #path: string;
   readonly #maxPending: number;
   #pending = 0;
@@ -33,7 +36,7 @@ export class TokenBackend {
     this.#auth = auth;
     const url = new URL(auth.url);
     this.#path = `${url.pathname}${url.search}`;
-    this.#pool = new Pool(url.origin, { connections: auth.maxConnections, pipelining: 1 });
+    this.#origin = url.origin;
     this.#maxPending = auth.maxConnections * (1 + QUEUED_PER_CONNECTION);
   }
 
@@ -56,7 +59,8 @@ export class TokenBackend {
   }
 
   async #request(token: string, signal: AbortSignal): Promise<BackendAnswer> {
-    const { statusCode, headers, body } = await this.#pool.request({
+    const pool = await this.#openPool();
+    const { statusCode, headers, body } = await pool.request({
       method: 'GET',
       path: this.#path,
       headers: { authorization: `${this.#auth.scheme} ${token}`, accept: 'application/json' },
@@ -84,8 +88,15 @@ export class TokenBackend {
     return { status: statusCode, body: Buffer.concat(chunks).toString('utf8') };
   }
 
+  #openPool(): Promise<Pool> {
+    if (this.#closed) return Promise.reject(new Error('the auth backend client is closed'));
+    this.#pool ??= import('undici').then(({ Pool }) => new Pool(this.#origin, { connections: this.#auth.maxConnections, pipelining: 1 }));
+    return this.#pool;
+  }
+
   /** Closes the pool's connections; checks still waiting fail. */
-  close(): Promise<void> {
-    return this.#pool.destroy();
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#pool) await (await this.#pool).destroy();
   }
 }

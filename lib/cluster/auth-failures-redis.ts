@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisOptions } from '../config/options.js';
 import type { AuthFailureBudget } from '../limits/types.js';
-import { newClient, redactedUrl } from './redis-client.js';
+import { newClient, redactedUrl, type RedisClient } from './redis-client.js';
 
 /**
  * The cluster-wide failed-auth budget (lib/limits/auth-failures.ts): one count per address in Redis (`<prefix>:auth-failures:<address>`), shared by
@@ -11,15 +11,20 @@ import { newClient, redactedUrl } from './redis-client.js';
  * per-node budget still bounds an attacker to the budget times the number of nodes.
  */
 export class RedisAuthFailureBudget implements AuthFailureBudget {
-  readonly #client: ReturnType<typeof newClient>;
+  readonly #client: RedisClient;
   readonly #limiter: RateLimiterRedis;
   readonly #log: Logger;
   #closing: Promise<void> | undefined;
 
-  constructor(max: number, windowS: number, options: RedisOptions, log: Logger) {
-    this.#log = log;
+  /** Opens the budget's own Redis connection (in the background: it never waits for Redis) and counts in it. */
+  static async open(max: number, windowS: number, options: RedisOptions, log: Logger): Promise<RedisAuthFailureBudget> {
     // A connection of its own: the adapter's clients block on stream reads and subscriptions.
-    this.#client = newClient(options);
+    return new RedisAuthFailureBudget(max, windowS, options, log, await newClient(options));
+  }
+
+  private constructor(max: number, windowS: number, options: RedisOptions, log: Logger, client: RedisClient) {
+    this.#log = log;
+    this.#client = client;
     const where = redactedUrl(options.url);
     let down = false;
     this.#client.on('ready', () => {

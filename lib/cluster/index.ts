@@ -29,9 +29,10 @@ export type ClusterChoice =
 
 /**
  * The one place that chooses the backend. Never waits for Redis: a node whose Redis is down starts,
- * reports not ready, and connects when it can.
+ * reports not ready, and connects when it can. Asynchronous because the Redis and workers backends import
+ * their adapters only when chosen (start-up time: a node loads no module it does not use).
  */
-export function createCluster(choice: ClusterChoice, log: Logger): Cluster {
+export async function createCluster(choice: ClusterChoice, log: Logger): Promise<Cluster> {
   switch (choice.mode) {
     case 'memory':
       return createMemoryCluster(choice.recovery);

@@ -1,12 +1,23 @@
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import type { RedisOptions } from '../config/options.js';
 
 /** Reconnect back-off: 100 ms, 200 ms, … capped at 2 s, so a restarted Redis is found within about 2 s. */
 const reconnectDelay = (retries: number): number => Math.min(100 * (retries + 1), 2000);
 
-/** A node-redis client as the adapter and the readiness watch need it (RESP2, reconnecting forever). */
-export function newClient(options: RedisOptions) {
-  return createClient({
+/**
+ * A node-redis client as the adapter and the readiness watch need it (RESP2, reconnecting forever), not yet
+ * connected. node-redis is imported here, on first use, not at start-up: it is a quarter of a second of
+ * module loading that a node without `--redis` never needs, and a restarted node opens its port that much
+ * sooner (a reconnect storm's clients find it listening instead of backing off).
+ */
+export async function newClient(options: RedisOptions): Promise<RedisClient> {
+  const redis = await import('redis');
+  return configured(redis.createClient, options);
+}
+
+/** The client {@link newClient} makes, given node-redis's factory (a function of its own so that its type is inferred once). */
+function configured(create: typeof createClient, options: RedisOptions) {
+  return create({
     url: options.url,
     ...(options.database === undefined ? {} : { database: options.database }),
     // The adapter parses RESP2 replies (stream entries as arrays).
@@ -16,7 +27,7 @@ export function newClient(options: RedisOptions) {
 }
 
 /** A connected (or connecting) client of {@link newClient}. */
-export type RedisClient = ReturnType<typeof newClient>;
+export type RedisClient = ReturnType<typeof configured>;
 
 /** The Redis URL without its password, for logs. */
 export function redactedUrl(url: string): string {

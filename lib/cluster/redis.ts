@@ -1,4 +1,3 @@
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import { DEFAULT_OUTAGE_BUFFER, type RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
@@ -28,14 +27,16 @@ const READ_BLOCK_MS = 1000;
  * local clients and joins (or rejoins) the cluster when Redis comes up; /readyz says starting (503) until
  * it first has, degraded (200) during a later outage (lib/runtime/readiness.ts).
  * Lookups wait at most `timeoutMs` for the other nodes (`--cluster-timeout`, lib/cluster/directory.ts).
+ * Resolves once the modules are loaded (imported here, not at start-up: a node without `--redis` never
+ * needs them), never waiting for Redis itself.
  */
-export function createRedisCluster(
+export async function createRedisCluster(
   options: RedisOptions,
   timeoutMs: number,
   log: Logger,
   recovers: (namespace: string) => boolean = () => true,
-): Cluster {
-  const client = newClient(options);
+): Promise<Cluster> {
+  const [client, { createAdapter }] = await Promise.all([newClient(options), import('@socket.io/redis-streams-adapter')]);
   const where = redactedUrl(options.url);
   // One line per outage: node-redis emits an error per failed reconnect attempt, with changing messages.
   let outageLogged = false;

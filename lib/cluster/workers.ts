@@ -1,4 +1,3 @@
-import { createAdapter } from '@socket.io/cluster-adapter';
 import type { Logger } from 'pino';
 import type { Cluster } from './types.js';
 import { clusterDirectory, stampJoins } from './directory.js';
@@ -12,9 +11,11 @@ import { WorkerPresence } from './presence-workers.js';
  * with their primary, so no node registry is needed either. Users' sockets are counted by the primary
  * (lib/cluster/presence-workers.ts), which must call `countPresenceInPrimary()`.
  * Lookups wait at most `timeoutMs` for the other workers (`--cluster-timeout`): a worker that is stuck is
- * counted until its heartbeats have been missing for 10 s.
+ * counted until its heartbeats have been missing for 10 s. The adapter's module is imported here, on
+ * first use: a process without `--workers` never loads it.
  */
-export function createWorkersCluster(timeoutMs: number, log: Logger): Cluster {
+export async function createWorkersCluster(timeoutMs: number, log: Logger): Promise<Cluster> {
+  const { createAdapter } = await import('@socket.io/cluster-adapter');
   return {
     mode: 'workers',
     adapter: createAdapter(),

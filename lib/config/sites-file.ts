@@ -1,8 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { parse as parseYaml } from 'yaml';
 import {
   BUILTIN_NAMES,
   DEFAULT_AUTH_MAX_CONNECTIONS,
@@ -89,28 +88,34 @@ export const SitesFileSchema = Type.Object(
 export type SitesFile = Static<typeof SitesFileSchema>;
 type RawAuth = Static<typeof AuthSchema>;
 
-const checkSitesFile = Compile(SitesFileSchema);
+/** Compiled on first use: the schema is large, and a service started without a sites file never checks one. */
+const compileSitesFile = () => Compile(SitesFileSchema);
+let sitesFileCheck: ReturnType<typeof compileSitesFile> | undefined;
+const checkSitesFile = (): ReturnType<typeof compileSitesFile> => (sitesFileCheck ??= compileSitesFile());
 
 /** Site names become namespaces and query values: letters, digits, `_` and `-`. */
 const SITE_NAME = /^[A-Za-z0-9][\w-]{0,63}$/;
 
 /**
  * Reads, validates and resolves a sites file: JSON when the name ends in `.json`, YAML otherwise.
- * Throws an {@link OptionError} naming the file and the field at the first problem; nothing is half-loaded.
+ * Rejects with an {@link OptionError} naming the file and the field at the first problem; nothing is
+ * half-loaded. The YAML parser is imported only for a YAML file: start-up loads no module it does not use.
  */
-export function loadSitesFile(file: string, env: NodeJS.ProcessEnv): AccessConfig {
+export async function loadSitesFile(file: string, env: NodeJS.ProcessEnv): Promise<AccessConfig> {
+  const json = file.endsWith('.json');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     throw new OptionError(`cannot read config file '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const parse: (text: string) => unknown = json ? JSON.parse : (await import('yaml')).parse;
   let raw: unknown;
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    raw = parse(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new OptionError(`config file '${file}' is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`);
+    throw new OptionError(`config file '${file}' is not valid ${json ? 'JSON' : 'YAML'}: ${reason}`);
   }
   return parseSitesFile(raw ?? {}, `config file '${file}'`, env);
 }
@@ -120,8 +125,9 @@ export function loadSitesFile(file: string, env: NodeJS.ProcessEnv): AccessConfi
  * `source` prefixes error messages (e.g. `config file 'sites.yml'`).
  */
 export function parseSitesFile(raw: unknown, source: string, env: NodeJS.ProcessEnv): AccessConfig {
-  if (!checkSitesFile.Check(raw)) {
-    throw new OptionError(`${source}: ${describeSchemaError(checkSitesFile.Errors(raw))}`);
+  const check = checkSitesFile();
+  if (!check.Check(raw)) {
+    throw new OptionError(`${source}: ${describeSchemaError(check.Errors(raw))}`);
   }
   const fail = (field: string, message: string): never => {
     throw new OptionError(`${source}: ${field} ${message}`);

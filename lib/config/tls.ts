@@ -3,7 +3,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { generate } from 'selfsigned';
 import { OptionError } from './errors.js';
 import type { TlsSource } from './options.js';
 
@@ -69,8 +68,12 @@ export function httpsOptions(material: TlsMaterial): TlsMaterial & { readonly mi
   return { key: material.key, cert: material.cert, minVersion: TLS_MIN_VERSION };
 }
 
-/** Makes a sha256 self-signed certificate for `names` plus 127.0.0.1 and ::1. */
+/**
+ * Makes a sha256 self-signed certificate for `names` plus 127.0.0.1 and ::1. The generator (and the
+ * forge library under it) is imported here, on first use: a start with a certificate never needs it.
+ */
 export async function generateSelfSigned(names: readonly string[]): Promise<TlsMaterial> {
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date();
   const notAfterDate = new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 24 * 3600 * 1000);
   const pems = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {

@@ -11,12 +11,15 @@ export type DeviceQueueChoice =
   /** Every node on one Redis: the queue a device finds wherever it reconnects. */
   | { readonly mode: 'redis'; readonly redis: RedisOptions };
 
-/** The one place that chooses the device queue's backend. Never waits for Redis. */
-export function createDeviceQueue(choice: DeviceQueueChoice, limits: DeviceQueueLimits, log: Logger): DeviceQueue {
+/**
+ * The one place that chooses the device queue's backend. Never waits for Redis; asynchronous because the
+ * Redis backend imports node-redis only when chosen.
+ */
+export async function createDeviceQueue(choice: DeviceQueueChoice, limits: DeviceQueueLimits, log: Logger): Promise<DeviceQueue> {
   switch (choice.mode) {
     case 'memory':
       return new MemoryDeviceQueue(limits, choice.now);
     case 'redis':
-      return new RedisDeviceQueue(choice.redis, limits, log.child({ component: 'device-queue' }));
+      return RedisDeviceQueue.open(choice.redis, limits, log.child({ component: 'device-queue' }));
   }
 }

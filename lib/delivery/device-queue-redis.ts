@@ -177,10 +177,15 @@ export class RedisDeviceQueue implements DeviceQueue {
   readonly #ready: Promise<void>;
   #closing: Promise<void> | undefined;
 
-  constructor(options: RedisOptions, limits: DeviceQueueLimits, log: Logger) {
+  /** Opens the queue's own Redis connection (in the background: it never waits for Redis) and queues in it. */
+  static async open(options: RedisOptions, limits: DeviceQueueLimits, log: Logger): Promise<RedisDeviceQueue> {
+    return new RedisDeviceQueue(options, limits, log, await newClient(options));
+  }
+
+  private constructor(options: RedisOptions, limits: DeviceQueueLimits, log: Logger, client: RedisClient) {
     this.#prefix = options.prefix;
     this.#limits = limits;
-    this.#client = newClient(options);
+    this.#client = client;
     const where = redactedUrl(options.url);
     let down = false;
     this.#ready = new Promise((resolve) => this.#client.once('ready', () => resolve()));

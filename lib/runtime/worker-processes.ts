@@ -7,8 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setupPrimary } from '@socket.io/cluster-adapter';
-import { setupMaster, setupWorker } from '@socket.io/sticky';
+import type { setupWorker } from '@socket.io/sticky';
 import type { Logger } from 'pino';
 import { stopReadingHandedOverSockets } from '../engine/sticky-handover.js';
 import { bindHostOrAll, serviceUrls } from './listen.js';
@@ -59,6 +58,8 @@ export interface PrimaryOptions {
  * then listens. Rejects (after stopping the workers it started) if a worker exits before it is ready.
  */
 export async function startPrimary(options: PrimaryOptions, log: Logger): Promise<Primary> {
+  // Imported here, not at start-up: a process without --workers never needs them.
+  const [{ setupPrimary }, { setupMaster }] = await Promise.all([import('@socket.io/cluster-adapter'), import('@socket.io/sticky')]);
   // Binary payloads cross the IPC channel intact only with the advanced serialization.
   cluster.setupPrimary({ serialization: 'advanced' });
   setupPrimary();
@@ -159,8 +160,8 @@ export interface WorkerApp {
  */
 export async function serveWorker(app: WorkerApp, stop: () => void): Promise<void> {
   // Not listening: fastify must still load its routes before the first handed-over request.
-  await app.http.ready();
-  setupWorker(app.io);
+  const [sticky] = await Promise.all([import('@socket.io/sticky'), app.http.ready()]);
+  sticky.setupWorker(app.io);
   process.on('message', (message: unknown) => {
     if (isMessage(message, SHUTDOWN)) stop();
   });

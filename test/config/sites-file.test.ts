@@ -3,6 +3,7 @@ import { OptionError } from '../../lib/config/errors.js';
 import { hashSecret, resolveSecret, verifySecret } from '../../lib/config/secrets.js';
 import { sitesFromEnv } from '../../lib/config/sites-env.js';
 import { loadSitesFile, parseSitesFile } from '../../lib/config/sites-file.js';
+import { rejection } from '../support/sdk.js';
 import { tempFile } from '../support/temp.js';
 
 const SOURCE = "config file 'sites.yml'";
@@ -214,17 +215,17 @@ describe('sites configuration (lib/config/sites-file.ts)', () => {
 
   it('reads YAML and JSON files, and names the file when it is not parseable', async () => {
     const yaml = await tempFile('sites.yml', 'sites:\n  shop:\n    auth: { mode: none }\n    apiKey: env:SHOP_KEY\n');
-    expect(loadSitesFile(yaml, { SHOP_KEY: 'k' }).sites.map((site) => site.name)).to.deep.equal(['shop']);
+    expect((await loadSitesFile(yaml, { SHOP_KEY: 'k' })).sites.map((site) => site.name)).to.deep.equal(['shop']);
     const json = await tempFile('sites.json', '{"sites": {"blog": {"auth": {"mode": "none"}}}}');
-    expect(loadSitesFile(json, {}).sites.map((site) => site.name)).to.deep.equal(['blog']);
-    const badJson = await tempFile('x.json', '{"sites": ');
-    expect(() => loadSitesFile(badJson, {})).to.throw(OptionError, /is not valid JSON/);
-    const duplicateKey = await tempFile('x.yml', 'sites:\n  a: 1\n  a: 2\n');
-    expect(() => loadSitesFile(duplicateKey, {})).to.throw(OptionError, /is not valid YAML: Map keys must be unique/);
-    expect(() => loadSitesFile('/nonexistent/sites.yml', {})).to.throw(
-      OptionError,
-      /cannot read config file '\/nonexistent\/sites.yml' \(ENOENT\)/,
-    );
+    expect((await loadSitesFile(json, {})).sites.map((site) => site.name)).to.deep.equal(['blog']);
+    const refusal = async (file: string, message: RegExp): Promise<void> => {
+      const err = await rejection(loadSitesFile(file, {}));
+      expect(err).to.be.instanceOf(OptionError);
+      expect((err as OptionError).message).to.match(message);
+    };
+    await refusal(await tempFile('x.json', '{"sites": '), /is not valid JSON/);
+    await refusal(await tempFile('x.yml', 'sites:\n  a: 1\n  a: 2\n'), /is not valid YAML: Map keys must be unique/);
+    await refusal('/nonexistent/sites.yml', /cannot read config file '\/nonexistent\/sites.yml' \(ENOENT\)/);
   });
 
   it('builds a single site from the environment, and refuses its variables without SITE_NAME', async () => {

@@ -46,7 +46,7 @@ const memory: MakeHarness = (limits) => {
 
 const redis: MakeHarness = async (limits) => {
   const server = await startRedis();
-  const queue = createDeviceQueue({ mode: 'redis', redis: server.options() }, limits, pino({ level: 'silent' }));
+  const queue = await createDeviceQueue({ mode: 'redis', redis: server.options() }, limits, pino({ level: 'silent' }));
   onTeardown(() => queue.close());
   await withDeadline(queue.untilReady(), 'the device queue to reach redis', READY_DEADLINE_MS);
   // Time passes when a key of that TTL has expired, as Redis's expiry events say: no sleeping.
