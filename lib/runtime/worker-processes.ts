@@ -1,17 +1,20 @@
 /**
  * `--workers <n>`: several processes on one machine with `node:cluster`. The primary holds the port and
  * hands each connection to a worker with `@socket.io/sticky` (least-connection; an Engine.IO session
- * always goes to the worker that has it, which long-polling needs). The workers run the whole service
+ * always goes to the worker that has it, which long-polling needs; the workers report their sessions with
+ * lib/runtime/sticky-worker.ts, which keeps WebSocket-only ones out of that map). The workers run the whole service
  * and share rooms through `@socket.io/cluster-adapter` (or through Redis with `--redis`).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setupPrimary } from '@socket.io/cluster-adapter';
-import { setupMaster, setupWorker } from '@socket.io/sticky';
+import { setupMaster } from '@socket.io/sticky';
+import type { Server as IoServer } from 'socket.io';
 import type { Logger } from 'pino';
 import { stopReadingHandedOverSockets } from '../engine/sticky-handover.js';
 import { bindHostOrAll, serviceUrls } from './listen.js';
+import { serveHandedOverConnections } from './sticky-worker.js';
 
 /** Set in the environment of the workers the primary forks, so that only they take the worker role. */
 const WORKER_ENV = 'REALTIME_ROOMS_WORKER';
@@ -149,7 +152,7 @@ function listen(server: Server, options: PrimaryOptions): Promise<void> {
 /** What a worker needs of the service it runs (lib/app.ts's `App`). */
 export interface WorkerApp {
   readonly http: { ready(): PromiseLike<unknown> };
-  readonly io: Parameters<typeof setupWorker>[0];
+  readonly io: IoServer;
   readonly log: Logger;
 }
 
@@ -160,7 +163,7 @@ export interface WorkerApp {
 export async function serveWorker(app: WorkerApp, stop: () => void): Promise<void> {
   // Not listening: fastify must still load its routes before the first handed-over request.
   await app.http.ready();
-  setupWorker(app.io);
+  serveHandedOverConnections(app.io);
   process.on('message', (message: unknown) => {
     if (isMessage(message, SHUTDOWN)) stop();
   });
