@@ -5,12 +5,15 @@
  * auth mode of the sites (one user) and admin-ui runs with `auth: false` behind it.
  */
 import { hostname } from 'node:os';
-import { instrument } from '@socket.io/admin-ui';
+import type * as AdminUi from '@socket.io/admin-ui';
+import { lazyPackage } from '../core/lazy-package.js';
 import type { Namespace, Server } from 'socket.io';
 import { budgeted } from '../auth/budget.js';
 import { credentialsAuth } from '../auth/credentials.js';
 import type { Secret } from '../config/secrets.js';
 import type { ServiceContext } from '../core/context.js';
+
+const adminUi = lazyPackage<typeof AdminUi>('@socket.io/admin-ui');
 
 /** The namespace admin-ui serves and its page connects to. */
 export const ADMIN_NAMESPACE = '/admin';
@@ -48,7 +51,7 @@ export function mountAdmin(io: Server, config: AdminConfig, context: ServiceCont
     });
     context.hooks.connected(socket);
   });
-  instrument(io, {
+  adminUi().instrument(io, {
     namespaceName: ADMIN_NAMESPACE,
     auth: false,
     readonly: !config.writable,

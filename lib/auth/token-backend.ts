@@ -1,6 +1,10 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import type * as Undici from 'undici';
+import { lazyPackage } from '../core/lazy-package.js';
 import type { AuthConfig } from '../config/access.js';
 import { RequestError } from '../core/errors.js';
+
+const undici = lazyPackage<typeof Undici>('undici');
 
 type TokenUrlAuth = Extract<AuthConfig, { mode: 'token-url' }>;
 
@@ -33,7 +37,7 @@ export class TokenBackend {
     this.#auth = auth;
     const url = new URL(auth.url);
     this.#path = `${url.pathname}${url.search}`;
-    this.#pool = new Pool(url.origin, { connections: auth.maxConnections, pipelining: 1 });
+    this.#pool = new (undici().Pool)(url.origin, { connections: auth.maxConnections, pipelining: 1 });
     this.#maxPending = auth.maxConnections * (1 + QUEUED_PER_CONNECTION);
   }
 

@@ -1,12 +1,15 @@
-import { createClient } from 'redis';
+import type * as Redis from 'redis';
+import { lazyPackage } from '../core/lazy-package.js';
 import type { RedisOptions } from '../config/options.js';
+
+const redis = lazyPackage<typeof Redis>('redis');
 
 /** Reconnect back-off: 100 ms, 200 ms, … capped at 2 s, so a restarted Redis is found within about 2 s. */
 const reconnectDelay = (retries: number): number => Math.min(100 * (retries + 1), 2000);
 
 /** A node-redis client as the adapter and the readiness watch need it (RESP2, reconnecting forever). */
 export function newClient(options: RedisOptions) {
-  return createClient({
+  return redis().createClient({
     url: options.url,
     ...(options.database === undefined ? {} : { database: options.database }),
     // The adapter parses RESP2 replies (stream entries as arrays).

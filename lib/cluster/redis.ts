@@ -1,4 +1,5 @@
-import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type * as StreamsAdapter from '@socket.io/redis-streams-adapter';
+import { lazyPackage } from '../core/lazy-package.js';
 import type { Logger } from 'pino';
 import { DEFAULT_OUTAGE_BUFFER, type RedisOptions } from '../config/options.js';
 import { clusterDirectory, stampJoins } from './directory.js';
@@ -16,6 +17,8 @@ import type { Cluster } from './types.js';
  * its read returns; a read returns at once when there is something to read, so this costs no latency.
  */
 const READ_BLOCK_MS = 1000;
+
+const streamsAdapter = lazyPackage<typeof StreamsAdapter>('@socket.io/redis-streams-adapter');
 
 /**
  * Redis backend: `@socket.io/redis-streams-adapter` (broadcasts through one Redis stream, requests such as
@@ -63,7 +66,7 @@ export function createRedisCluster(
   const offsets = new StreamOffsets(client, streamName, log);
   const adapter = release.adapters(
     offsets.adapters(
-      createAdapter(client, {
+      streamsAdapter().createAdapter(client, {
         streamName,
         channelPrefix,
         sessionKeyPrefix: `${options.prefix}:session:`,

@@ -2,7 +2,8 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyPackage } from '../core/lazy-package.js';
 import {
   BUILTIN_NAMES,
   DEFAULT_AUTH_MAX_CONNECTIONS,
@@ -19,6 +20,8 @@ import {
 import { OptionError } from './errors.js';
 import { MAX_DEVICE_TTL_S } from './parse.js';
 import { readSecretText, resolveSecret, SecretError, type Secret } from './secrets.js';
+
+const yaml = lazyPackage<typeof Yaml>('yaml');
 
 const AuthSchema = Type.Object(
   {
@@ -107,7 +110,7 @@ export function loadSitesFile(file: string, env: NodeJS.ProcessEnv): AccessConfi
   }
   let raw: unknown;
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    raw = file.endsWith('.json') ? JSON.parse(text) : yaml().parse(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new OptionError(`config file '${file}' is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${reason}`);

@@ -3,7 +3,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { generate } from 'selfsigned';
 import { OptionError } from './errors.js';
 import type { TlsSource } from './options.js';
 
@@ -73,6 +72,8 @@ export function httpsOptions(material: TlsMaterial): TlsMaterial & { readonly mi
 export async function generateSelfSigned(names: readonly string[]): Promise<TlsMaterial> {
   const notBeforeDate = new Date();
   const notAfterDate = new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 24 * 3600 * 1000);
+  // Loaded here: only a server that makes its own certificate needs it.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
     algorithm: 'sha256',
     keySize: 2048,

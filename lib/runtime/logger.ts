@@ -1,6 +1,9 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+import { lazyPackage } from '../core/lazy-package.js';
 import type { LogLevel } from '../config/options.js';
+
+const pretty = lazyPackage<typeof pinoPretty>('pino-pretty');
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -34,6 +37,6 @@ export function createLogger(options: LoggerOptions): Logger {
   // sync: lines are written in order and none is lost when the process exits right after logging.
   return pino(
     base,
-    pretty({ colorize: true, singleLine: true, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }),
+    pretty()({ colorize: true, singleLine: true, sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }),
   );
 }
