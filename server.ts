@@ -9,8 +9,9 @@ import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
-import { createApp, type App } from './lib/app.js';
-import { countPresenceInPrimary, createCluster } from './lib/cluster/index.js';
+// The service itself (lib/app.js, lib/cluster/index.js) is imported where it runs, not here: a `--workers`
+// primary only routes connections, and loading the whole service would cost it some 50 MB for nothing.
+import type { App } from './lib/app.js';
 import { createLogger } from './lib/runtime/logger.js';
 import { OptionError } from './lib/config/errors.js';
 import { resolveSecret, SecretError, type Secret } from './lib/config/secrets.js';
@@ -276,7 +277,9 @@ async function main(): Promise<void> {
       throw new OptionError('--admin-mode development needs --redis with --workers above 1: use production mode, or --redis');
     }
     if (workers > 1 && cluster.isPrimary) return await runPrimary(options, workers);
+    const { createApp } = await import('./lib/app.js');
     if (worker) {
+      const { createCluster } = await import('./lib/cluster/index.js');
       // Every log line of a worker names it; the workers share rooms through the primary unless Redis does it.
       const log = (await createLogger({ level: options.logLevel, pretty: options.prettyLogs })).child({ worker: workerId() });
       app = await createApp(options, {
@@ -322,7 +325,7 @@ async function runPrimary(options: ServiceOptions, workers: number): Promise<voi
     // Before the workers exist: a scrape any of them takes is answered for all of them.
     if (options.metrics) aggregateWorkerMetrics();
     // Likewise each user's sockets, for updateUserUrl (without Redis; with it the workers count there).
-    if (!options.redis) countPresenceInPrimary();
+    if (!options.redis) (await import('./lib/cluster/index.js')).countPresenceInPrimary();
     primary = await startPrimary({ port: options.port, host: options.host, workers }, log);
   } catch (err) {
     const reason = describeListenError(err, options);

@@ -3,6 +3,7 @@
  * that thousands of them fit in one process and the generator does not become the bottleneck. Events are
  * handed over as their undecoded JSON text; receivers pick out the few characters they need.
  */
+import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { connectPacket, eventPacket, parseFrame } from './framing.js';
 
@@ -32,6 +33,9 @@ export class BenchClient {
   onEvent: EventHandler | undefined;
   /** Called when the server (or the network) ends a connected client; never for {@link close}. */
   onClose: ((code: number) => void) | undefined;
+  /** The client side of the TCP connection (source address and port), known once the server accepted it. */
+  localAddress = '';
+  localPort = 0;
   private closing = false;
   private nextAckId = 1;
   private readonly acks = new Map<number, (body: string) => void>();
@@ -49,6 +53,10 @@ export class BenchClient {
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
     const client = new BenchClient(ws, nsp);
+    ws.once('upgrade', (response: IncomingMessage) => {
+      client.localAddress = response.socket.localAddress ?? '';
+      client.localPort = response.socket.localPort ?? 0;
+    });
     const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       // A connection the server drops or never answers fails the run, rather than hanging it.

@@ -85,12 +85,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `spec` and resolves once it logs that it is listening. */
-export async function startSystem(spec: SystemSpec): Promise<RunningServer> {
+/**
+ * Starts `spec` and resolves once it logs that it is listening (within `startMs`; a system that does not is
+ * stopped).
+ */
+export async function startSystem(spec: SystemSpec, startMs = 20_000): Promise<RunningServer> {
   const port = await freePort();
   const spawned = performance.now();
   const child = spawnSystem(spec, port);
-  await waitForListening(child, spec.name, listeningMarker(spec));
+  try {
+    await waitForListening(child, spec.name, listeningMarker(spec), startMs);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
   const startupMs = performance.now() - spawned;
   const pid = child.pid ?? 0;
   return {
@@ -187,11 +195,11 @@ export function listeningMarker(spec: SystemSpec): string {
   return spec.args.includes('--redis') ? 'cluster ready' : 'listening on';
 }
 
-/** Resolves once `child` has written `marker` to its stdout; rejects when it exits first or takes over 20 s. */
-export function waitForListening(child: ChildProcess, name: string, marker: string): Promise<void> {
+/** Resolves once `child` has written `marker` to its stdout; rejects when it exits first or takes over `ms`. */
+export function waitForListening(child: ChildProcess, name: string, marker: string, ms = 20_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${ms / 1000} s: ${output}`)), ms);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes(marker)) {
@@ -273,7 +281,7 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Pids of the processes descending from `pid` (the workers of `--workers`), read from /proc. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -302,8 +310,8 @@ function descendants(pid: number): number[] {
  * pinned like any other system, as workers inherit the primary's CPU affinity). CPU is summed over the
  * primary and its workers.
  */
-export async function startWorkers(spec: SystemSpec, workers: number): Promise<RunningServer> {
-  const server = await startSystem({ ...spec, args: [...spec.args, '--workers', String(workers)] });
+export async function startWorkers(spec: SystemSpec, workers: number, startMs?: number): Promise<RunningServer> {
+  const server = await startSystem({ ...spec, args: [...spec.args, '--workers', String(workers)] }, startMs);
   return {
     ...server,
     cpuNs: () => [server.pid, ...descendants(server.pid)].reduce((sum, pid) => sum + processCpuNs(pid), 0),

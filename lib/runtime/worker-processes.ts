@@ -1,16 +1,18 @@
 /**
  * `--workers <n>`: several processes on one machine with `node:cluster`. The primary holds the port and
  * hands each connection to a worker with `@socket.io/sticky` (least-connection; an Engine.IO session
- * always goes to the worker that has it, which long-polling needs). The workers run the whole service
+ * always goes to the worker that has it, which long-polling needs; the workers report their sessions with
+ * lib/runtime/sticky-worker.ts, which keeps WebSocket-only ones out of that map). The workers run the whole service
  * and share rooms through `@socket.io/cluster-adapter` (or through Redis with `--redis`).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { setupWorker } from '@socket.io/sticky';
 import type { Logger } from 'pino';
+import type { Server as IoServer } from 'socket.io';
 import { stopReadingHandedOverSockets } from '../engine/sticky-handover.js';
 import { bindHostOrAll, serviceUrls } from './listen.js';
+import { serveHandedOverConnections } from './sticky-worker.js';
 
 /** Set in the environment of the workers the primary forks, so that only they take the worker role. */
 const WORKER_ENV = 'REALTIME_ROOMS_WORKER';
@@ -150,7 +152,7 @@ function listen(server: Server, options: PrimaryOptions): Promise<void> {
 /** What a worker needs of the service it runs (lib/app.ts's `App`). */
 export interface WorkerApp {
   readonly http: { ready(): PromiseLike<unknown> };
-  readonly io: Parameters<typeof setupWorker>[0];
+  readonly io: IoServer;
   readonly log: Logger;
 }
 
@@ -160,8 +162,8 @@ export interface WorkerApp {
  */
 export async function serveWorker(app: WorkerApp, stop: () => void): Promise<void> {
   // Not listening: fastify must still load its routes before the first handed-over request.
-  const [sticky] = await Promise.all([import('@socket.io/sticky'), app.http.ready()]);
-  sticky.setupWorker(app.io);
+  await app.http.ready();
+  serveHandedOverConnections(app.io);
   process.on('message', (message: unknown) => {
     if (isMessage(message, SHUTDOWN)) stop();
   });
