@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Namespace } from 'socket.io';
 import type { Cluster } from './types.js';
 import { clusterDirectory, stampJoins } from './directory.js';
 import { WorkerPresence } from './presence-workers.js';
@@ -16,9 +17,17 @@ import { WorkerPresence } from './presence-workers.js';
  */
 export async function createWorkersCluster(timeoutMs: number, log: Logger): Promise<Cluster> {
   const { createAdapter } = await import('@socket.io/cluster-adapter');
+  const perNamespace = createAdapter();
+  // Each namespace's adapter listens to the primary with a `message` listener on `process`, by the adapter's
+  // design: the limit grows with the namespaces, so that the eleventh does not warn of a leak. A function,
+  // not an arrow: Socket.IO calls the adapter option with `new`.
+  function adapter(nsp: Namespace): ReturnType<typeof perNamespace> {
+    process.setMaxListeners(process.getMaxListeners() + 1);
+    return perNamespace(nsp);
+  }
   return {
     mode: 'workers',
-    adapter: createAdapter(),
+    adapter,
     directory: clusterDirectory({ isReady: () => true, timeoutMs, log }),
     // The cluster adapter keeps no sessions: a dropped client reconnects (perhaps to another worker) afresh.
     recovers: false,
