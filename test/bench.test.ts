@@ -48,6 +48,7 @@ describe('benchmark harness (quick mode)', function () {
       expect(report.multiNode?.nodes, 'the two-node scenario ran').to.equal(2);
       expect(report.multiNode?.fanout.perSecond).to.be.greaterThan(0);
       expect(report.multiNode?.fanout.lost, 'two nodes lost').to.equal(0);
+      expect(report.multiNode?.fanout.redisCpuMicros, "the redis-server's CPU is counted").to.be.greaterThan(0);
     }
     for (const [label, phase] of Object.entries(report.workers ?? {})) {
       expect(phase.perSecond, `--workers ${label} throughput`).to.be.greaterThan(0);
