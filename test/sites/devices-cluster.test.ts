@@ -206,8 +206,12 @@ describe('reliable delivery across nodes (three nodes, one real redis-server)', 
       if (name === key) expiring();
     });
 
-    const phone = await connectV4(`${doomed.url}/shop`, { auth: { token: 'alice', deviceId: 'phone' } });
-    await nextArgs(phone, '_settings');
+    // Listening before the connect: `_settings` may come in the same read as the connect packet.
+    let settings: Promise<unknown[]> | undefined;
+    const phone = await connectV4(`${doomed.url}/shop`, { auth: { token: 'alice', deviceId: 'phone' } }, (socket) => {
+      settings = nextArgs(socket, '_settings');
+    });
+    await settings;
     await barrier(phone);
     expect(await redis.command(['PTTL', key]), 'connected: no expiry').to.equal(-1);
     doomed.child.kill('SIGKILL');
