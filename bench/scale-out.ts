@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { fanout, type BenchSizes, type Throughput } from './scenarios.js';
-import { startCluster, startSystem, startWorkers, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
+import { processCpuNs, startCluster, startSystem, startWorkers, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 const SIZES: BenchSizes = {
   fanoutReceivers: 1000,
@@ -56,19 +56,6 @@ function writeSyscalls(): number {
   return total;
 }
 
-/** CPU time so far of one process, all threads, in nanoseconds. */
-function cpuOf(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return total;
-}
-
 async function run(
   start: (spec: SystemSpec) => Promise<RunningServer>,
   entry?: string,
@@ -81,7 +68,7 @@ async function run(
     ...server,
     cpuNs: () => {
       marks.push(writeSyscalls());
-      first.push(cpuOf(server.pid));
+      first.push(processCpuNs(server.pid));
       return server.cpuNs();
     },
   };

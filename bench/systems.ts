@@ -221,7 +221,7 @@ export function waitForListening(child: ChildProcess, name: string, marker: stri
 }
 
 /** Sums utime+stime of every thread from /proc/<pid>/task/<tid>/schedstat (ns precision). */
-function processCpuNs(pid: number): number {
+export function processCpuNs(pid: number): number {
   let total = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
