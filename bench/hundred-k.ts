@@ -1,6 +1,6 @@
 /**
- * `npm run bench:100k`: 100,000 idle JOINed connections against the service with `--workers` (issue 15,
- * target 3), on its own as it takes minutes. One process may hold at most ~20,000 file descriptors here,
+ * `npm run bench:100k`: 100,000 idle JOINed connections against the service with `--workers`,
+ * on its own as it takes minutes. One process may hold at most ~20,000 file descriptors here,
  * so the service runs enough workers that each holds fewer than 18,000 connections, and the load is spread
  * over `--generators` child processes (bench/hundred-k-generator.ts), each with loopback source addresses
  * of its own. Connections join rooms of `--room-size` (connection i joins room i mod rooms), connecting in
@@ -322,7 +322,7 @@ function positive(value: string): number {
 
 async function main(): Promise<void> {
   const opts = new Command()
-    .description('100,000 idle JOINed connections against the service with --workers (issue 15, target 3)')
+    .description('100,000 idle JOINed connections against the service with --workers')
     .option('--quick', 'a smoke test: a few hundred connections, two workers, two generators')
     .option('--connections <n>', 'idle JOINed connections', positive)
     .option('--workers <n>', 'worker processes of the service (each must stay under ~18,000 connections)', positive)

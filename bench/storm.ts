@@ -1,5 +1,5 @@
 /**
- * The reconnect storm (issue 15, target 2): `clients` raw-ws clients JOINed to one `/layout` room; the
+ * The reconnect storm: `clients` raw-ws clients JOINed to one `/layout` room; the
  * server is `kill -9`ed and started again on the same port at once; every client comes back as
  * socket.io-client would (bench/storm-client.ts says exactly what is emulated) and re-JOINs. Measured: the
  * seconds from the kill until the restarted process logged that it listens, and until every client's JOIN
