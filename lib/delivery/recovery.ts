@@ -48,15 +48,30 @@ export function recoveryOption(windowMs: number, cluster: Cluster, log: Logger):
   return { maxDisconnectionDuration: windowMs, skipMiddlewares: false };
 }
 
+/** Socket.IO's private per-socket send, below `emit`: the packet goes to this one client and nowhere else. */
+interface DirectPacket {
+  packet(packet: { type: number; data: unknown[] }): void;
+}
+
+/** Socket.IO's packet type of an event. */
+const EVENT_PACKET = 2;
+
 /**
  * Sends every new (not recovered) session of a Socket.IO v4 client its first offset, so that it can be
  * recovered even if its connection drops before it receives anything. Legacy clients (Engine.IO 3) cannot
  * recover and get nothing. A recovered session keeps the offset it had.
+ *
+ * The packet is written straight to the socket, not with `emit`: with recovery on, Socket.IO sends every
+ * `emit` through the adapter's `broadcast` so that it can be kept for a replay, and the offset needs none.
+ * Through `emit`, every connect added a kept packet to the in-memory recovery buffer (a crowd of new
+ * connections pushed out the broadcasts the buffer is for, and each one dropped left a room watermark
+ * behind), and the connect path paid for a broadcast. (The Redis adapter's path already kept a `socket.emit`
+ * to its own node: lib/cluster/stream-offsets.ts.)
  */
 export function sendStartOffsets(hooks: ServiceHooks, cluster: Cluster, covers: (name: string) => boolean): void {
   hooks.on('connection', (socket: Socket) => {
     if (socket.recovered || socket.conn.protocol !== 4 || !covers(socket.nsp.name)) return;
     const offset = cluster.recoveryOffset(socket.nsp.adapter);
-    if (offset !== undefined) socket.emit(OFFSET_EVENT, offset);
+    if (offset !== undefined) (socket as unknown as DirectPacket).packet({ type: EVENT_PACKET, data: [OFFSET_EVENT, offset] });
   });
 }

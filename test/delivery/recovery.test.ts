@@ -69,6 +69,25 @@ for (const fastPath of [true, false]) {
       expect(messagesOf(heard)).to.deep.equal(['missed']);
     });
 
+    it('keeps a missed broadcast in a small buffer however many clients connect meanwhile: their start offsets are not kept', async () => {
+      const server = await startServer({ fastPath, recoveryBuffer: 4096, eventRate: 0, connectRate: 0 });
+      const sender = await member(server, 'r', 'sender');
+      const phone = await member(server, 'r', 'phone');
+      const heard = collect<{ message: unknown }>(phone, 'EVENT');
+      await dropAndReturn(server, '/layout', phone, async () => {
+        await ack(sender, 'NOTIFY', { room: 'r', message: 'missed' });
+        // Each start offset kept as a broadcast was about 40 bytes: 200 of them are twice the 4 KB buffer.
+        for (let i = 0; i < 200; i++) {
+          let offset: Promise<string> | undefined;
+          const newcomer = await server.connect('/layout', RECONNECTING, (socket) => (offset = next<string>(socket, OFFSET_EVENT)));
+          await offset;
+          newcomer.disconnect();
+        }
+      });
+      expect(phone.recovered).to.equal(true);
+      expect(messagesOf(heard)).to.deep.equal(['missed']);
+    });
+
     it('gives a clean session, never a partial replay, when a broadcast it missed was dropped from the bounded buffer', async () => {
       const server = await startServer({ fastPath, recoveryBuffer: 4096, eventRate: 0 });
       const sender = await member(server, 'r', 'sender');
