@@ -7,6 +7,7 @@
  * profile written to DIR when it stops. The service runs as the comparison runs it (bench/run.ts), plus
  * any `--service-arg` (repeatable), e.g. `--service-arg=--recovery-window=0` to see what a feature costs.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { clientAddress } from './addresses.js';
 import { BenchClient, connectMany } from './client.js';
@@ -17,17 +18,35 @@ import { startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './sys
 interface ConnectSample {
   perSecond: number;
   cpuMicros: number;
+  /** The share of that CPU spent in the kernel (TCP, epoll, the writes), from /proc's tick counts. */
+  kernelShare: number;
+}
+
+/** User and kernel CPU ticks of process `pid` so far (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuTicks(pid: number): { user: number; kernel: number } {
+  // The command name (field 2) is in parentheses and may hold spaces: the fields are counted after it.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
+  return { user: Number(fields[11]), kernel: Number(fields[12]) };
 }
 
 async function connectRound(server: RunningServer, clients: number): Promise<ConnectSample> {
   const t0 = performance.now();
   const cpu0 = server.cpuNs();
+  const ticks0 = cpuTicks(server.pid);
   const connected = await connectMany(clients, CONNECT_CONCURRENCY, async (i) => {
     const client = await BenchClient.connect(server.port, '/layout', { localAddress: clientAddress(i) });
     await client.request('JOIN', { room: `room-${Math.floor(i / 10)}`, name: `m${i}` });
     return client;
   });
-  const sample = { perSecond: (clients * 1000) / (performance.now() - t0), cpuMicros: (server.cpuNs() - cpu0) / 1000 / clients };
+  const ticks = cpuTicks(server.pid);
+  const kernel = ticks.kernel - ticks0.kernel;
+  const sample = {
+    perSecond: (clients * 1000) / (performance.now() - t0),
+    cpuMicros: (server.cpuNs() - cpu0) / 1000 / clients,
+    kernelShare: kernel / Math.max(1, kernel + ticks.user - ticks0.user),
+  };
   await Promise.all(connected.map((client) => client.close()));
   return sample;
 }
@@ -75,7 +94,8 @@ for (let round = 0; round < rounds; round++) {
       const sample = await connectRound(server, clients);
       samples.set(spec.name, [...(samples.get(spec.name) ?? []), sample]);
       process.stdout.write(
-        `round ${round + 1} ${spec.name}: ${sample.perSecond.toFixed(0)} connects/s, ${sample.cpuMicros.toFixed(0)} µs CPU/connect\n`,
+        `round ${round + 1} ${spec.name}: ${sample.perSecond.toFixed(0)} connects/s, ${sample.cpuMicros.toFixed(0)} µs CPU/connect ` +
+          `(${(sample.kernelShare * 100).toFixed(0)} % in the kernel)\n`,
       );
     } finally {
       await server.stop();
@@ -84,7 +104,11 @@ for (let round = 0; round < rounds; round++) {
 }
 const summary = (name: string): ConnectSample => {
   const list = samples.get(name) ?? [];
-  return { perSecond: median(list.map((s) => s.perSecond)), cpuMicros: median(list.map((s) => s.cpuMicros)) };
+  return {
+    perSecond: median(list.map((s) => s.perSecond)),
+    cpuMicros: median(list.map((s) => s.cpuMicros)),
+    kernelShare: median(list.map((s) => s.kernelShare)),
+  };
 };
 const base = summary('socketio');
 const ours = summary('service');

@@ -39,6 +39,7 @@ import type { AuthFailureBudget } from './limits/types.js';
 import { httpsOptions, loadTls } from './config/tls.js';
 import { connectionAddress, createSocketServer, onBroadcast } from './engine/index.js';
 import { limitConnections } from './limits/connections.js';
+import { engineCors } from './http/engine-cors.js';
 import { limitEventRate } from './limits/event-rate.js';
 import { limitHttpRate } from './limits/http-rate.js';
 import { boundedParser } from './limits/parser.js';
@@ -155,8 +156,6 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
       allowEIO3: true,
       maxHttpBufferSize: config.maxPayload,
       parser: parser.parser,
-      // The original (Socket.IO 2) answered every origin; '*' keeps that, a list restricts it.
-      cors: { origin: config.corsOrigin === '*' ? true : [...config.corsOrigin], credentials: true },
       ...(recovery ? { connectionStateRecovery: recovery } : {}),
     },
     {
@@ -173,6 +172,7 @@ export async function createApp(options: Partial<ServiceOptions> = {}, deps: App
   );
 
   parser.bindTo(io);
+  engineCors(io, config.corsOrigin);
   const limitsLog = log.child({ component: 'limits' });
   // Before any namespace is served: a handshake is admitted, and a connection given its budget, first.
   limitConnections(io, hooks, config, limitsLog);

@@ -79,7 +79,9 @@ for (const fastPath of [true, false]) {
         // Each start offset kept as a broadcast was about 40 bytes: 200 of them are twice the 4 KB buffer.
         for (let i = 0; i < 200; i++) {
           let offset: Promise<string> | undefined;
-          const newcomer = await server.connect('/layout', RECONNECTING, (socket) => (offset = next<string>(socket, OFFSET_EVENT)));
+          const newcomer = await server.connect('/layout', RECONNECTING, (socket) => {
+            offset = next<string>(socket, OFFSET_EVENT);
+          });
           await offset;
           newcomer.disconnect();
         }

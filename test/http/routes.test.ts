@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { expectErrorBody, postBusMessage, request } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { DEADLINE_MS } from '../support/deadlines.js';
@@ -281,6 +282,13 @@ describe('HTTP', () => {
       expect(denied.headers.get('access-control-allow-origin')).to.equal(null);
     });
 
+    it('adds no CORS headers to a WebSocket upgrade, on which no browser reads them', async () => {
+      const srv = await startServer();
+      const headers = await upgradeHeaders(`${srv.url}/socket.io/?EIO=4&transport=websocket`, 'https://any.example');
+      expect(headers['sec-websocket-accept']).to.be.a('string');
+      expect(Object.keys(headers).filter((name) => name.startsWith('access-control-') || name === 'vary')).to.deep.equal([]);
+    });
+
     it('answers a preflight for the listed origins only', async () => {
       const srv = await startServer({ corsOrigin: ['https://ok.example'] });
       const preflight = (origin: string) =>
@@ -293,3 +301,26 @@ describe('HTTP', () => {
     });
   });
 });
+
+/** The headers of the 101 a WebSocket upgrade to `url` from `origin` gets; the connection is closed at once. */
+function upgradeHeaders(url: string, origin: string): Promise<IncomingHttpHeaders> {
+  const req = httpRequest(url, {
+    headers: {
+      origin,
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    },
+  });
+  const upgraded = new Promise<IncomingHttpHeaders>((resolve, reject) => {
+    req.once('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.headers);
+    });
+    req.once('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode ?? '?'}`)));
+    req.once('error', reject);
+  });
+  req.end();
+  return withDeadline(upgraded, 'the upgrade response');
+}
