@@ -5,12 +5,15 @@
  * over `--generators` child processes (bench/hundred-k-generator.ts), each with loopback source addresses
  * of its own. Connections join rooms of `--room-size` (connection i joins room i mod rooms), connecting in
  * steps of a quarter; after each step it samples the resident memory of every process of the service
- * (primary and workers, /proc/<pid>/status VmRSS, no forced GC) and the primary's open descriptors. Then
+ * (primary and workers, /proc/<pid>/status VmRSS) as it is and again after two forced GCs in every process
+ * (bench/probe.cjs: over IPC for the primary, SIGUSR2 for each worker), and the primary's open descriptors. Then
  * it finds which worker serves each connection (from /proc: the workers' socket inodes and
  * /proc/net/tcp), sends one NOTIFY to every room and counts the EVENTs the members receive. Every limit of
  * the service stays at its default. `--quick` is a smoke test (a few hundred connections, two workers).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +73,10 @@ export interface Step {
   readonly primaryFds: number;
   readonly workerRss: readonly number[];
   readonly totalRss: number;
+  /** The same after two forced GCs in every process: what the service keeps, its garbage collected. */
+  readonly primaryRssAfterGc: number;
+  readonly workerRssAfterGc: readonly number[];
+  readonly totalRssAfterGc: number;
   /** Handshakes that failed (timed out or were refused) and were tried again, all generators, so far. */
   readonly retries: number;
 }
@@ -93,6 +100,9 @@ export interface HundredKResult {
   /** Total RSS of the service ÷ connections, and (total − total empty) ÷ connections, in bytes. */
   readonly bytesPerConnection: number;
   readonly slopePerConnection: number;
+  /** The same after forced GCs. */
+  readonly bytesPerConnectionAfterGc: number;
+  readonly slopePerConnectionAfterGc: number;
 }
 
 /** One generator process and a way to ask it something. */
@@ -153,7 +163,9 @@ async function sample(
   const workerRss = workers.map(rssBytes);
   // Read before the probe's GC changes it.
   const primaryRss = rssBytes(server.pid);
-  const { heapUsed: primaryHeap } = await server.memory();
+  const { heapUsed: primaryHeap, rss: primaryRssAfterGc } = await server.memory();
+  const workerRssAfterGc = await Promise.all(workers.map(rssAfterGc));
+  const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
   return {
     connections,
     seconds,
@@ -161,9 +173,27 @@ async function sample(
     primaryHeap,
     primaryFds: openSockets(server.pid).fds,
     workerRss,
-    totalRss: primaryRss + workerRss.reduce((sum, rss) => sum + rss, 0),
+    totalRss: primaryRss + sum(workerRss),
+    primaryRssAfterGc,
+    workerRssAfterGc,
+    totalRssAfterGc: primaryRssAfterGc + sum(workerRssAfterGc),
     retries,
   };
+}
+
+/** Where the probes of the service's processes answer SIGUSR2 (bench/probe.cjs); set before the service starts. */
+const gcDir = mkdtempSync(join(tmpdir(), 'hundred-k-gc-'));
+process.env.BENCH_GC_DIR = gcDir;
+process.once('exit', () => rmSync(gcDir, { recursive: true, force: true }));
+
+/** Worker `pid`'s RSS after two forced GCs, as its probe reports it (a worker of 17,000 connections takes a while). */
+async function rssAfterGc(pid: number): Promise<number> {
+  const file = join(gcDir, String(pid));
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  await until(() => existsSync(file), 30_000);
+  if (!existsSync(file)) throw new Error(`worker ${pid} did not answer SIGUSR2 within 30 s`);
+  return Number(readFileSync(file, 'utf8'));
 }
 
 /** Which worker (index in `workers`) serves each connection, and so how each room is spread. */
@@ -254,8 +284,11 @@ export async function hundredK(sizes: HundredKSizes, progress: (line: string) =>
     progress(`broadcast: ${published} NOTIFYs, ${deliveries} of ${sizes.connections} members got one`);
 
     await askAll(generators, () => ({ type: 'close' }));
-    const empty = steps[0]?.totalRss ?? 0;
-    const full = steps[steps.length - 1]?.totalRss ?? 0;
+    const [first, last] = [steps[0], steps[steps.length - 1]];
+    const empty = first?.totalRss ?? 0;
+    const full = last?.totalRss ?? 0;
+    const emptyAfterGc = first?.totalRssAfterGc ?? 0;
+    const fullAfterGc = last?.totalRssAfterGc ?? 0;
     return {
       sizes,
       steps,
@@ -267,6 +300,8 @@ export async function hundredK(sizes: HundredKSizes, progress: (line: string) =>
       duplicates,
       bytesPerConnection: full / sizes.connections,
       slopePerConnection: (full - empty) / sizes.connections,
+      bytesPerConnectionAfterGc: fullAfterGc / sizes.connections,
+      slopePerConnectionAfterGc: (fullAfterGc - emptyAfterGc) / sizes.connections,
     };
   } finally {
     for (const g of generators) g.child.disconnect();
@@ -289,7 +324,8 @@ function describeStep(step: Step | undefined): string {
   if (!step) return '';
   return (
     `${step.connections} connections at ${step.seconds.toFixed(1)} s (${step.retries} retried): service ${mb(step.totalRss)}` +
-    ` (primary ${mb(step.primaryRss)}, heap ${mb(step.primaryHeap)} after GC, ${step.primaryFds} fds; workers ${step.workerRss.map(mb).join(', ')})`
+    ` (primary ${mb(step.primaryRss)}, heap ${mb(step.primaryHeap)} after GC, ${step.primaryFds} fds; workers ${step.workerRss.map(mb).join(', ')});` +
+    ` after GC ${mb(step.totalRssAfterGc)}`
   );
 }
 
@@ -298,17 +334,18 @@ export function hundredKTable(result: HundredKResult): string {
   const kb = (bytes: number): string => (bytes / 1024).toFixed(2);
   const rows = result.steps.map(
     (s) =>
-      `| ${s.connections} | ${s.seconds.toFixed(1)} | ${mb(s.primaryRss)} | ${mb(s.primaryHeap)} | ${s.primaryFds} | ${s.workerRss.map(mb).join(' / ')} | ${mb(s.totalRss)} | ${s.connections > 0 ? kb(s.totalRss / s.connections) : '–'} |`,
+      `| ${s.connections} | ${s.seconds.toFixed(1)} | ${mb(s.primaryRss)} | ${mb(s.primaryHeap)} | ${s.primaryFds} | ${s.workerRss.map(mb).join(' / ')} | ${mb(s.totalRss)} | ${s.connections > 0 ? kb(s.totalRss / s.connections) : '–'} | ${mb(s.totalRssAfterGc)} | ${s.connections > 0 ? kb(s.totalRssAfterGc / s.connections) : '–'} |`,
   );
   return [
     `${result.sizes.connections} idle JOINed connections, --workers ${result.sizes.workers}, ${result.sizes.generators} generators, rooms of ${result.sizes.roomSize}`,
     '',
-    '| connections | s | primary RSS | primary heap after GC | primary fds | worker RSS | service RSS | KB/conn (total ÷ n) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| connections | s | primary RSS | primary heap after GC | primary fds | worker RSS | service RSS | KB/conn (total ÷ n) | service RSS after GC | KB/conn after GC |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `- connect + JOIN: ${result.connectsPerSecond.toFixed(0)}/s; handshakes tried again: ${result.steps[result.steps.length - 1]?.retries ?? 0}`,
     `- total RSS ÷ n: ${kb(result.bytesPerConnection)} KB; (total − empty service) ÷ n: ${kb(result.slopePerConnection)} KB`,
+    `- after forced GCs in every process: total ÷ n ${kb(result.bytesPerConnectionAfterGc)} KB; (total − empty) ÷ n ${kb(result.slopePerConnectionAfterGc)} KB`,
     `- connections per worker: ${result.perWorker.join(', ')}; ${result.roomsOnEveryWorker} of ${result.rooms} rooms span every worker (fewest: ${result.minWorkersPerRoom})`,
     `- broadcast: ${result.published} NOTIFYs (one per room), ${result.deliveries} of ${result.sizes.connections} members got theirs, ${result.duplicates} twice`,
   ].join('\n');

@@ -29,5 +29,13 @@ process.on('message', (message) => {
     arrayBuffers: usage.arrayBuffers,
   });
 });
+// SIGUSR2: collect garbage, then write this process's RSS into a file named after its pid in $BENCH_GC_DIR.
+// A `--workers` worker's IPC channel goes to its primary, not to the bench: this is how the bench reads what
+// a worker keeps, as opposed to what it has not collected yet.
+process.on('SIGUSR2', () => {
+  collect();
+  const dir = process.env.BENCH_GC_DIR;
+  if (dir) require('node:fs').writeFileSync(require('node:path').join(dir, String(process.pid)), String(process.memoryUsage().rss));
+});
 // The IPC channel must not keep a server alive that is told to stop.
 if (process.channel) process.channel.unref();

@@ -22,6 +22,8 @@ describe('benchmark 100k-connection scenario (quick)', function () {
       expect(step.primaryRss, 'primary RSS sampled').to.be.greaterThan(0);
       expect(step.workerRss, 'one sample per worker').to.have.length(sizes.workers);
       for (const rss of step.workerRss) expect(rss, 'worker RSS sampled').to.be.greaterThan(0);
+      expect(step.workerRssAfterGc, 'one sample after GC per worker').to.have.length(sizes.workers);
+      for (const rss of [step.primaryRssAfterGc, ...step.workerRssAfterGc]) expect(rss, 'RSS after GC sampled').to.be.greaterThan(0);
     }
     // The primary hands every connection over: it holds no descriptor for any of them.
     const fds = result.steps.map((s) => s.primaryFds);
