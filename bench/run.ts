@@ -273,7 +273,7 @@ function rows(report: BenchReport): Row[] {
     ['memory: heap KB/connection', (r) => r.memory.heapPerConnection / 1024, 2, 'lower'],
     ['connect+JOIN/s', (r) => r.memory.connectsPerSecond, 0, 'higher'],
     ['connect: server CPU µs/connect', (r) => r.memory.connectCpuMicros, 0, 'lower'],
-    ['start-up to open port, ms (baselines via tsx)', (r) => r.startupMs, 0, 'lower'],
+    ['start-up to open port, ms', (r) => r.startupMs, 0, 'lower'],
     ['lobby: RTCSIGNAL msgs/s', (r) => r.lobby.perSecond, 0, 'higher'],
     ['lobby: server CPU µs/msg', (r) => r.lobby.cpuMicros, 2, 'lower'],
     [

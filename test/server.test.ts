@@ -1,9 +1,11 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { envSetting, OPTION_ENTRIES } from '../lib/config/option-table.js';
 import { SITE_ENV } from '../lib/config/sites-env.js';
 import { CHILD_DEADLINE_MS, expectUsageError, repoRoot, runCli, startCli, type CliServer } from './support/cli.js';
@@ -350,6 +352,29 @@ describe('CLI (server.ts)', () => {
       expect(exit.code, exit.stderr).to.equal(0);
       expect(exit.stdout).to.include('Usage: realtime-rooms');
       expect(exit.stdout).to.include('Examples (');
+    });
+
+    it("starts without loading fastify's schema compilers (ajv and its kin): no route uses them", async () => {
+      if (!existsSync(join(repoRoot, 'dist', 'server.js'))) {
+        throw new Error('dist/server.js does not exist: run `npm run build` first (npm test builds before mocha)');
+      }
+      // A fresh process: this one has loaded ajv for the JSON Schema tests.
+      const script = [
+        "import { createRequire } from 'node:module';",
+        `const { createApp } = await import(${JSON.stringify(join(repoRoot, 'dist/lib/app.js'))});`,
+        "const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent' });",
+        'await app.listen();',
+        `const cache = createRequire(${JSON.stringify(join(repoRoot, 'package.json'))}).cache;`,
+        'const loaded = Object.keys(cache).filter((file) => /node_modules[\\/](ajv|@fastify[\\/]ajv-compiler|@fastify[\\/]fast-json-stringify-compiler)[\\/]/.test(file));',
+        'await app.close();',
+        'process.stdout.write(JSON.stringify(loaded));',
+      ].join('\n');
+      const { stdout } = await withDeadline(
+        promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot }),
+        'the child service to start and stop',
+        CHILD_DEADLINE_MS,
+      );
+      expect(JSON.parse(stdout)).to.deep.equal([]);
     });
 
     it('node dist/server.js -V prints the version', async () => {

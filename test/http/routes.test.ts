@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { expectErrorBody, postBusMessage, request } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { createApp } from '../../lib/app.js';
+import { onTeardown } from '../support/teardown.js';
 import { DEADLINE_MS } from '../support/deadlines.js';
 import { ack, barrier, collect, next, silent, withDeadline } from '../support/wait.js';
 
@@ -256,6 +258,22 @@ describe('HTTP', () => {
       const a = await busMember(srv, 'r');
       await silent(a, 'EVENT', async () => expectErrorBody(await postBusMessage(srv, '%E0%A4%A', '1'), 400, 'BAD_REQUEST'));
     });
+  });
+
+  it('refuses a route that declares a fastify schema, at start, naming the validation the service uses', async () => {
+    const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent' });
+    onTeardown(() => app.close());
+    app.http.get('/with-schema', { schema: { querystring: { type: 'object' } } }, async () => 'never');
+    let refused: unknown;
+    try {
+      await app.http.ready();
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused)
+      .to.be.an('error')
+      .with.property('message')
+      .that.matches(/TypeBox/);
   });
 
   describe('CORS on the Socket.IO long-polling transport', () => {
