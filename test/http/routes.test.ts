@@ -263,7 +263,7 @@ describe('HTTP', () => {
   it('refuses a route that declares a fastify schema, at start, naming the validation the service uses', async () => {
     const app = await createApp({ port: 0, host: '127.0.0.1', logLevel: 'silent' });
     onTeardown(() => app.close());
-    app.http.get('/with-schema', { schema: { querystring: { type: 'object' } } }, async () => 'never');
+    app.http.get('/with-schema', { schema: { querystring: { type: 'object' } } }, () => 'never');
     let refused: unknown;
     try {
       await app.http.ready();
