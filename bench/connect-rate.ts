@@ -7,12 +7,11 @@
  * profile written to DIR when it stops. The service runs as the comparison runs it (bench/run.ts), plus
  * any `--service-arg` (repeatable), e.g. `--service-arg=--recovery-window=0` to see what a feature costs.
  */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { clientAddress } from './addresses.js';
 import { BenchClient, connectMany } from './client.js';
 import { CONNECT_CONCURRENCY } from './scenarios.js';
-import { startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
+import { procStatFields, startSystem, SYSTEMS, type RunningServer, type SystemSpec } from './systems.js';
 
 /** One round's figures of one system. */
 interface ConnectSample {
@@ -24,10 +23,7 @@ interface ConnectSample {
 
 /** User and kernel CPU ticks of process `pid` so far (fields 14 and 15 of /proc/<pid>/stat). */
 function cpuTicks(pid: number): { user: number; kernel: number } {
-  // The command name (field 2) is in parentheses and may hold spaces: the fields are counted after it.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /s, '')
-    .split(' ');
+  const fields = procStatFields(pid);
   return { user: Number(fields[11]), kernel: Number(fields[12]) };
 }
 

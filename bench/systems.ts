@@ -22,9 +22,10 @@ export interface SystemSpec {
 
 /**
  * Baseline `name` (bench/baselines/<name>.ts) compiled to JavaScript once per bench process: bundled with the
- * bench's own modules it imports, its packages left to Node, and written beside them (so that they resolve). The baselines start from JavaScript as the service does: under tsx, its loader and
- * the TypeScript transform added about 0.3 s to plain Socket.IO's start, which the reconnect storm and the
- * start-up row counted against it, and their instructions to the connect path's.
+ * bench's own modules it imports, its packages left to Node, and written beside them (so that they resolve).
+ * The baselines start from JavaScript as the service does: under tsx, its loader and the TypeScript transform
+ * added about 0.1 s to plain Socket.IO's start, which the reconnect storm and the start-up row counted
+ * against it.
  */
 function compiledBaseline(name: string): string {
   const outfile = join(root, 'node_modules/.cache/bench', `${name}.mjs`);
@@ -309,15 +310,23 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name, from field 3 (the state) on: index 1 is the parent's
+ * pid, 11 and 12 the user and kernel CPU ticks. The name is in parentheses and may hold spaces, so the
+ * fields are read after its closing one.
+ */
+export function procStatFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** Pids of the processes descending from `pid` (the workers of `--workers`), read from /proc. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      // "<pid> (<comm>) <state> <ppid> …"; comm may hold spaces, so read after its closing parenthesis.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(procStatFields(Number(entry))[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch {
       // The process ended between the listing and the read.

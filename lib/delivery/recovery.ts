@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerOptions, Socket } from 'socket.io';
+import { PacketType } from 'socket.io-parser';
 import { Namespaces, OFFSET_EVENT } from '../../protocol/index.js';
 import type { Cluster } from '../cluster/types.js';
 import type { AccessConfig } from '../config/access.js';
@@ -50,11 +51,8 @@ export function recoveryOption(windowMs: number, cluster: Cluster, log: Logger):
 
 /** Socket.IO's private per-socket send, below `emit`: the packet goes to this one client and nowhere else. */
 interface DirectPacket {
-  packet(packet: { type: number; data: unknown[] }): void;
+  packet(packet: { type: PacketType; data: unknown[] }): void;
 }
-
-/** Socket.IO's packet type of an event. */
-const EVENT_PACKET = 2;
 
 /**
  * Sends every new (not recovered) session of a Socket.IO v4 client its first offset, so that it can be
@@ -72,6 +70,6 @@ export function sendStartOffsets(hooks: ServiceHooks, cluster: Cluster, covers: 
   hooks.on('connection', (socket: Socket) => {
     if (socket.recovered || socket.conn.protocol !== 4 || !covers(socket.nsp.name)) return;
     const offset = cluster.recoveryOffset(socket.nsp.adapter);
-    if (offset !== undefined) (socket as unknown as DirectPacket).packet({ type: EVENT_PACKET, data: [OFFSET_EVENT, offset] });
+    if (offset !== undefined) (socket as unknown as DirectPacket).packet({ type: PacketType.EVENT, data: [OFFSET_EVENT, offset] });
   });
 }
